@@ -1,0 +1,85 @@
+//! Writing outputs: `-` is stdout; a file is written to a temporary file in
+//! the same directory and renamed over the target, so that a failed run never
+//! leaves a half-written or clobbered output.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+#[derive(Debug, Error, Diagnostic)]
+#[error("cannot write `{}`: {source}", path.display())]
+#[diagnostic(
+    code(wcomp::write),
+    help("check that the directory exists and is writable")
+)]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Writes `bytes` to `path` atomically, or to stdout when `path` is `-`.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(|source| WriteError {
+                path: path.to_path_buf(),
+                source,
+            });
+    }
+    let err = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.{}.wcomp-tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("wcomp-out-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("a.wasm");
+        fs::write(&target, b"old").unwrap();
+        write_output(&target, b"new").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        let left: Vec<_> = fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_and_writes_nothing() {
+        let target = std::env::temp_dir().join("wcomp-no-such-dir/x/a.wasm");
+        assert!(write_output(&target, b"x").is_err());
+        assert!(!target.exists());
+    }
+}

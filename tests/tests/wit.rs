@@ -1,0 +1,267 @@
+//! `wcomp wit ...` end to end: what it writes, and that its outputs read back.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+use wcomp_tests::{run, text, wcomp_bin, workspace_root};
+
+/// The keystore interface in pre-1.0 WIT, as old articles show it.
+const LEGACY: &str = "\
+/// A key-value store, in WIT from before 1.0.
+package wcomp:keystore@0.1.0;
+
+interface store {
+    /// The stored bytes.
+    type payload = list<u8>;
+
+    /// Why an operation failed.
+    variant error {
+        not-found,
+        invalid-key(string),
+    }
+
+    set: func(key: string, value: payload) -> expected<unit, error>;
+    get: func(key: string) -> expected<payload, error>;
+    delete: func(key: string) -> expected<unit, error>;
+}
+";
+
+/// A temporary directory holding `name` with `content`.
+fn dir_with(name: &str, content: &str) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(name), content).unwrap();
+    dir
+}
+
+/// A temporary directory holding a copy of the project's `wit/keystore.wit`.
+fn keystore() -> TempDir {
+    dir_with(
+        "keystore.wit",
+        &fs::read_to_string(workspace_root().join("wit/keystore.wit")).unwrap(),
+    )
+}
+
+/// Runs `wcomp args` in `dir` and asserts it succeeded.
+#[track_caller]
+fn ok(args: &[&str], dir: &Path) -> Output {
+    let out = run(args, dir);
+    assert!(
+        out.status.success(),
+        "wcomp {} failed ({}):\n{}",
+        args.join(" "),
+        out.status,
+        text(&out.stderr)
+    );
+    out
+}
+
+fn stdout(args: &[&str], dir: &Path) -> String {
+    text(&ok(args, dir).stdout)
+}
+
+/// The names of the files in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn encoded_package_reads_back_the_same() {
+    let dir = keystore();
+    let d = dir.path();
+    ok(&["wit", "encode", "keystore.wit", "-o", "keystore.wasm"], d);
+    assert_eq!(
+        stdout(&["wit", "check", "keystore.wasm"], d).replace("keystore.wasm", "PATH"),
+        stdout(&["wit", "check", "keystore.wit"], d).replace("keystore.wit", "PATH"),
+    );
+    assert_eq!(
+        stdout(&["wit", "print", "keystore.wasm"], d),
+        stdout(&["wit", "print", "keystore.wit"], d),
+    );
+}
+
+#[test]
+fn check_json_describes_the_package() {
+    let dir = keystore();
+    let json = stdout(&["wit", "check", "--json", "keystore.wit"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let input = &json[0];
+    assert_eq!(input["package"], "wcomp:keystore@0.1.0");
+    let package = &input["packages"][0];
+    let interfaces: Vec<(&str, u64)> = package["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap(),
+                i["functions"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(interfaces, [("store", 3), ("handler", 1)]);
+    let worlds: Vec<&str> = package["worlds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(worlds, ["keystore", "app"]);
+}
+
+#[test]
+fn upgrade_rewrites_legacy_syntax_in_place() {
+    let dir = dir_with("store.wit", LEGACY);
+    let out = ok(&["wit", "upgrade", "store.wit"], dir.path());
+    assert!(text(&out.stderr).contains("upgraded store.wit"));
+    let upgraded = fs::read_to_string(dir.path().join("store.wit")).unwrap();
+    // Only the types change; comments and spacing stay as they were.
+    let expected = LEGACY
+        .replace("expected<unit,", "result<_,")
+        .replace("expected<", "result<");
+    assert_eq!(upgraded, expected);
+    ok(&["wit", "check", "store.wit"], dir.path());
+}
+
+#[test]
+fn upgrade_dry_run_prints_a_diff_and_writes_nothing() {
+    let dir = dir_with("store.wit", LEGACY);
+    let diff = stdout(&["wit", "upgrade", "--dry-run", "store.wit"], dir.path());
+    assert!(diff.contains("-    get: func(key: string) -> expected<payload, error>;"));
+    assert!(diff.contains("+    get: func(key: string) -> result<payload, error>;"));
+    assert_eq!(
+        fs::read(dir.path().join("store.wit")).unwrap(),
+        LEGACY.as_bytes()
+    );
+    assert_eq!(listing(dir.path()), ["store.wit"]);
+}
+
+#[test]
+fn upgrade_of_current_syntax_does_nothing() {
+    let dir = keystore();
+    let before = fs::read(dir.path().join("keystore.wit")).unwrap();
+    let out = ok(&["wit", "upgrade", "keystore.wit"], dir.path());
+    assert!(text(&out.stderr).contains("nothing to do"));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(fs::read(dir.path().join("keystore.wit")).unwrap(), before);
+}
+
+#[test]
+fn failed_upgrade_leaves_the_file_alone() {
+    let source = LEGACY.replace("-> expected<unit, error>;\n}", "-> option<unit>;\n}");
+    let dir = dir_with("store.wit", &source);
+    let out = run(["wit", "upgrade", "store.wit"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("store.wit")).unwrap(),
+        source
+    );
+    assert_eq!(listing(dir.path()), ["store.wit"]);
+}
+
+#[test]
+fn output_into_a_missing_directory_fails_and_creates_nothing() {
+    let dir = keystore();
+    for args in [
+        ["wit", "encode", "keystore.wit", "-o", "nodir/keystore.wasm"],
+        ["wit", "print", "keystore.wit", "-o", "nodir/keystore.wit"],
+    ] {
+        let out = run(args, dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("cannot write `nodir/"));
+        assert_eq!(listing(dir.path()), ["keystore.wit"]);
+    }
+}
+
+#[test]
+fn dash_output_is_stdout() {
+    let dir = keystore();
+    let d = dir.path();
+    let wasm = ok(&["wit", "encode", "keystore.wit", "-o", "-"], d).stdout;
+    assert!(wasm.starts_with(b"\0asm"));
+    ok(&["wit", "encode", "keystore.wit", "-o", "keystore.wasm"], d);
+    assert_eq!(wasm, fs::read(d.join("keystore.wasm")).unwrap());
+    assert_eq!(
+        stdout(&["wit", "print", "keystore.wit", "-o", "-"], d),
+        stdout(&["wit", "print", "keystore.wit"], d),
+    );
+}
+
+#[test]
+fn encoding_is_deterministic() {
+    let dir = keystore();
+    let d = dir.path();
+    ok(&["wit", "encode", "keystore.wit", "-o", "a.wasm"], d);
+    ok(&["wit", "encode", "keystore.wit", "-o", "b.wasm"], d);
+    // From elsewhere, by an absolute path: no path may leak into the bytes.
+    let absolute = d.join("keystore.wit");
+    let c = d.join("c.wasm");
+    let other = tempfile::tempdir().unwrap();
+    let args = [
+        Path::new("wit"),
+        Path::new("encode"),
+        &absolute,
+        Path::new("-o"),
+        &c,
+    ];
+    assert!(run(args, other.path()).status.success());
+    let a = fs::read(d.join("a.wasm")).unwrap();
+    assert_eq!(a, fs::read(d.join("b.wasm")).unwrap());
+    assert_eq!(a, fs::read(c).unwrap());
+}
+
+/// An input that fails, so that stderr has a full diagnostic to colour.
+const TYPO: &str = "package demo:typo;\n\ninterface i {\n    type payload = list<u8>;\n    get: func() -> paylaod;\n}\n";
+
+#[test]
+fn no_color_output_has_no_escapes() {
+    let dir = dir_with("typo.wit", TYPO);
+    for args in [
+        &["wit", "check", "typo.wit"][..],
+        &["wit", "check", "--help"],
+    ] {
+        let out = run(args, dir.path());
+        assert!(!text(&out.stdout).contains('\x1b'), "{args:?}");
+        assert!(!text(&out.stderr).contains('\x1b'), "{args:?}");
+    }
+}
+
+/// `NO_COLOR` wins even on a terminal. Uses util-linux `script` for a
+/// pseudo-terminal, and checks without `NO_COLOR` too, to show that the
+/// terminal would get colour.
+#[test]
+fn no_color_wins_on_a_terminal() {
+    let script = Command::new("script").arg("--version").output();
+    if !script.is_ok_and(|out| out.status.success()) {
+        eprintln!("skipped: no util-linux `script` to make a terminal");
+        return;
+    }
+    let dir = dir_with("typo.wit", TYPO);
+    let on_terminal = |no_color: bool| {
+        let shell = format!("'{}' wit check typo.wit", wcomp_bin().display());
+        let mut script = Command::new("script");
+        script
+            .args(["-qec", &shell, "/dev/null"])
+            .current_dir(dir.path())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .stdin(Stdio::null());
+        if no_color {
+            script.env("NO_COLOR", "1");
+        }
+        text(&script.output().unwrap().stdout)
+    };
+    let plain = on_terminal(true);
+    assert!(plain.contains("paylaod"), "{plain}");
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(
+        on_terminal(false).contains('\x1b'),
+        "a terminal gets colour"
+    );
+}

@@ -1,0 +1,112 @@
+//! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! Std only on purpose: xtask is built before every task, so it must stay cheap to compile.
+
+mod step;
+
+use std::env;
+use std::process::ExitCode;
+
+use step::Step;
+
+/// One `cargo xtask` command: its name, a one-line summary and the steps it runs in order.
+struct Command {
+    name: &'static str,
+    about: &'static str,
+    steps: fn() -> Vec<Step>,
+}
+
+/// Every command; the usage text is generated from this table, so adding a row is all it takes.
+const COMMANDS: &[Command] = &[
+    Command {
+        name: "test",
+        about: "the whole test suite: fmt check, clippy (-D warnings), cargo test",
+        steps: test_steps,
+    },
+    Command {
+        name: "demo",
+        about: "walk through the keystore demo",
+        steps: demo_steps,
+    },
+];
+
+fn test_steps() -> Vec<Step> {
+    vec![
+        Step::cargo(&["fmt", "--all", "--check"]),
+        Step::cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        Step::cargo(&["test", "--workspace"]),
+    ]
+}
+
+fn demo_steps() -> Vec<Step> {
+    vec![Step::cargo(&[
+        "run",
+        "-q",
+        "-p",
+        "wcomp",
+        "--",
+        "wit",
+        "check",
+        "wit/keystore.wit",
+    ])]
+}
+
+fn usage() -> String {
+    let mut text = String::from("usage: cargo xtask <command>\n\ncommands:\n");
+    let width = COMMANDS.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in COMMANDS {
+        text += &format!("  {:width$}  {}\n", c.name, c.about);
+    }
+    text += &format!("  {:width$}  print this message\n", "help");
+    text
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let name = match args.as_slice() {
+        [] => "help",
+        [name] => name.as_str(),
+        [_, extra, ..] => {
+            eprintln!("error: unexpected argument `{extra}`\n\n{}", usage());
+            return ExitCode::FAILURE;
+        }
+    };
+    if matches!(name, "help" | "-h" | "--help") {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    match COMMANDS.iter().find(|c| c.name == name) {
+        Some(command) => step::run_all(&(command.steps)()),
+        None => {
+            eprintln!("error: unknown command `{name}`\n\n{}", usage());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_lists_every_command() {
+        let text = usage();
+        for c in COMMANDS {
+            assert!(text.contains(c.name), "{} missing from usage", c.name);
+        }
+    }
+
+    #[test]
+    fn test_runs_fmt_first_and_tests_last() {
+        let steps: Vec<String> = test_steps().iter().map(Step::to_string).collect();
+        assert_eq!(steps.first().unwrap(), "cargo fmt --all --check");
+        assert_eq!(steps.last().unwrap(), "cargo test --workspace");
+    }
+}
