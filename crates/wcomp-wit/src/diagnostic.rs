@@ -19,7 +19,7 @@ pub enum WitError {
     Source(Box<SourceDiagnostic>),
 
     #[error("`{}` does not exist", path.display())]
-    #[diagnostic(code(wcomp::wit::not_found))]
+    #[diagnostic(code(wit::not_found))]
     NotFound {
         path: PathBuf,
         #[help]
@@ -36,7 +36,7 @@ pub enum WitError {
 
     #[error("`{}` contains no `.wit` files", path.display())]
     #[diagnostic(
-        code(wcomp::wit::empty_dir),
+        code(wit::empty_dir),
         help(
             "a WIT package directory holds one or more `*.wit` files, and its dependencies in a `deps/` folder beside them"
         )
@@ -44,7 +44,7 @@ pub enum WitError {
     EmptyDir { path: PathBuf },
 
     #[error("`{}` is not a WIT file: {what}", path.display())]
-    #[diagnostic(code(wcomp::wit::not_wit))]
+    #[diagnostic(code(wit::not_wit))]
     NotWit {
         path: PathBuf,
         what: String,
@@ -53,7 +53,7 @@ pub enum WitError {
     },
 
     #[error("`{}` is wasm, but not a WIT package or component: {message}", path.display())]
-    #[diagnostic(code(wcomp::wit::bad_wasm))]
+    #[diagnostic(code(wit::bad_wasm))]
     BadWasm {
         path: PathBuf,
         message: String,
@@ -62,7 +62,7 @@ pub enum WitError {
     },
 
     #[error("{message}")]
-    #[diagnostic(code(wcomp::wit::world))]
+    #[diagnostic(code(wit::world))]
     World {
         message: String,
         #[help]
@@ -70,7 +70,7 @@ pub enum WitError {
     },
 
     #[error("failed to encode the WIT package: {message}")]
-    #[diagnostic(code(wcomp::wit::encode))]
+    #[diagnostic(code(wit::encode))]
     Encode { message: String },
 
     /// A bug in wcomp or in a library under it, not in the input.
@@ -114,7 +114,7 @@ impl WitError {
 /// An error at a place in a WIT file: message, labelled spans, help.
 #[derive(Debug)]
 pub struct SourceDiagnostic {
-    /// A stable identifier for the kind of problem, e.g. `wit::unknown-name`.
+    /// A stable identifier for the kind of problem, e.g. `wit::unknown_name`.
     pub code: String,
     /// wit-parser's message (first line), or ours.
     pub message: String,

@@ -61,6 +61,8 @@ pub(crate) struct Context<'a> {
 /// What to add to the diagnostic.
 #[derive(Default)]
 pub(crate) struct Advice {
+    /// A more precise diagnostic code than the parser's error kind gives.
+    pub code: Option<&'static str>,
     pub label: Option<String>,
     pub help: Option<String>,
     pub related: Vec<(Range<usize>, String)>,
@@ -69,6 +71,7 @@ pub(crate) struct Advice {
 impl Advice {
     fn help(help: impl Into<String>) -> Advice {
         Advice {
+            code: None,
             help: Some(help.into()),
             ..Advice::default()
         }
@@ -83,7 +86,16 @@ pub(crate) fn advise(problem: &Problem, cx: &Context<'_>) -> Advice {
             requested,
             known,
             deps_dir,
-        } => unknown_package(requested, known, deps_dir.as_ref()),
+        } => {
+            // wit-parser counts the package being resolved among the known ones.
+            let own = declared_package(cx.text);
+            let known: Vec<String> = known
+                .iter()
+                .filter(|k| Some(k.as_str()) != own.as_deref())
+                .cloned()
+                .collect();
+            unknown_package(requested, &known, deps_dir.as_ref())
+        }
         Problem::UnknownInPackage {
             requested,
             package,
@@ -91,6 +103,7 @@ pub(crate) fn advise(problem: &Problem, cx: &Context<'_>) -> Advice {
             candidates,
         } => unknown_in_package(requested, package, kind, candidates),
         Problem::DuplicatePackage { other } => Advice {
+            code: None,
             label: Some("defined here".into()),
             help: Some(format!(
                 "it is also defined at {}; keep one of them (a package lives in one place: the main directory or one entry of `deps/`)",
@@ -136,6 +149,7 @@ fn unknown_name(name: &str, kind: &str, cx: &Context<'_>) -> Advice {
     };
     if let Some(best) = similar_names(name, names.iter().map(String::as_str)).first() {
         return Advice {
+            code: None,
             label: Some("not declared".into()),
             help: Some(format!("did you mean `{best}`?")),
             related: Vec::new(),
@@ -157,6 +171,7 @@ fn unknown_name(name: &str, kind: &str, cx: &Context<'_>) -> Advice {
         format!("{listed}; an interface of another package is written `namespace:package/{name}`")
     };
     Advice {
+        code: None,
         label: Some("not declared".into()),
         help: Some(help),
         related: Vec::new(),
@@ -185,6 +200,18 @@ fn cycle(name: &str, kind: &str, cx: &Context<'_>) -> Advice {
     Advice::help(help)
 }
 
+/// The name in the file's `package ns:name@version;` line.
+fn declared_package(text: &str) -> Option<String> {
+    let toks = tokenize(text);
+    let start = toks.iter().position(|t| t.is_ident("package"))? + 1;
+    let name: String = toks[start..]
+        .iter()
+        .take_while(|t| !t.is_punct(';') && !t.is_punct('{'))
+        .map(|t| t.text)
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 fn unknown_package(requested: &str, known: &[String], deps_dir: Option<&PathBuf>) -> Advice {
     let base = |p: &str| p.split('@').next().unwrap_or(p).to_string();
     let versions: Vec<&String> = known
@@ -192,13 +219,19 @@ fn unknown_package(requested: &str, known: &[String], deps_dir: Option<&PathBuf>
         .filter(|k| base(k) == base(requested))
         .collect();
     if !versions.is_empty() {
+        let add = if deps_dir.is_some() {
+            format!(", or add `{requested}` to `deps/`")
+        } else {
+            String::new()
+        };
         return Advice::help(format!(
-            "versions present: {}; ask for one of them, or add `{requested}` to `deps/`",
+            "versions present: {}; ask for one of them (`{}@VERSION/...`){add}",
             versions
                 .iter()
                 .map(|v| format!("`{v}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            base(requested)
         ));
     }
     let found = if known.is_empty() {
@@ -313,6 +346,7 @@ fn by_message(message: &str, cx: &Context<'_>) -> Advice {
         }
         if message.contains("identifier") && is_keyword(keyword) {
             return Advice {
+                code: Some("wit::keyword_as_name"),
                 label: Some("a keyword".into()),
                 help: Some(format!(
                     "`{keyword}` is a keyword; to use it as a name, escape it: `%{keyword}`"
@@ -328,6 +362,9 @@ fn by_message(message: &str, cx: &Context<'_>) -> Advice {
         return Advice::help(
             "a list's second parameter is its length, a number (`list<u8, 16>`); a list of any length is `list<T>`",
         );
+    }
+    if message.starts_with("expected ';'") {
+        return missing_semicolon(&tokens, at);
     }
     if message.contains("found eof") {
         return unclosed(&tokens, cx);
@@ -472,15 +509,36 @@ fn duplicate(name: &str, message: &str, tokens: &[lex::Token<'_>], cx: &Context<
     };
     match first {
         Some(span) => Advice {
+            code: Some("wit::duplicate_name"),
             label: Some("second definition".into()),
             help: Some(
                 "each name may be defined once in its scope: rename or remove one of them".into(),
             ),
             related: vec![(span, "first defined here".into())],
         },
-        None => {
-            Advice::help("each name may be defined once in its scope: rename or remove one of them")
-        }
+        None => Advice {
+            code: Some("wit::duplicate_name"),
+            ..Advice::help(
+                "each name may be defined once in its scope: rename or remove one of them",
+            )
+        },
+    }
+}
+
+/// A `;` forgotten at the end of a line: the parser notices only on the next
+/// line, so point at where it belongs.
+fn missing_semicolon(tokens: &[lex::Token<'_>], at: Option<usize>) -> Advice {
+    let Some(prev) = at.and_then(|i| i.checked_sub(1)).map(|i| &tokens[i]) else {
+        return Advice::help("add the missing `;`");
+    };
+    Advice {
+        code: None,
+        label: Some("the next item starts here".into()),
+        help: Some("end the declaration with `;`".into()),
+        related: vec![(
+            prev.span.end..prev.span.end,
+            "expected `;` after this".into(),
+        )],
     }
 }
 
@@ -498,6 +556,7 @@ fn unclosed(tokens: &[lex::Token<'_>], cx: &Context<'_>) -> Advice {
     }
     match open.first() {
         Some(span) => Advice {
+            code: None,
             label: None,
             help: Some("add the missing `}`".into()),
             related: vec![(span.clone(), "this `{` is never closed".into())],
@@ -510,6 +569,13 @@ fn unclosed(tokens: &[lex::Token<'_>], cx: &Context<'_>) -> Advice {
 }
 
 fn feature_gate(tokens: &[lex::Token<'_>], at: Option<usize>, cx: &Context<'_>) -> Advice {
+    Advice {
+        code: Some("wit::feature_gated"),
+        ..feature_gate_help(tokens, at, cx)
+    }
+}
+
+fn feature_gate_help(tokens: &[lex::Token<'_>], at: Option<usize>, cx: &Context<'_>) -> Advice {
     let all: Vec<Decl> = cx
         .texts
         .values()

@@ -149,6 +149,8 @@ struct Loader {
     resolve: Resolve,
     /// The text of every file read, by the name it was given in source maps.
     texts: BTreeMap<String, String>,
+    /// The packages found in `deps/`, for "looked there and found ..." help.
+    deps_found: Vec<String>,
 }
 
 impl Loader {
@@ -161,6 +163,7 @@ impl Loader {
         Loader {
             resolve,
             texts: BTreeMap::new(),
+            deps_found: Vec::new(),
         }
     }
 
@@ -195,12 +198,18 @@ impl Loader {
                         if ext == "wat" {
                             bytes = wat_to_wasm(&entry, &bytes)?;
                         }
-                        self.merge_wasm(&entry, &bytes)?;
+                        let (pkg, _) = self.merge_wasm(&entry, &bytes)?;
+                        let name = self.resolve.packages[pkg].name.to_string();
+                        self.deps_found.push(name);
                     }
                     // Like wit-parser: other files (READMEs, .DS_Store) are not WIT.
                     _ => {}
                 }
             }
+        }
+        for group in &deps {
+            let names = std::iter::once(&group.main).chain(&group.nested);
+            self.deps_found.extend(names.map(|p| p.name.to_string()));
         }
         self.push(main, deps, dir)
     }
@@ -227,6 +236,23 @@ impl Loader {
         files: &[(String, String)],
         origin: &Path,
     ) -> Result<UnresolvedPackageGroup, WitError> {
+        if let [(name, text)] = files
+            && text.trim().is_empty()
+        {
+            let mut d = SourceDiagnostic::new(
+                "wit::empty_file",
+                format!(
+                    "`{name}` is empty: no `package` header was found in any WIT file for this package"
+                ),
+                name,
+                text,
+            );
+            d.help = Some(
+                "a WIT file starts with a package line, e.g. `package my-org:my-package;`, followed by its interfaces and worlds"
+                    .into(),
+            );
+            return Err(d.into());
+        }
         let mut map = SourceMap::new();
         for (name, text) in files {
             map.push_str(name, text.as_str());
@@ -296,10 +322,10 @@ impl Loader {
     fn parse_error(&self, map: &SourceMap, err: &ParseError, origin: &Path) -> WitError {
         let kind = err.kind();
         let (code, problem) = match kind {
-            ParseErrorKind::Lex(_) => ("wit::syntax", Problem::Syntax),
+            ParseErrorKind::Lex(e) => ("wit::syntax", Problem::message(&e.to_string())),
             ParseErrorKind::Syntax { message, .. } => ("wit::syntax", Problem::message(message)),
             ParseErrorKind::ItemNotFound { name, kind, .. } => (
-                "wit::unknown-name",
+                "wit::unknown_name",
                 Problem::UnknownName {
                     name: name.clone(),
                     kind: kind.clone(),
@@ -324,31 +350,35 @@ impl Loader {
             ResolveErrorKind::PackageNotFound {
                 requested, known, ..
             } => (
-                "wit::unknown-package",
+                "wit::unknown_package",
                 Problem::UnknownPackage {
                     requested: requested.to_string(),
-                    known: known.iter().map(ToString::to_string).collect(),
+                    known: if origin.is_dir() {
+                        self.deps_found.clone()
+                    } else {
+                        known.iter().map(ToString::to_string).collect()
+                    },
                     deps_dir: origin.is_dir().then(|| origin.join("deps")),
                 },
             ),
             ResolveErrorKind::WorldNotFound {
                 requested, package, ..
             } => (
-                "wit::unknown-name",
+                "wit::unknown_name",
                 self.unknown_in_package(requested, package, "world"),
             ),
             ResolveErrorKind::InterfaceNotFound {
                 requested, package, ..
             } => (
-                "wit::unknown-name",
+                "wit::unknown_name",
                 self.unknown_in_package(requested, package, "interface"),
             ),
             ResolveErrorKind::DuplicatePackage { span2, .. } => (
-                "wit::duplicate-package",
+                "wit::duplicate_package",
                 Problem::DuplicatePackage { other: *span2 },
             ),
             ResolveErrorKind::PackageCycle { package, .. } => (
-                "wit::package-cycle",
+                "wit::package_cycle",
                 Problem::PackageCycle {
                     package: package.to_string(),
                 },
@@ -424,6 +454,9 @@ impl Loader {
             span: range.clone(),
         };
         let advice = help::advise(&problem, &ctx);
+        if let Some(code) = advice.code {
+            diag.code = code.into();
+        }
         diag = diag.label(range.clone(), advice.label.unwrap_or_default());
         for (span, label) in advice.related {
             diag = diag.label(span, label);
@@ -447,7 +480,7 @@ fn legacy_override(
     let parser_label = diag.labels.remove(0);
     if !at_error {
         diag.message = "this file uses WIT syntax from before WIT 1.0".into();
-        diag.code = "wit::legacy-syntax".into();
+        diag.code = "wit::legacy_syntax".into();
     }
     let mut labels: Vec<_> = uses
         .iter()
@@ -496,6 +529,9 @@ fn missing_path(path: &Path, e: std::io::Error) -> WitError {
         .collect();
     let near = similar_names(wanted, names.iter().map(String::as_str));
     let help = match near.first() {
+        Some(n) if path.parent().is_some_and(|p| p.as_os_str().is_empty()) => {
+            Some(format!("did you mean `{n}`?"))
+        }
         Some(n) => Some(format!("did you mean `{}`?", parent.join(n).display())),
         None if !parent.exists() => Some(format!(
             "the directory `{}` does not exist either",

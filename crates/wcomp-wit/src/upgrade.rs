@@ -50,7 +50,7 @@ pub fn upgrade_path(path: &Path) -> Result<Vec<FileUpgrade>, WitError> {
         let unfixable: Vec<&legacy::LegacyUse> = upgrade.unfixable().collect();
         if !unfixable.is_empty() {
             let mut d = SourceDiagnostic::new(
-                "wit::legacy-syntax",
+                "wit::legacy_syntax",
                 format!("`{name}` has old syntax with no mechanical rewrite"),
                 &name,
                 &original,
@@ -59,10 +59,21 @@ pub fn upgrade_path(path: &Path) -> Result<Vec<FileUpgrade>, WitError> {
                 .iter()
                 .map(|u| Label {
                     span: u.span.clone(),
-                    text: format!("`{}`: {}", u.found, u.now),
+                    text: format!("no current equivalent for `{}` here", u.found),
                 })
                 .collect();
-            d.help = Some("rewrite the marked types by hand, then run the upgrade again".into());
+            let option_unit = original.contains("option<unit>");
+            let fixable = upgrade.uses.iter().filter(|u| u.fixable).count();
+            let mut help = String::from(
+                "`unit` survives only as a missing payload (`result<_, E>`, no `->`); elsewhere remove it or use an enum case",
+            );
+            if option_unit {
+                help += "; `option<unit>` carries no more than a `bool`";
+            }
+            help += &format!(
+                ". Nothing was rewritten (the {fixable} other old constructs wait too): fix the marked ones by hand, then run the upgrade again"
+            );
+            d.help = Some(help);
             return Err(d.into());
         }
         if upgrade.changed() {

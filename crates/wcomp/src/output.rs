@@ -10,15 +10,31 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
-#[error("cannot write `{}`: {source}", path.display())]
-#[diagnostic(
-    code(wcomp::write),
-    help("check that the directory exists and is writable")
-)]
+#[error("cannot write `{}`: {reason}", path.display())]
+#[diagnostic(code(wcomp::write))]
 pub struct WriteError {
     pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+    pub reason: std::io::Error,
+    #[help]
+    pub help: Option<String>,
+}
+
+impl WriteError {
+    fn new(path: &Path, reason: std::io::Error) -> Self {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let help = match dir {
+            Some(d) if !d.is_dir() => format!(
+                "the directory `{}` does not exist: create it first",
+                d.display()
+            ),
+            _ => "check that the directory is writable and has room".to_string(),
+        };
+        WriteError {
+            path: path.to_path_buf(),
+            reason,
+            help: Some(help),
+        }
+    }
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout when `path` is `-`.
@@ -28,15 +44,8 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         return out
             .write_all(bytes)
             .and_then(|()| out.flush())
-            .map_err(|source| WriteError {
-                path: path.to_path_buf(),
-                source,
-            });
+            .map_err(|e| WriteError::new(path, e));
     }
-    let err = |source| WriteError {
-        path: path.to_path_buf(),
-        source,
-    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -54,7 +63,7 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(err(e));
+        return Err(WriteError::new(path, e));
     }
     Ok(())
 }
