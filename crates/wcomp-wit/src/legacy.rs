@@ -10,6 +10,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::lex::{Kind, Token, tokenize};
+use crate::outline::{self, DeclKind};
 
 const RESULT: &str = "`result<T, E>`";
 const RESULT_MALFORMED: &str =
@@ -21,10 +22,6 @@ const UNIT_RETURN: &str = "no result: the function has no `-> ...`";
 const UNIT_OTHER: &str = "nothing, there is no mechanical equivalent: remove it, \
      or use an enum case or a variant case without a payload";
 
-/// Names whose next token declares a type in this file.
-const DECLARERS: &[&str] = &[
-    "type", "record", "variant", "enum", "flags", "resource", "union",
-];
 /// Statements whose `a:b` colon is a package path, not a type annotation.
 const PATH_STATEMENTS: &[&str] = &["package", "use", "import", "export", "include"];
 
@@ -112,7 +109,7 @@ type Edit = (Range<usize>, &'static str);
 
 fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
     let tokens = tokenize(src);
-    let local = declared_names(&tokens);
+    let local = declared_names(src);
     let legacy = |t: &Token<'_>, word: &str| t.is_ident(word) && !local.contains(word);
 
     let mut uses = Vec::new();
@@ -273,41 +270,12 @@ fn generic_args(tokens: &[Token<'_>], open: usize) -> Option<(Vec<Range<usize>>,
 }
 
 /// Type names this file declares or imports; these are never legacy.
-fn declared_names<'a>(tokens: &[Token<'a>]) -> HashSet<&'a str> {
-    let mut names = HashSet::new();
-    let unescaped = |t: &Token<'a>| t.text.strip_prefix('%').unwrap_or(t.text);
-    for (i, t) in tokens.iter().enumerate() {
-        if DECLARERS.iter().any(|w| t.is_ident(w)) {
-            if let Some(name) = tokens.get(i + 1).filter(|n| n.kind == Kind::Ident) {
-                names.insert(unescaped(name));
-            }
-        } else if t.is_ident("use") {
-            // `use path.{a, b as c};` brings in `a` and `c`.
-            let rest = &tokens[i + 1..];
-            let Some(brace) = rest
-                .iter()
-                .position(|t| t.is_punct('{') || t.is_punct('}') || t.is_punct(';'))
-            else {
-                continue;
-            };
-            if !rest[brace].is_punct('{') {
-                continue;
-            }
-            let list = &rest[brace + 1..];
-            for (k, item) in list.iter().enumerate() {
-                if item.is_punct('}') || item.is_punct(';') {
-                    break;
-                }
-                let last = list
-                    .get(k + 1)
-                    .is_none_or(|n| n.is_punct(',') || n.is_punct('}'));
-                if item.kind == Kind::Ident && !item.is_ident("as") && last {
-                    names.insert(unescaped(item));
-                }
-            }
-        }
-    }
-    names
+fn declared_names(src: &str) -> HashSet<String> {
+    outline::outline(src)
+        .into_iter()
+        .filter(|d| d.kind == DeclKind::Type)
+        .map(|d| d.name)
+        .collect()
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use crate::lex::{Kind, Token, tokenize};
 pub enum DeclKind {
     Interface,
     World,
-    /// `type`, `record`, `variant`, `enum`, `flags`, `resource`, or a name
-    /// brought in by `use`.
+    /// `type`, `record`, `variant`, `enum`, `flags`, `resource` (or the old
+    /// `union`), or a name brought in by `use`.
     Type,
     /// A function, or a named import/export in a world.
     Item,
@@ -123,7 +123,7 @@ fn decl_at(toks: &[Token<'_>], i: usize) -> Option<(Decl, usize)> {
     let kind = match t.text {
         "interface" if next.kind == Kind::Ident => DeclKind::Interface,
         "world" if next.kind == Kind::Ident => DeclKind::World,
-        "type" | "record" | "variant" | "enum" | "flags" | "resource"
+        "type" | "record" | "variant" | "enum" | "flags" | "resource" | "union"
             if next.kind == Kind::Ident =>
         {
             DeclKind::Type
