@@ -71,10 +71,15 @@ pub(crate) struct Advice {
 impl Advice {
     fn help(help: impl Into<String>) -> Advice {
         Advice {
-            code: None,
             help: Some(help.into()),
             ..Advice::default()
         }
+    }
+
+    /// A more precise code than the parser's error kind gives.
+    fn with_code(mut self, code: &'static str) -> Advice {
+        self.code = Some(code);
+        self
     }
 }
 
@@ -103,13 +108,13 @@ pub(crate) fn advise(problem: &Problem, cx: &Context<'_>) -> Advice {
             candidates,
         } => unknown_in_package(requested, package, kind, candidates),
         Problem::DuplicatePackage { other } => Advice {
-            code: None,
             label: Some("defined here".into()),
             help: Some(format!(
                 "it is also defined at {}; keep one of them (a package lives in one place: the main directory or one entry of `deps/`)",
                 cx.map.render_location(*other)
             )),
             related: Vec::new(),
+            ..Advice::default()
         },
         Problem::PackageCycle { package } => package_cycle(package, cx),
         Problem::Message(message) => by_message(message, cx),
@@ -149,10 +154,10 @@ fn unknown_name(name: &str, kind: &str, cx: &Context<'_>) -> Advice {
     };
     if let Some(best) = similar_names(name, names.iter().map(String::as_str)).first() {
         return Advice {
-            code: None,
             label: Some("not declared".into()),
             help: Some(format!("did you mean `{best}`?")),
             related: Vec::new(),
+            ..Advice::default()
         };
     }
     let help = if wants_type {
@@ -171,10 +176,10 @@ fn unknown_name(name: &str, kind: &str, cx: &Context<'_>) -> Advice {
         format!("{listed}; an interface of another package is written `namespace:package/{name}`")
     };
     Advice {
-        code: None,
         label: Some("not declared".into()),
         help: Some(help),
         related: Vec::new(),
+        ..Advice::default()
     }
 }
 
@@ -373,7 +378,7 @@ fn by_message(message: &str, cx: &Context<'_>) -> Advice {
         return Advice::help("close the string with `\"` on the same line");
     }
     if message.contains("excluded due to its feature not being activated") {
-        return feature_gate(&tokens, at, cx);
+        return feature_gate(&tokens, at, cx).with_code("wit::feature_gated");
     }
     if message.contains("which is not supported") && message.contains("borrow") {
         return Advice::help(
@@ -516,12 +521,10 @@ fn duplicate(name: &str, message: &str, tokens: &[lex::Token<'_>], cx: &Context<
             ),
             related: vec![(span, "first defined here".into())],
         },
-        None => Advice {
-            code: Some("wit::duplicate_name"),
-            ..Advice::help(
-                "each name may be defined once in its scope: rename or remove one of them",
-            )
-        },
+        None => {
+            Advice::help("each name may be defined once in its scope: rename or remove one of them")
+                .with_code("wit::duplicate_name")
+        }
     }
 }
 
@@ -532,13 +535,13 @@ fn missing_semicolon(tokens: &[lex::Token<'_>], at: Option<usize>) -> Advice {
         return Advice::help("add the missing `;`");
     };
     Advice {
-        code: None,
         label: Some("the next item starts here".into()),
         help: Some("end the declaration with `;`".into()),
         related: vec![(
             prev.span.end..prev.span.end,
             "expected `;` after this".into(),
         )],
+        ..Advice::default()
     }
 }
 
@@ -556,10 +559,10 @@ fn unclosed(tokens: &[lex::Token<'_>], cx: &Context<'_>) -> Advice {
     }
     match open.first() {
         Some(span) => Advice {
-            code: None,
             label: None,
             help: Some("add the missing `}`".into()),
             related: vec![(span.clone(), "this `{` is never closed".into())],
+            ..Advice::default()
         },
         None => Advice::help(format!(
             "`{}` ends in the middle of a declaration: finish it, or end it with `;`",
@@ -569,13 +572,6 @@ fn unclosed(tokens: &[lex::Token<'_>], cx: &Context<'_>) -> Advice {
 }
 
 fn feature_gate(tokens: &[lex::Token<'_>], at: Option<usize>, cx: &Context<'_>) -> Advice {
-    Advice {
-        code: Some("wit::feature_gated"),
-        ..feature_gate_help(tokens, at, cx)
-    }
-}
-
-fn feature_gate_help(tokens: &[lex::Token<'_>], at: Option<usize>, cx: &Context<'_>) -> Advice {
     let all: Vec<Decl> = cx
         .texts
         .values()
