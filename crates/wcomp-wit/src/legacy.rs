@@ -19,6 +19,7 @@ const UNIT_OK: &str = "`_` in `result<_, E>`";
 const UNIT_ERR: &str = "no error payload: `result<T>`";
 const UNIT_BOTH: &str = "no payloads: plain `result`";
 const UNIT_RETURN: &str = "no result: the function has no `-> ...`";
+const UNIT_IN_OPTION: &str = "`bool` (an `option<unit>` says only present or not)";
 const UNIT_OTHER: &str = "nothing, there is no mechanical equivalent: remove it, \
      or use an enum case or a variant case without a payload";
 
@@ -189,6 +190,8 @@ fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
                     let arrow = tokens[i - 1].span.start;
                     let start = after_paren + src[after_paren..arrow].trim_end().len();
                     edits.push((start..tok.span.end, ""));
+                } else if option_arg(&tokens, i) {
+                    report(UNIT_IN_OPTION, false);
                 } else {
                     report(UNIT_OTHER, false);
                 }
@@ -267,6 +270,14 @@ fn generic_args(tokens: &[Token<'_>], open: usize) -> Option<(Vec<Range<usize>>,
         }
     }
     None
+}
+
+/// True when token `i` is the whole argument of `option<...>`.
+fn option_arg(tokens: &[Token<'_>], i: usize) -> bool {
+    i >= 2
+        && tokens[i - 1].is_punct('<')
+        && tokens[i - 2].is_ident("option")
+        && tokens.get(i + 1).is_some_and(|t| t.is_punct('>'))
 }
 
 /// Type names this file declares or imports; these are never legacy.
@@ -421,9 +432,21 @@ f: func(/* unit */ x: float32 /* float32 */) -> unit; // -> unit
     }
 
     #[test]
+    fn unit_in_an_option_suggests_bool() {
+        let uses = find_legacy("package a:b; interface i { f: func() -> option<unit>; }");
+        assert_eq!(uses.len(), 1);
+        assert!(!uses[0].fixable);
+        assert_eq!(uses[0].now, UNIT_IN_OPTION);
+        assert!(uses[0].to_string().contains("not upgraded automatically"));
+        // An option of something else is not this case.
+        let other = find_legacy("x: option<list<unit>>");
+        assert!(other[0].now.contains("variant case without a payload"));
+    }
+
+    #[test]
     fn unit_elsewhere_is_unfixable() {
         for src in concat!(
-            "x: option<unit> | x: list<unit> | type x = unit; | x: tuple<unit, u8> | ",
+            "x: list<unit> | type x = unit; | x: tuple<unit, u8> | ",
             "variant v { a(unit) } | record r { a: unit } | f: func(x: unit); | ",
             "-> expected<list<unit>, e>",
         )

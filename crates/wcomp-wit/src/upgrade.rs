@@ -62,18 +62,14 @@ pub fn upgrade_path(path: &Path) -> Result<Vec<FileUpgrade>, WitError> {
                     text: format!("no current equivalent for `{}` here", u.found),
                 })
                 .collect();
-            let option_unit = original.contains("option<unit>");
+            // What each marked spelling becomes, once per kind.
+            let mut instead: Vec<&str> = unfixable.iter().map(|u| u.now).collect();
+            instead.dedup();
             let fixable = upgrade.uses.iter().filter(|u| u.fixable).count();
-            let mut help = String::from(
-                "`unit` survives only as a missing payload (`result<_, E>`, no `->`); elsewhere remove it or use an enum case",
-            );
-            if option_unit {
-                help += "; `option<unit>` carries no more than a `bool`";
-            }
-            help += &format!(
-                ". Nothing was rewritten (the {fixable} other old constructs wait too): fix the marked ones by hand, then run the upgrade again"
-            );
-            d.help = Some(help);
+            d.help = Some(format!(
+                "instead of `unit` there: {}. Nothing was rewritten (the {fixable} other old constructs wait too): fix the marked ones by hand, then run the upgrade again",
+                instead.join("; ")
+            ));
             return Err(d.into());
         }
         if upgrade.changed() {
