@@ -236,9 +236,15 @@ fn rejects(
     }
     if let Some((line, col)) = line_col {
         let at = format!(":{line}:{col}");
+        // A long path may wrap after `-->`: look at the flattened words too.
         let located = stderr
             .lines()
-            .any(|l| (l.contains("╭─[") || l.contains("--> ")) && l.contains(&*at));
+            .any(|l| (l.contains("╭─[") || l.contains("--> ")) && l.contains(&*at))
+            || flat.split("--> ").skip(1).any(|rest| {
+                rest.split(' ')
+                    .next()
+                    .is_some_and(|place| place.ends_with(&*at))
+            });
         if !located {
             return Err(format!(
                 "not located at {line}:{col} of {}:\n{stderr}",

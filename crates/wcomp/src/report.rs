@@ -52,7 +52,9 @@ impl Ui {
             .with_width(100)
             .with_links(false)
             .with_break_words(false)
-            .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
+            .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+            // Break only at spaces so a `path:line:col` stays whole and clickable.
+            .with_word_separator(textwrap::WordSeparator::AsciiSpace);
         if handler.render_report(&mut out, diag).is_err() {
             out = format!("error: {diag}\n");
         }
