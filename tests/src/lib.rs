@@ -138,6 +138,25 @@ pub fn split_args(line: &str) -> Result<Vec<String>, String> {
     Ok(args)
 }
 
+/// The write-to-a-temporary-then-rename files (`*.wcomp-tmp`) that `wcomp`
+/// left under `dir`: a finished run leaves none.
+pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for path in fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+    {
+        if path.is_dir() {
+            found.extend(temporaries(&path));
+        } else if path.to_string_lossy().ends_with(".wcomp-tmp") {
+            found.push(path);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,9 +97,7 @@ fn check(case: &Path) -> Result<(), Failed> {
             problems.push(format!("`{name}` exists after the run, but should not"));
         }
     }
-    let mut leftovers = Vec::new();
-    find_temporaries(tmp.path(), &mut leftovers);
-    for path in leftovers {
+    for path in wcomp_tests::temporaries(tmp.path()) {
         problems.push(format!("temporary file left behind: {}", path.display()));
     }
     if problems.is_empty() {
@@ -132,21 +130,5 @@ fn compare(what: &str, expected: &str, actual: &str, problems: &mut Vec<String>)
             .header("expected", "actual")
             .to_string();
         problems.push(format!("{what} differs (BLESS=1 accepts it):\n{diff}"));
-    }
-}
-
-/// The write-to-a-temporary-then-rename files of `wcomp`'s output module.
-fn find_temporaries(dir: &Path, out: &mut Vec<PathBuf>) {
-    for path in fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-    {
-        if path.is_dir() {
-            find_temporaries(&path, out);
-        } else if path.to_string_lossy().ends_with(".wcomp-tmp") {
-            out.push(path);
-        }
     }
 }

@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 //!
-//! Std only on purpose: xtask is built before every task, so it must stay cheap to compile.
+//! Nearly std only on purpose: xtask is built before every task, so it must stay cheap to
+//! compile (`bench` adds wasm-encoder and libc, both small).
 
+mod bench;
 mod step;
 
 use std::env;
@@ -9,11 +11,18 @@ use std::process::ExitCode;
 
 use step::Step;
 
-/// One `cargo xtask` command: its name, a one-line summary and the steps it runs in order.
+/// One `cargo xtask` command: its name, a one-line summary and what it runs.
 struct Command {
     name: &'static str,
     about: &'static str,
-    steps: fn() -> Vec<Step>,
+    run: Run,
+}
+
+enum Run {
+    /// Steps run in order; the command takes no arguments.
+    Steps(fn() -> Vec<Step>),
+    /// Code of its own, given the arguments after the command name.
+    Args(fn(&[String]) -> ExitCode),
 }
 
 /// Every command; the usage text is generated from this table, so adding a row is all it takes.
@@ -21,12 +30,17 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "test",
         about: "the whole test suite: fmt check, clippy (-D warnings), cargo test",
-        steps: test_steps,
+        run: Run::Steps(test_steps),
     },
     Command {
         name: "demo",
         about: "walk through the keystore demo",
-        steps: demo_steps,
+        run: Run::Steps(demo_steps),
+    },
+    Command {
+        name: "bench",
+        about: "time `wcomp new` against `wasm-tools component new` on a 30 MB module [--runs N]",
+        run: Run::Args(bench::run),
     },
 ];
 
@@ -70,20 +84,23 @@ fn usage() -> String {
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
-    let name = match args.as_slice() {
-        [] => "help",
-        [name] => name.as_str(),
-        [_, extra, ..] => {
-            eprintln!("error: unexpected argument `{extra}`\n\n{}", usage());
-            return ExitCode::FAILURE;
-        }
+    let (name, rest) = match args.split_first() {
+        None => ("help", &[][..]),
+        Some((name, rest)) => (name.as_str(), rest),
     };
     if matches!(name, "help" | "-h" | "--help") {
         print!("{}", usage());
         return ExitCode::SUCCESS;
     }
     match COMMANDS.iter().find(|c| c.name == name) {
-        Some(command) => step::run_all(&(command.steps)()),
+        Some(command) => match (&command.run, rest) {
+            (Run::Args(run), _) => run(rest),
+            (Run::Steps(steps), []) => step::run_all(&steps()),
+            (Run::Steps(_), [extra, ..]) => {
+                eprintln!("error: unexpected argument `{extra}`\n\n{}", usage());
+                ExitCode::FAILURE
+            }
+        },
         None => {
             eprintln!("error: unknown command `{name}`\n\n{}", usage());
             ExitCode::FAILURE

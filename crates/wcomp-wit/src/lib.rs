@@ -3,16 +3,19 @@
 //! miette diagnostic that points at the text and says how to fix it.
 
 pub mod diagnostic;
+mod guard;
 mod help;
 pub mod legacy;
 mod lex;
 mod load;
 mod outline;
+pub mod signature;
 pub mod summary;
 mod text;
 pub mod upgrade;
 
 pub use diagnostic::{SourceDiagnostic, WitError};
+pub use guard::catch_library_panic;
 pub use load::{LoadOptions, Origin, Wit, load, load_str};
 pub use text::{encode, print};
 

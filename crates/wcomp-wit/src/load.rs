@@ -282,6 +282,9 @@ impl Loader {
             help,
         };
         if !wasmparser::Parser::is_component(bytes) {
+            if let Some((resolve, world)) = embedded_world(bytes) {
+                return self.merge_decoded(path, resolve, world);
+            }
             return Err(bad(
                 "it is a core module".into(),
                 Some(
@@ -290,12 +293,10 @@ impl Loader {
                 ),
             ));
         }
-        let decoded = wit_parser::decoding::decode(bytes).map_err(|e| {
-            bad(
-                format!("{e:#}"),
-                Some("the file may be truncated or corrupt".into()),
-            )
-        })?;
+        let decoded = crate::catch_library_panic(|| wit_parser::decoding::decode(bytes))
+            .map_err(|panic| format!("the decoder crashed on it: {panic}"))
+            .and_then(|r| r.map_err(|e| format!("{e:#}")))
+            .map_err(|message| bad(message, Some("the file may be truncated or corrupt".into())))?;
         let (resolve, package, world) = match decoded {
             wit_parser::decoding::DecodedWasm::WitPackage(resolve, pkg) => (resolve, pkg, None),
             wit_parser::decoding::DecodedWasm::Component(resolve, world) => {
@@ -305,18 +306,39 @@ impl Loader {
                 (resolve, pkg, Some(world))
             }
         };
-        let remap = self
-            .resolve
-            .merge(resolve)
-            .map_err(|e| bad(format!("{e:#}"), None))?;
+        match world {
+            Some(world) => self.merge_decoded(path, resolve, world),
+            None => {
+                let remap = self
+                    .resolve
+                    .merge(resolve)
+                    .map_err(|e| bad(format!("{e:#}"), None))?;
+                Ok((remap.packages[package.index()], Origin::WasmPackage))
+            }
+        }
+    }
+
+    /// Merges the WIT of a component (or of a core module's embedded
+    /// world): the package is the world's.
+    fn merge_decoded(
+        &mut self,
+        path: &Path,
+        resolve: Resolve,
+        world: WorldId,
+    ) -> Result<(PackageId, Origin), WitError> {
+        let package = resolve.worlds[world]
+            .package
+            .ok_or_else(|| WitError::Internal("decoded world has no package".into()))?;
+        let remap = self.resolve.merge(resolve).map_err(|e| WitError::BadWasm {
+            path: path.to_path_buf(),
+            message: format!("{e:#}"),
+            help: None,
+        })?;
         let package = remap.packages[package.index()];
-        let origin = match world {
-            Some(w) => Origin::Component(remap.worlds[w.index()].ok_or_else(|| {
-                WitError::Internal("component world was dropped while merging".into())
-            })?),
-            None => Origin::WasmPackage,
-        };
-        Ok((package, origin))
+        let world = remap.worlds[world.index()].ok_or_else(|| {
+            WitError::Internal("component world was dropped while merging".into())
+        })?;
+        Ok((package, Origin::Component(world)))
     }
 
     fn parse_error(&self, map: &SourceMap, err: &ParseError, origin: &Path) -> WitError {
@@ -599,4 +621,26 @@ fn hex_prefix(bytes: &[u8]) -> String {
     }
     let hex: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("`{}`", hex.join(" "))
+}
+
+/// The world a core module was built for, from its `component-type`
+/// sections: the world as declared when there is one section, else the
+/// merged world wit-component would use.
+fn embedded_world(bytes: &[u8]) -> Option<(Resolve, WorldId)> {
+    let (stripped, bindgen) = crate::catch_library_panic(|| wit_component::metadata::decode(bytes))
+        .ok()?
+        .ok()?;
+    stripped.as_ref()?;
+    let root = bindgen.resolve.worlds[bindgen.world].package;
+    let mut declared = bindgen
+        .resolve
+        .worlds
+        .iter()
+        .filter(|(_, w)| w.package.is_some() && w.package != root)
+        .map(|(id, _)| id);
+    let world = match (declared.next(), declared.next()) {
+        (Some(only), None) => only,
+        _ => bindgen.world,
+    };
+    Some((bindgen.resolve, world))
 }

@@ -1,7 +1,11 @@
 //! WIT out: canonical text and the wasm-encoded package.
 
+use std::collections::BTreeSet;
 use wit_component::WitPrinter;
-use wit_parser::WorldId;
+
+use wit_parser::{
+    InterfaceId, PackageId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem,
+};
 
 use crate::{Wit, WitError};
 
@@ -19,11 +23,74 @@ pub fn print(wit: &Wit, world: Option<WorldId>) -> Result<String, WitError> {
         }
         None => &wit.resolve,
     };
+    // WIT read from wasm has no `deps/` beside it: print the packages it
+    // uses as nested packages, so the text resolves on its own.
+    let nested: Vec<_> = match wit.origin {
+        crate::Origin::Component(_) | crate::Origin::WasmPackage => {
+            used_packages(resolve, wit.package)
+        }
+        crate::Origin::File | crate::Origin::Directory => Vec::new(),
+    };
     let mut printer = WitPrinter::default();
     printer
-        .print(resolve, wit.package, &[])
+        .print(resolve, wit.package, &nested)
         .map_err(|e| WitError::Internal(format!("printing WIT failed: {e:#}")))?;
     Ok(printer.output.to_string())
+}
+
+/// The packages `main` refers to, directly or through other packages, in
+/// the resolve's order (so printing is deterministic).
+fn used_packages(resolve: &Resolve, main: PackageId) -> Vec<PackageId> {
+    let mut used = BTreeSet::from([main]);
+    loop {
+        let before = used.len();
+        let mut reached = Vec::new();
+        for pkg in &used {
+            let package = &resolve.packages[*pkg];
+            for world in package.worlds.values() {
+                let w = &resolve.worlds[*world];
+                for item in w.imports.values().chain(w.exports.values()) {
+                    match item {
+                        WorldItem::Interface { id, .. } => {
+                            reached.extend(iface_package(resolve, *id))
+                        }
+                        WorldItem::Type { id, .. } => reached.extend(type_package(resolve, *id)),
+                        WorldItem::Function(_) => {}
+                    }
+                }
+            }
+            for iface in package.interfaces.values() {
+                for ty in resolve.interfaces[*iface].types.values() {
+                    // A `use` is an alias to a type owned elsewhere.
+                    if let TypeDefKind::Type(Type::Id(target)) = resolve.types[*ty].kind {
+                        reached.extend(type_package(resolve, target));
+                    }
+                }
+            }
+        }
+        used.extend(reached);
+        if used.len() == before {
+            break;
+        }
+    }
+    resolve
+        .packages
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id != main && used.contains(id))
+        .collect()
+}
+
+fn iface_package(resolve: &Resolve, id: InterfaceId) -> Option<PackageId> {
+    resolve.interfaces[id].package
+}
+
+fn type_package(resolve: &Resolve, id: TypeId) -> Option<PackageId> {
+    match resolve.types[id].owner {
+        TypeOwner::Interface(i) => iface_package(resolve, i),
+        TypeOwner::World(w) => resolve.worlds[w].package,
+        TypeOwner::None => None,
+    }
 }
 
 /// The loaded package as a wasm-encoded WIT package, validated.

@@ -2,6 +2,7 @@
 //! printing diagnostics and writing files happen here; everything else is a
 //! library call that a build script can make too.
 
+mod component_cmd;
 mod output;
 mod report;
 mod wit_cmd;
@@ -32,6 +33,12 @@ enum Command {
     /// Check, print, encode and upgrade WIT.
     #[command(subcommand)]
     Wit(wit_cmd::WitCommand),
+    /// Wrap a core wasm module into a component.
+    New(component_cmd::NewArgs),
+    /// Embed a WIT world into a core module (a `component-type` section) for `wcomp new`.
+    Embed(component_cmd::EmbedArgs),
+    /// Show what a wasm file is: its world, capabilities, modules and sections.
+    Inspect(component_cmd::InspectArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -61,6 +68,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Wit(cmd) => wit_cmd::run(cmd, &ui),
+        Command::New(args) => component_cmd::new(args, &ui),
+        Command::Embed(args) => component_cmd::embed(args, &ui),
+        Command::Inspect(args) => component_cmd::inspect(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wcomp", &mut std::io::stdout());
             Ok(())

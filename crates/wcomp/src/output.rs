@@ -57,8 +57,10 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let tmp = dir.join(format!(".{name}.{}.wcomp-tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
+        // No fsync: the rename already keeps a failed run from leaving a
+        // half-written file, and an fsync costs more than the rest of a
+        // small `wcomp new`.
         f.write_all(bytes)?;
-        f.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if let Err(e) = result {

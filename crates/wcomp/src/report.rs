@@ -33,6 +33,16 @@ impl From<wcomp_wit::WitError> for Failure {
     }
 }
 
+impl From<wcomp_component::ComponentError> for Failure {
+    fn from(e: wcomp_component::ComponentError) -> Self {
+        if e.is_internal() {
+            Failure::Internal(Box::new(e))
+        } else {
+            Failure::User(Box::new(e))
+        }
+    }
+}
+
 impl From<crate::output::WriteError> for Failure {
     fn from(e: crate::output::WriteError) -> Self {
         Failure::User(Box::new(e))

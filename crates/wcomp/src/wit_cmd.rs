@@ -57,7 +57,7 @@ pub enum WitCommand {
 
 /// `@unstable` feature gates, as in wasm-tools.
 #[derive(Args)]
-pub struct Features {
+pub(crate) struct Features {
     /// Enable these `@unstable` features (comma separated).
     #[arg(long, value_delimiter = ',')]
     features: Vec<String>,
@@ -67,7 +67,7 @@ pub struct Features {
 }
 
 impl Features {
-    fn options(&self) -> LoadOptions {
+    pub(crate) fn options(&self) -> LoadOptions {
         LoadOptions {
             features: self.features.clone(),
             all_features: self.all_features,

@@ -1,0 +1,369 @@
+//! Reading a wasm input: binary or WAT text, what kind it is, and whether it
+//! is well-formed, with the offset where parsing stopped when it is not.
+
+use std::path::{Path, PathBuf};
+
+use wasmparser::types::Types;
+use wasmparser::{
+    BinaryReaderError, Encoding, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser,
+    Payload, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+};
+
+use crate::error::{ComponentError, WasmKind};
+
+/// A wasm binary read from a file (WAT text is converted on the way in).
+#[derive(Debug, Clone)]
+pub struct WasmInput {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    /// Module or component, from the header; a WIT package is a component here.
+    pub encoding: Encoding,
+}
+
+impl WasmInput {
+    /// Reads `path`, accepting a wasm binary or WAT text.
+    pub fn read(path: &Path) -> Result<WasmInput, ComponentError> {
+        let bytes = std::fs::read(path).map_err(|e| ComponentError::io(path, e))?;
+        WasmInput::from_bytes(path, bytes)
+    }
+
+    /// `bytes` as read from `path` (only used to name it in errors).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<WasmInput, ComponentError> {
+        let path = path.to_path_buf();
+        let bytes = if bytes.starts_with(b"\0asm") {
+            bytes
+        } else if looks_like_wat(&bytes) {
+            let text = String::from_utf8_lossy(&bytes);
+            match wat::Parser::new().parse_str(Some(&path), &text) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Err(ComponentError::Wat {
+                        path,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        } else {
+            return Err(ComponentError::NotWasm {
+                found: describe_start(&bytes),
+                path,
+            });
+        };
+        let encoding = header(&path, &bytes)?;
+        Ok(WasmInput {
+            path,
+            bytes,
+            encoding,
+        })
+    }
+
+    /// Fails unless this is a core module.
+    pub fn expect_module(&self, help: Option<&str>) -> Result<(), ComponentError> {
+        if self.encoding == Encoding::Module {
+            return Ok(());
+        }
+        Err(ComponentError::WrongKind {
+            path: self.path.clone(),
+            expected: WasmKind::Module,
+            found: WasmKind::Component,
+            help: help.map(str::to_string),
+        })
+    }
+
+    /// Validates all but function bodies (see [`validate_structure`]).
+    pub fn validate_structure(&self) -> Result<Structure, ComponentError> {
+        validate_structure(&self.bytes).map_err(|e| self.invalid(&e))
+    }
+
+    fn invalid(&self, e: &BinaryReaderError) -> ComponentError {
+        ComponentError::Malformed {
+            path: self.path.clone(),
+            offset: e.offset(),
+            message: match function_at(&self.bytes, e.offset()) {
+                Some(place) => format!("{}, in {place}", e.message()),
+                None => e.message().to_string(),
+            },
+            help: malformed_help(e.message(), e.offset(), self.bytes.len()),
+        }
+    }
+
+    /// Validates every section, reporting the first error with its offset;
+    /// the types it returns describe the module's imports and exports.
+    pub fn validate(&self) -> Result<Structure, ComponentError> {
+        validate(&self.bytes).map_err(|e| self.invalid(&e))
+    }
+}
+
+/// Validates a module or component with every feature wit-component may
+/// use. Function bodies, most of the work on a big module, are checked on
+/// every core; the error reported is the one earliest in the file.
+pub fn validate(bytes: &[u8]) -> Result<Structure, BinaryReaderError> {
+    let (structure, bodies) = structure(bytes, true);
+    let body_error = validate_bodies(bodies).err();
+    match (structure, body_error) {
+        (Ok(s), None) => Ok(s),
+        (Ok(_), Some(e)) => Err(e),
+        (Err(e), None) => Err(e),
+        (Err(a), Some(b)) => Err(if b.offset() < a.offset() { b } else { a }),
+    }
+}
+
+/// What one pass over a module without its function bodies learns.
+pub struct Structure {
+    pub types: Types,
+    /// Its `component-type` custom sections, each encoded (id, size,
+    /// contents) as in the module, ready to decode without the rest.
+    pub world_sections: Vec<u8>,
+}
+
+/// Validates everything but function bodies: what wrapping needs to know
+/// (types, imports, exports) at a fraction of the cost. The bodies are
+/// validated as part of the output.
+pub fn validate_structure(bytes: &[u8]) -> Result<Structure, BinaryReaderError> {
+    structure(bytes, false).0
+}
+
+type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
+
+fn structure(
+    bytes: &[u8],
+    keep_bodies: bool,
+) -> (Result<Structure, BinaryReaderError>, Bodies<'_>) {
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut bodies = Vec::new();
+    let mut types = None;
+    let mut world_sections = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = match payload {
+            Ok(p) => p,
+            Err(e) => return (Err(e), bodies),
+        };
+        if let Payload::CustomSection(c) = &payload
+            && c.name().starts_with("component-type")
+        {
+            let section = wasm_encoder::CustomSection {
+                name: c.name().into(),
+                data: c.data().into(),
+            };
+            wasm_encoder::Section::append_to(&section, &mut world_sections);
+        }
+        match validator.payload(&payload) {
+            Ok(ValidPayload::Func(func, body)) if keep_bodies => bodies.push((func, body)),
+            // The outermost `End` comes last.
+            Ok(ValidPayload::End(t)) => types = Some(t),
+            Ok(_) => {}
+            Err(e) => return (Err(e), bodies),
+        }
+    }
+    // Payloads always end in `End` or an error; should they not, the plain
+    // validator gives the answer.
+    let types = match types {
+        Some(t) => Ok(t),
+        None => Validator::new_with_features(WasmFeatures::all()).validate_all(bytes),
+    };
+    (
+        types.map(|types| Structure {
+            types,
+            world_sections,
+        }),
+        bodies,
+    )
+}
+
+/// Validates bodies on all cores; the earliest error wins.
+fn validate_bodies(bodies: Bodies<'_>) -> Result<(), BinaryReaderError> {
+    if bodies.is_empty() {
+        return Ok(());
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = bodies.len().div_ceil(threads).max(64);
+    let mut chunks = Vec::new();
+    let mut rest = bodies;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    let errors: Vec<BinaryReaderError> = std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut allocs = FuncValidatorAllocations::default();
+                    for (func, body) in chunk {
+                        let mut v = func.into_validator(allocs);
+                        v.validate(&body)?;
+                        allocs = v.into_allocations();
+                    }
+                    Ok::<(), BinaryReaderError>(())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .filter_map(|w| match w.join() {
+                Ok(r) => r.err(),
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    match errors.into_iter().min_by_key(|e| e.offset()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// "function 3 `add`": the core function whose body holds `offset`, named
+/// from the `name` section when there is one (WAT `$names` land there).
+fn function_at(bytes: &[u8], offset: u64) -> Option<String> {
+    let mut imported = 0u32;
+    let mut index = None;
+    let mut next = 0u32;
+    let mut name = None;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if matches!(import.ok()?.ty, wasmparser::TypeRef::Func(_)) {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let range = body.range();
+                if range.contains(&offset) {
+                    index = Some(imported + next);
+                }
+                next += 1;
+            }
+            Payload::CustomSection(c) => {
+                if let (Some(i), wasmparser::KnownCustom::Name(names)) = (index, c.as_known()) {
+                    for sub in names {
+                        if let Ok(wasmparser::Name::Function(map)) = sub {
+                            name = map
+                                .into_iter()
+                                .flatten()
+                                .find(|n| n.index == i)
+                                .map(|n| n.name.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let index = index?;
+    Some(match name {
+        Some(n) => format!("function {index} `{n}`"),
+        None => format!("function {index}"),
+    })
+}
+
+/// The header's encoding; a bad header or version is malformed input.
+fn header(path: &Path, bytes: &[u8]) -> Result<Encoding, ComponentError> {
+    match Parser::new(0).parse_all(bytes).next() {
+        Some(Ok(Payload::Version { encoding, .. })) => Ok(encoding),
+        Some(Err(e)) => Err(ComponentError::Malformed {
+            path: path.to_path_buf(),
+            offset: e.offset(),
+            message: e.message().to_string(),
+            help: malformed_help(e.message(), e.offset(), bytes.len()),
+        }),
+        _ => Err(ComponentError::Malformed {
+            path: path.to_path_buf(),
+            offset: 0,
+            message: "no wasm header".to_string(),
+            help: None,
+        }),
+    }
+}
+
+fn malformed_help(message: &str, offset: u64, len: usize) -> Option<String> {
+    if message.contains("unexpected end") || offset >= len as u64 {
+        Some(format!(
+            "the file ends early ({len} bytes): it was probably truncated while being copied or downloaded; rebuild it"
+        ))
+    } else {
+        None
+    }
+}
+
+/// WAT starts (after blanks and comments) with `(`; anything else is not text
+/// we can read.
+fn looks_like_wat(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix(";;") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if rest.starts_with("(;") {
+            rest = rest.split_once(";)").map_or("", |(_, r)| r).trim_start();
+        } else {
+            return rest.starts_with('(');
+        }
+    }
+}
+
+/// What the first bytes look like, for a "not wasm" message.
+fn describe_start(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "the file is empty".to_string();
+    }
+    let head = &bytes[..bytes.len().min(8)];
+    let hex = head
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let what = if bytes.starts_with(b"\x7fELF") {
+        " (a native ELF binary)"
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        " (a zip archive)"
+    } else if bytes.starts_with(b"\x1f\x8b") {
+        " (gzip data)"
+    } else if let Ok(text) = std::str::from_utf8(bytes) {
+        let first = text.split_whitespace().next().unwrap_or("");
+        if ["package", "interface", "world", "///"].contains(&first) {
+            " (WIT text: pass WIT with `--wit PATH`, and the module as the input)"
+        } else {
+            " (text, but not WAT)"
+        }
+    } else {
+        ""
+    };
+    format!("it starts with {hex}{what}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wat_and_binary_are_read_and_garbage_is_not() {
+        let p = Path::new("x.wasm");
+        let m = WasmInput::from_bytes(p, b";; hi\n(module)".to_vec()).unwrap();
+        assert_eq!(m.encoding, Encoding::Module);
+        let c = WasmInput::from_bytes(p, b"(component)".to_vec()).unwrap();
+        assert_eq!(c.encoding, Encoding::Component);
+        let e = WasmInput::from_bytes(p, b"hello".to_vec()).unwrap_err();
+        assert!(e.to_string().contains("text, but not WAT"), "{e}");
+        let e = WasmInput::from_bytes(p, b"\x7fELF\x02".to_vec()).unwrap_err();
+        assert!(e.to_string().contains("ELF"), "{e}");
+    }
+
+    #[test]
+    fn truncation_reports_an_offset() {
+        let bytes =
+            wat::parse_str("(module (func (export \"f\") (result i32) i32.const 7))").unwrap();
+        let cut = bytes[..bytes.len() - 3].to_vec();
+        let input = WasmInput::from_bytes(Path::new("t.wasm"), cut).unwrap();
+        let Err(e) = input.validate() else {
+            panic!("a truncated module validated")
+        };
+        assert!(matches!(e, ComponentError::Malformed { .. }), "{e}");
+        assert!(e.to_string().contains("offset"), "{e}");
+    }
+}

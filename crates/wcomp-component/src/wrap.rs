@@ -1,0 +1,223 @@
+//! `wcomp new` and `wcomp embed`: a core module and its WIT world in, a
+//! validated component (or a module carrying its world) out.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use wcomp_wit::LoadOptions;
+use wit_component::StringEncoding;
+use wit_component::metadata::Bindgen;
+
+use crate::adapter::{self, Adapter, AdapterSpec};
+use crate::check::{self, CoreShape};
+use crate::error::ComponentError;
+use crate::input::{self, WasmInput};
+
+/// The WIT to embed when a module carries none (or more than it carries).
+#[derive(Debug, Clone, Default)]
+pub struct WitSource {
+    /// A `.wit` file, a directory with `deps/`, or a wasm-encoded package.
+    pub path: PathBuf,
+    /// The world to use; may be omitted when the package has one world.
+    pub world: Option<String>,
+    /// `@unstable` features to enable.
+    pub load: LoadOptions,
+}
+
+/// Options of [`new_component`].
+#[derive(Debug, Clone, Default)]
+pub struct NewOptions {
+    /// WIT to embed first (`--wit`/`--world`).
+    pub wit: Option<WitSource>,
+    /// `--adapt` overrides; the preview 1 adapter is picked automatically.
+    pub adapters: Vec<AdapterSpec>,
+}
+
+/// A component and what went into it.
+#[derive(Debug, Clone)]
+pub struct Wrapped {
+    pub bytes: Vec<u8>,
+    /// `ns:pkg/world@version` of the world the module implements; `None`
+    /// for a WASI command that declares none.
+    pub world: Option<String>,
+    /// `name (origin)` of each adapter used.
+    pub adapters: Vec<String>,
+}
+
+const ALREADY_COMPONENT: &str = "it is already a component: `wcomp inspect` shows what is inside, and `wcomp compose` plugs components together";
+
+/// `wcomp new`: wraps a core module into a validated component.
+pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, ComponentError> {
+    input.expect_module(Some(ALREADY_COMPONENT))?;
+    // Bodies are validated once, as part of the output; the checks need
+    // only types, imports and exports.
+    let structure = input.validate_structure()?;
+    let shape = CoreShape::of(&structure.types);
+    let section = match &opts.wit {
+        Some(wit) => Some(world_section(input, wit)?),
+        None => None,
+    };
+    let (has_world, bindgen) =
+        decode_metadata(input, &structure.world_sections, section.as_deref())?;
+    // A WASI command needs no world: the adapter exports `wasi:cli/run`.
+    // Anything else without one would become an empty component.
+    let p1_command =
+        shape.imports_from(check::WASI_P1).next().is_some() && shape.exports_func("_start");
+    if !has_world && !p1_command {
+        return Err(ComponentError::NoWorld {
+            path: input.path.clone(),
+        });
+    }
+    let adapters = adapter::select(&input.path, &shape, &opts.adapters)?;
+    let adapted: BTreeSet<String> = adapters.iter().map(|a| a.name.clone()).collect();
+    check::check(
+        &input.path,
+        &shape,
+        &bindgen.resolve,
+        bindgen.world,
+        &adapted,
+    )?;
+
+    let encoded = match section {
+        Some(section) => encode(input, &[&input.bytes[..], &section].concat(), &adapters)?,
+        None => encode(input, &input.bytes, &adapters)?,
+    };
+    if let Err(e) = input::validate(&encoded) {
+        // Most likely a function body of the input: say so against the input.
+        input.validate()?;
+        return Err(ComponentError::InvalidOutput {
+            path: input.path.clone(),
+            offset: e.offset(),
+            message: e.message().to_string(),
+        });
+    }
+    Ok(Wrapped {
+        bytes: encoded,
+        world: has_world.then(|| world_name(&bindgen)),
+        adapters: adapters
+            .iter()
+            .map(|a| format!("{} ({})", a.name, a.origin))
+            .collect(),
+    })
+}
+
+/// `wcomp embed`: the module with a `component-type` section for `wit`'s
+/// world, checked against that world so mistakes surface now.
+pub fn embed(input: &WasmInput, wit: &WitSource) -> Result<Vec<u8>, ComponentError> {
+    input.expect_module(Some(ALREADY_COMPONENT))?;
+    // Full validation: the output is a module nobody validates after us.
+    let structure = input.validate()?;
+    let shape = CoreShape::of(&structure.types);
+    let section = world_section(input, wit)?;
+    let (_, bindgen) = decode_metadata(input, &structure.world_sections, Some(&section))?;
+    // Imports from modules an adapter may implement are not the world's.
+    let adapted: BTreeSet<String> = shape
+        .imports
+        .iter()
+        .map(|(m, _, _)| m.clone())
+        .filter(|m| m == check::WASI_P1)
+        .collect();
+    check::check(
+        &input.path,
+        &shape,
+        &bindgen.resolve,
+        bindgen.world,
+        &adapted,
+    )?;
+    // Appending a custom section to a valid module keeps it valid.
+    Ok([&input.bytes[..], &section].concat())
+}
+
+/// A `component-type` custom section (id and contents) for the chosen world.
+fn world_section(input: &WasmInput, wit: &WitSource) -> Result<Vec<u8>, ComponentError> {
+    let loaded = wcomp_wit::load(&wit.path, &wit.load)?;
+    let world = loaded.world(wit.world.as_deref())?;
+    // wit-component appends the section to the bytes it is given: give it none.
+    let mut section = Vec::new();
+    wit_component::embed_component_metadata(
+        &mut section,
+        &loaded.resolve,
+        world,
+        StringEncoding::UTF8,
+        false,
+    )
+    .map_err(|e| ComponentError::Encode {
+        path: input.path.clone(),
+        message: format!("{e:#}"),
+        help: None,
+    })?;
+    Ok(section)
+}
+
+/// Whether the module carries a world (its `component-type` sections, plus
+/// `extra`, one to be appended), and the merged world they describe. Only
+/// those sections are decoded, so a 30 MB module is not copied again.
+fn decode_metadata(
+    input: &WasmInput,
+    sections: &[u8],
+    extra: Option<&[u8]>,
+) -> Result<(bool, Bindgen), ComponentError> {
+    let mut metadata = b"\0asm\x01\0\0\0".to_vec();
+    metadata.extend_from_slice(sections);
+    metadata.extend_from_slice(extra.unwrap_or_default());
+    let decoded = wcomp_wit::catch_library_panic(|| wit_component::metadata::decode(&metadata))
+        .map_err(|panic| format!("the decoder crashed on it: {panic}"))
+        .and_then(|r| r.map_err(|e| format!("{e:#}")));
+    let (stripped, bindgen) = decoded.map_err(|e| ComponentError::Encode {
+        path: input.path.clone(),
+        message: format!("its `component-type` section cannot be read: {e}"),
+        help: Some(
+            "the section was written by an incompatible tool or damaged; rebuild the module, or replace the WIT with `wcomp embed`".to_string(),
+        ),
+    })?;
+    Ok((stripped.is_some(), bindgen))
+}
+
+fn encode(
+    input: &WasmInput,
+    bytes: &[u8],
+    adapters: &[Adapter],
+) -> Result<Vec<u8>, ComponentError> {
+    wcomp_wit::catch_library_panic(|| encode_unguarded(input, bytes, adapters)).unwrap_or_else(
+        |panic| {
+            Err(ComponentError::Encode {
+                path: input.path.clone(),
+                message: format!("wit-component crashed on it: {panic}"),
+                help: Some(
+                    "the module passed every check wcomp knows, so this is likely a wit-component bug; please report it with the module".to_string(),
+                ),
+            })
+        },
+    )
+}
+
+fn encode_unguarded(
+    input: &WasmInput,
+    bytes: &[u8],
+    adapters: &[Adapter],
+) -> Result<Vec<u8>, ComponentError> {
+    let fail = |e: &dyn std::fmt::Display| ComponentError::Encode {
+        path: input.path.clone(),
+        message: e.to_string(),
+        help: None,
+    };
+    let mut encoder = wit_component::ComponentEncoder::default();
+    // Validation happens once, below, with every feature and our own error.
+    encoder.validate(false);
+    encoder
+        .module(bytes)
+        .map_err(|e| fail(&format_args!("{e:#}")))?;
+    for a in adapters {
+        encoder
+            .adapter(&a.name, &a.bytes)
+            .map_err(|e| ComponentError::BadAdapter {
+                spec: format!("{}={}", a.name, a.origin),
+                message: format!("{e:#}"),
+            })?;
+    }
+    encoder.encode().map_err(|e| fail(&format_args!("{e:#}")))
+}
+
+fn world_name(bindgen: &Bindgen) -> String {
+    check::world_display(&bindgen.resolve, bindgen.world)
+}

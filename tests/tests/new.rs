@@ -1,0 +1,331 @@
+//! `wcomp new` end to end: every folder under `fixtures/new/` is one test,
+//! `new/<case>`. The format is in `fixtures/new/README.md`; in short:
+//!
+//! - the input is `module.wat`, `module.wasm` or `module.c` (built with
+//!   clang-16 for wasm32-wasip1; skipped without it), the WIT `world.wit` or
+//!   `wit/` (given with `--wit`), `args` more arguments for the command that
+//!   takes the WIT, and an `embed` file means "`wcomp embed` it first, then
+//!   `wcomp new` the module that carries its world";
+//! - a case with a `calls` file must wrap: the component must validate
+//!   (`wasm-tools validate`, when installed), `wcomp inspect` must print
+//!   `inspect`, and the `calls` script runs in wasmtime;
+//! - a case without one must fail with exit code 1, the error in `stderr`,
+//!   and no output file;
+//! - a `pending` file (why the current behaviour is wrong) ignores the case.
+//!
+//! `BLESS=1 cargo test -p wcomp-tests --test new` rewrites `inspect` and
+//! `stderr`.
+
+#[path = "new/calls.rs"]
+mod calls;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use similar::TextDiff;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+use wcomp_tests::{copy_dir, normalize, run, split_args, temporaries, text, workspace_root};
+
+/// Files that describe a case; they are not copied to where it runs.
+const META: &[&str] = &["calls", "inspect", "stderr", "pending"];
+/// The component `wcomp new` writes, in the case's temporary folder.
+const OUT: &str = "out.wasm";
+/// The module `wcomp embed` writes for an `embed` case.
+const EMBEDDED: &str = "module.core.wasm";
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = workspace_root().join("fixtures/new");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let mut trials = vec![Trial::test("new/calls-script-reader", || {
+        calls::self_check().map_err(Failed::from)
+    })];
+    for case in cases {
+        let name = format!("new/{}", case.file_name().unwrap().to_string_lossy());
+        let mut ignored = case.join("pending").exists();
+        if case.join("module.c").exists() && c_toolchain().is_none() {
+            eprintln!("note: {name} is skipped: clang-16 with a wasm-ld is not installed");
+            ignored = true;
+        }
+        trials.push(Trial::test(name, move || check(&case)).with_ignored_flag(ignored));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// One engine for every case.
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
+}
+
+fn bless() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty())
+}
+
+/// A `wcomp` command of a case and the file it should write.
+struct Step {
+    args: Vec<String>,
+    output: &'static str,
+}
+
+fn check(case: &Path) -> Result<(), Failed> {
+    let tmp = tempfile::tempdir()?;
+    let work = tmp.path();
+    copy_dir(case, work, META)?;
+    let steps = steps(case, work)?;
+
+    let mut failed = None;
+    for step in &steps {
+        let out = run(&step.args, work);
+        if !out.status.success() {
+            failed = Some((step, out));
+            break;
+        }
+    }
+    let mut problems = match (case.join("calls").exists(), failed) {
+        (true, None) => check_component(case, work)?,
+        (true, Some((step, out))) => vec![format!(
+            "`wcomp {}` failed ({}):\n{}",
+            step.args.join(" "),
+            out.status,
+            normalize(&text(&out.stderr), work)
+        )],
+        (false, Some((step, out))) => check_error(case, work, step, &out)?,
+        (false, None) => vec![format!(
+            "`wcomp {}` succeeded, but this case (no `calls` file) expects an error",
+            steps.last().expect("a case has steps").args.join(" ")
+        )],
+    };
+    for path in temporaries(work) {
+        problems.push(format!("temporary file left behind: {}", path.display()));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n\n").into())
+    }
+}
+
+/// The `wcomp` commands the case runs, in `work`.
+fn steps(case: &Path, work: &Path) -> Result<Vec<Step>, Failed> {
+    let inputs: Vec<&str> = ["module.wat", "module.wasm", "module.c"]
+        .into_iter()
+        .filter(|f| case.join(f).is_file())
+        .collect();
+    let input = match inputs[..] {
+        [input] => input,
+        _ => {
+            return Err(format!(
+                "expected one of module.wat, module.wasm, module.c; found {inputs:?}"
+            )
+            .into());
+        }
+    };
+    let input = if input == "module.c" {
+        build_c(work)?
+    } else {
+        input.to_string()
+    };
+    let wit = ["world.wit", "wit"]
+        .into_iter()
+        .find(|f| case.join(f).exists());
+    let extra = split_args(&fs::read_to_string(case.join("args")).unwrap_or_default())?;
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+
+    let mut with_wit = match wit {
+        Some(wit) => owned(&["--wit", wit]),
+        None => Vec::new(),
+    };
+    with_wit.extend(extra);
+    if case.join("embed").exists() {
+        if wit.is_none() {
+            return Err("an `embed` case needs world.wit or wit/".into());
+        }
+        let mut embed = owned(&["embed", &input, "-o", EMBEDDED]);
+        embed.extend(with_wit);
+        Ok(vec![
+            Step {
+                args: embed,
+                output: EMBEDDED,
+            },
+            Step {
+                args: owned(&["new", EMBEDDED, "-o", OUT]),
+                output: OUT,
+            },
+        ])
+    } else {
+        let mut new = owned(&["new", &input, "-o", OUT]);
+        new.extend(with_wit);
+        Ok(vec![Step {
+            args: new,
+            output: OUT,
+        }])
+    }
+}
+
+/// A wrapped component: validate it, inspect it, run its `calls`.
+fn check_component(case: &Path, work: &Path) -> Result<Vec<String>, Failed> {
+    let mut problems = Vec::new();
+    let out = work.join(OUT);
+    let bytes = fs::read(&out).map_err(|e| format!("cannot read {OUT}: {e}"))?;
+    if let Some(error) = wasm_tools_validate(&out) {
+        problems.push(format!("`wasm-tools validate` rejects {OUT}:\n{error}"));
+    }
+
+    let inspect = run(["inspect", OUT], work);
+    if !inspect.status.success() {
+        problems.push(format!(
+            "`wcomp inspect {OUT}` failed ({}):\n{}",
+            inspect.status,
+            text(&inspect.stderr)
+        ));
+    } else if !case.join("module.c").exists() {
+        // What clang and wasi-libc put in a module varies with their
+        // versions, so a C case's inspection is not compared.
+        let shown = normalize(&text(&inspect.stdout), work);
+        expect(case, "inspect", &shown, &mut problems)?;
+    }
+
+    let script = fs::read_to_string(case.join("calls"))?;
+    let result = calls::Script::parse(&script).and_then(|script| {
+        let component = Component::new(engine(), &bytes)
+            .map_err(|e| format!("wasmtime cannot compile {OUT}: {e:?}"))?;
+        calls::run(engine(), &component, &script)
+    });
+    if let Err(e) = result {
+        problems.push(e);
+    }
+    Ok(problems)
+}
+
+/// A failed step: exit code 1, the expected message, and no output.
+fn check_error(case: &Path, work: &Path, step: &Step, out: &Output) -> Result<Vec<String>, Failed> {
+    let mut problems = Vec::new();
+    if out.status.code() != Some(1) {
+        problems.push(format!("expected exit code 1, got {}", out.status));
+    }
+    if !out.stdout.is_empty() {
+        problems.push(format!("expected no stdout, got:\n{}", text(&out.stdout)));
+    }
+    let stderr = normalize(&text(&out.stderr), work);
+    expect(case, "stderr", &stderr, &mut problems)?;
+    for file in [step.output, OUT] {
+        if work.join(file).exists() {
+            problems.push(format!("`{file}` was written, but the command failed"));
+        }
+    }
+    Ok(problems)
+}
+
+/// Compares `actual` with the case's file `name`, or writes it under `BLESS`.
+fn expect(case: &Path, name: &str, actual: &str, problems: &mut Vec<String>) -> Result<(), Failed> {
+    let path = case.join(name);
+    if bless() {
+        fs::write(&path, actual)?;
+        return Ok(());
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_default();
+    if expected != actual {
+        let diff = TextDiff::from_lines(expected.as_str(), actual)
+            .unified_diff()
+            .header("expected", "actual")
+            .to_string();
+        problems.push(format!("{name} differs (BLESS=1 accepts it):\n{diff}"));
+    }
+    Ok(())
+}
+
+/// `wasm-tools validate --features all FILE` as an outside check: `None` when
+/// the file is valid or wasm-tools is not installed.
+fn wasm_tools_validate(file: &Path) -> Option<String> {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| {
+        Command::new("wasm-tools")
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    });
+    if !installed {
+        return None;
+    }
+    let out = Command::new("wasm-tools")
+        .args(["validate", "--features", "all"])
+        .arg(file)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    (!out.status.success()).then(|| text(&out.stderr))
+}
+
+/// How to build C for wasm32-wasip1 here, if at all.
+struct CToolchain {
+    clang: PathBuf,
+    flags: Vec<String>,
+}
+
+fn c_toolchain() -> Option<&'static CToolchain> {
+    static FOUND: OnceLock<Option<CToolchain>> = OnceLock::new();
+    FOUND.get_or_init(find_c_toolchain).as_ref()
+}
+
+fn find_c_toolchain() -> Option<CToolchain> {
+    let clang = which("clang-16")?;
+    let linker = which("wasm-ld-16").or_else(|| which("wasm-ld"))?;
+    let mut flags = vec![
+        "--target=wasm32-wasi".to_string(),
+        format!("-fuse-ld={}", linker.display()),
+    ];
+    // wasi-sdk's layout; Debian's wasi-libc is found without it.
+    let sysroot = Path::new("/usr/share/wasi-sysroot");
+    if sysroot.is_dir() {
+        flags.push(format!("--sysroot={}", sysroot.display()));
+    }
+    // Debian ships no compiler-rt for wasm32; a small program links without.
+    let builtins = Command::new(&clang)
+        .args(&flags)
+        .arg("-print-libgcc-file-name")
+        .output()
+        .ok()?;
+    if !Path::new(text(&builtins.stdout).trim()).is_file() {
+        flags.extend(["-nodefaultlibs".to_string(), "-lc".to_string()]);
+    }
+    Some(CToolchain { clang, flags })
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Builds `module.c` in `work` into `module.wasm`; returns its name.
+fn build_c(work: &Path) -> Result<String, Failed> {
+    let tc = c_toolchain().ok_or("clang-16 is not installed")?;
+    let out = Command::new(&tc.clang)
+        .args(["-O1", "module.c", "-o", "module.wasm"])
+        .args(&tc.flags)
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{} {} module.c` failed:\n{}",
+            tc.clang.display(),
+            tc.flags.join(" "),
+            text(&out.stderr)
+        )
+        .into());
+    }
+    Ok("module.wasm".to_string())
+}

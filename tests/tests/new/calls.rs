@@ -1,0 +1,593 @@
+//! The `calls` script of a `fixtures/new` case: what to call in the wrapped
+//! component, with which values, and what must come back. The format is
+//! described in `fixtures/new/README.md`; in short, one step a line:
+//!
+//! ```text
+//! # a comment
+//! host IFACE#FUNC -> RESULT        the host import returns RESULT
+//! call IFACE#FUNC(ARG, ...) -> RESULT
+//! let NAME = call FUNC(ARG, ...)   keep the result, pass it on as `$NAME`
+//! drop $NAME                       drop a resource handle
+//! run                              call `wasi:cli/run`, expect `ok`
+//! stdout "TEXT"                    everything printed so far
+//! ```
+//!
+//! Values are WAVE text, read against the types the component declares.
+
+use std::collections::HashMap;
+
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::{Component, Func, Instance, Linker, ResourceTable, Type, Val};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// A parsed script: the host functions to define, then the steps to run.
+pub struct Script {
+    hosts: Vec<HostLine>,
+    steps: Vec<(usize, Step)>,
+}
+
+/// `host TARGET [-> RESULT]`
+struct HostLine {
+    line: usize,
+    target: Target,
+    result: Option<String>,
+}
+
+/// `IFACE#FUNC`, or `FUNC` for a function of the world itself.
+struct Target {
+    iface: Option<String>,
+    func: String,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.iface {
+            Some(iface) => write!(f, "{iface}#{}", self.func),
+            None => f.write_str(&self.func),
+        }
+    }
+}
+
+enum Arg {
+    Wave(String),
+    Var(String),
+}
+
+enum Step {
+    Call {
+        bind: Option<String>,
+        target: Target,
+        args: Vec<Arg>,
+        expect: Option<String>,
+    },
+    Drop(String),
+    Run,
+    Stdout(String),
+}
+
+impl Script {
+    /// Reads a script; errors name the line.
+    pub fn parse(text: &str) -> Result<Script, String> {
+        let mut script = Script {
+            hosts: Vec::new(),
+            steps: Vec::new(),
+        };
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let src = raw.trim();
+            if src.is_empty() || src.starts_with('#') {
+                continue;
+            }
+            let at = |e: String| format!("calls:{line}: {e}\n  {src}");
+            let (word, rest) = src.split_once(char::is_whitespace).unwrap_or((src, ""));
+            let rest = rest.trim();
+            match word {
+                "host" => {
+                    let (target, result) = match rest.split_once("->") {
+                        Some((t, r)) => (t.trim(), Some(r.trim().to_string())),
+                        None => (rest, None),
+                    };
+                    let target = parse_target(target).map_err(at)?;
+                    script.hosts.push(HostLine {
+                        line,
+                        target,
+                        result,
+                    });
+                }
+                "call" => {
+                    let step = parse_call(None, rest).map_err(at)?;
+                    script.steps.push((line, step));
+                }
+                "let" => {
+                    let (name, call) = rest
+                        .split_once('=')
+                        .ok_or_else(|| at("expected `let NAME = call ...`".into()))?;
+                    let call = call
+                        .trim()
+                        .strip_prefix("call")
+                        .ok_or_else(|| at("expected `call` after `=`".into()))?;
+                    let step =
+                        parse_call(Some(name.trim().to_string()), call.trim()).map_err(at)?;
+                    script.steps.push((line, step));
+                }
+                "drop" => {
+                    let name = rest
+                        .strip_prefix('$')
+                        .ok_or_else(|| at("expected `drop $NAME`".into()))?;
+                    script.steps.push((line, Step::Drop(name.to_string())));
+                }
+                "run" if rest.is_empty() => script.steps.push((line, Step::Run)),
+                "stdout" => {
+                    let text = wasm_wave::from_str::<Val>(&Type::String, rest)
+                        .map_err(|e| at(format!("expected a string in WAVE syntax: {e}")))?;
+                    let Val::String(text) = text else {
+                        unreachable!("a string type reads as a string")
+                    };
+                    script.steps.push((line, Step::Stdout(text)));
+                }
+                _ => return Err(at(format!("unknown step `{word}`"))),
+            }
+        }
+        Ok(script)
+    }
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    let text = text.trim();
+    let (iface, func) = match text.split_once('#') {
+        Some((iface, func)) => (Some(iface.to_string()), func),
+        None => (None, text),
+    };
+    if func.is_empty() || func.contains(char::is_whitespace) {
+        return Err(format!("expected `IFACE#FUNC` or `FUNC`, found `{text}`"));
+    }
+    Ok(Target {
+        iface,
+        func: func.to_string(),
+    })
+}
+
+/// `TARGET(ARG, ...) [-> RESULT]`
+fn parse_call(bind: Option<String>, text: &str) -> Result<Step, String> {
+    let open = text.find('(').ok_or("expected `(` after the function")?;
+    let target = parse_target(&text[..open])?;
+    let pieces = split_top_level(&text[open + 1..])?;
+    let (args, after) = pieces;
+    let args = args
+        .into_iter()
+        .map(|a| match a.strip_prefix('$') {
+            Some(var) => Arg::Var(var.to_string()),
+            None => Arg::Wave(a),
+        })
+        .collect();
+    let after = after.trim();
+    let expect = if after.is_empty() {
+        None
+    } else {
+        let r = after
+            .strip_prefix("->")
+            .ok_or_else(|| format!("expected `-> RESULT` after the arguments, found `{after}`"))?;
+        Some(r.trim().to_string())
+    };
+    Ok(Step::Call {
+        bind,
+        target,
+        args,
+        expect,
+    })
+}
+
+/// Splits the text after `(` into the arguments (on commas outside strings,
+/// chars and brackets) and what follows the matching `)`.
+fn split_top_level(text: &str) -> Result<(Vec<String>, &str), String> {
+    let (mut args, mut cur) = (Vec::new(), String::new());
+    let (mut depth, mut quote, mut escaped) = (0usize, None::<char>, false);
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            cur.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' if depth == 0 => {
+                if !cur.trim().is_empty() || !args.is_empty() {
+                    args.push(cur.trim().to_string());
+                }
+                return Ok((args, &text[i + 1..]));
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                args.push(std::mem::take(&mut cur).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    Err("no `)` closes the arguments".into())
+}
+
+/// The store's data: WASI with stdout and stderr kept in memory.
+struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Instantiates `component` and runs the script against it. The first step
+/// that fails ends the run; the error names its line.
+pub fn run(engine: &Engine, component: &Component, script: &Script) -> Result<(), String> {
+    let stdout = MemoryOutputPipe::new(1 << 20);
+    let stderr = MemoryOutputPipe::new(1 << 20);
+    let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .build();
+    let mut store = Store::new(
+        engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let linker = linker(engine, component, script)?;
+    let instance = linker
+        .instantiate(&mut store, component)
+        .map_err(|e| format!("cannot instantiate the component: {e:?}"))?;
+    let mut runner = Runner {
+        engine,
+        component,
+        instance,
+        store,
+        vars: HashMap::new(),
+    };
+    for (line, step) in &script.steps {
+        let done = match step {
+            Step::Call {
+                bind,
+                target,
+                args,
+                expect,
+            } => runner.call(target, args, expect.as_deref(), bind.as_deref()),
+            Step::Drop(name) => runner.drop_var(name),
+            Step::Run => runner.run(),
+            Step::Stdout(want) => {
+                let got = String::from_utf8_lossy(&stdout.contents()).into_owned();
+                if got == *want {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "stdout: expected {want:?}\n            got {got:?}"
+                    ))
+                }
+            }
+        };
+        done.map_err(|e| {
+            let printed = String::from_utf8_lossy(&stderr.contents()).into_owned();
+            let printed = if printed.is_empty() {
+                String::new()
+            } else {
+                format!("\n(the component's stderr: {printed:?})")
+            };
+            format!("calls:{line}: {e}{printed}")
+        })?;
+    }
+    Ok(())
+}
+
+/// WASI if the component imports any of it, the `host` lines, and a trap for
+/// every other import.
+fn linker(engine: &Engine, component: &Component, script: &Script) -> Result<Linker<Host>, String> {
+    let ty = component.component_type();
+    let mut linker = Linker::new(engine);
+    if ty
+        .imports(engine)
+        .any(|(name, _)| name.starts_with("wasi:"))
+    {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:?}"))?;
+    }
+    for host in &script.hosts {
+        let at = |e: String| format!("calls:{}: `host {}`: {e}", host.line, host.target);
+        let func = imported_func(engine, component, &host.target).map_err(at)?;
+        let result = match (func.results().next(), &host.result) {
+            (Some(ty), Some(text)) => Some(
+                wasm_wave::from_str::<Val>(&ty, text)
+                    .map_err(|e| at(format!("cannot read result `{text}`: {e}")))?,
+            ),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(at("the function returns a value: add `-> VALUE`".into()));
+            }
+            (None, Some(_)) => return Err(at("the function returns nothing".into())),
+        };
+        let define = move |_: wasmtime::StoreContextMut<'_, Host>,
+                           _: ComponentFunc,
+                           _: &[Val],
+                           results: &mut [Val]| {
+            if let Some(r) = &result {
+                results[0] = r.clone();
+            }
+            Ok(())
+        };
+        let defined = match &host.target.iface {
+            Some(iface) => linker
+                .instance(iface)
+                .and_then(|mut i| i.func_new(&host.target.func, define)),
+            None => linker.root().func_new(&host.target.func, define),
+        };
+        defined.map_err(|e| at(format!("{e:?}")))?;
+    }
+    trap_other_imports(engine, component, script, &mut linker).map_err(|e| format!("{e:?}"))?;
+    Ok(linker)
+}
+
+/// Defines every function import that is neither WASI nor given by a `host`
+/// line as a function that traps. (Not `define_unknown_imports_as_traps`:
+/// it would also stub types that WASI interfaces re-export, such as the
+/// `error` of `wasi:io/streams`, with new resource types that do not match.)
+fn trap_other_imports(
+    engine: &Engine,
+    component: &Component,
+    script: &Script,
+    linker: &mut Linker<Host>,
+) -> wasmtime::Result<()> {
+    let hosted = |iface: Option<&str>, func: &str| {
+        script
+            .hosts
+            .iter()
+            .any(|h| h.target.iface.as_deref() == iface && h.target.func == func)
+    };
+    let ty = component.component_type();
+    for (name, import) in ty.imports(engine) {
+        match import.ty {
+            _ if name.starts_with("wasi:") => {}
+            ComponentItem::ComponentFunc(_) if !hosted(None, name) => {
+                linker.root().func_new(name, trap(name.to_string()))?;
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                let mut defined = linker.instance(name)?;
+                for (func, item) in instance.exports(engine) {
+                    if matches!(item.ty, ComponentItem::ComponentFunc(_))
+                        && !hosted(Some(name), func)
+                    {
+                        defined.func_new(func, trap(format!("{name}#{func}")))?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+type HostFunc = dyn Fn(
+        wasmtime::StoreContextMut<'_, Host>,
+        ComponentFunc,
+        &[Val],
+        &mut [Val],
+    ) -> wasmtime::Result<()>
+    + Send
+    + Sync;
+
+fn trap(name: String) -> Box<HostFunc> {
+    Box::new(move |_, _, _, _| {
+        Err(wasmtime::format_err!(
+            "import `{name}` was called, but the calls script gives no `host` line for it"
+        ))
+    })
+}
+
+/// The type of the imported function `target`.
+fn imported_func(
+    engine: &Engine,
+    component: &Component,
+    target: &Target,
+) -> Result<ComponentFunc, String> {
+    let ty = component.component_type();
+    let item = match &target.iface {
+        None => ty.get_import(engine, &target.func).map(|e| e.ty),
+        Some(iface) => match ty.get_import(engine, iface).map(|e| e.ty) {
+            Some(ComponentItem::ComponentInstance(i)) => {
+                i.get_export(engine, &target.func).map(|e| e.ty)
+            }
+            _ => return Err(format!("the component imports no interface `{iface}`")),
+        },
+    };
+    match item {
+        Some(ComponentItem::ComponentFunc(f)) => Ok(f),
+        _ => Err("the component imports no such function".into()),
+    }
+}
+
+struct Runner<'a> {
+    engine: &'a Engine,
+    component: &'a Component,
+    instance: Instance,
+    store: Store<Host>,
+    vars: HashMap<String, Val>,
+}
+
+impl Runner<'_> {
+    fn func(&mut self, target: &Target) -> Result<Func, String> {
+        let parent = match &target.iface {
+            Some(iface) => Some(
+                self.instance
+                    .get_export_index(&mut self.store, None, iface)
+                    .ok_or_else(|| format!("the component exports no `{iface}`"))?,
+            ),
+            None => None,
+        };
+        let index = self
+            .instance
+            .get_export_index(&mut self.store, parent.as_ref(), &target.func)
+            .ok_or_else(|| format!("the component exports no function `{target}`"))?;
+        self.instance
+            .get_func(&mut self.store, index)
+            .ok_or_else(|| format!("`{target}` is not a function"))
+    }
+
+    fn call(
+        &mut self,
+        target: &Target,
+        args: &[Arg],
+        expect: Option<&str>,
+        bind: Option<&str>,
+    ) -> Result<(), String> {
+        let func = self.func(target)?;
+        let ty = func.ty(&self.store);
+        let params: Vec<(String, Type)> = ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+        if params.len() != args.len() {
+            return Err(format!(
+                "`{target}` takes {} argument(s), given {}",
+                params.len(),
+                args.len()
+            ));
+        }
+        let mut values = Vec::new();
+        for (arg, (name, ty)) in args.iter().zip(&params) {
+            values.push(match arg {
+                Arg::Var(var) => {
+                    let value = self
+                        .vars
+                        .get(var)
+                        .cloned()
+                        .ok_or_else(|| format!("no `let {var} = ...` before"))?;
+                    // Ownership moves into the callee.
+                    if matches!(ty, Type::Own(_)) {
+                        self.vars.remove(var);
+                    }
+                    value
+                }
+                Arg::Wave(text) => wasm_wave::from_str::<Val>(ty, text)
+                    .map_err(|e| format!("argument `{name}`: cannot read `{text}`: {e}"))?,
+            });
+        }
+        let result_ty = ty.results().next();
+        let mut results = vec![Val::Bool(false); ty.results().len()];
+        func.call(&mut self.store, &values, &mut results)
+            .map_err(|e| format!("`{target}` failed: {e:?}"))?;
+        match (expect, results.first()) {
+            (Some(want), Some(got)) => {
+                let ty = result_ty.expect("a result has a type");
+                let want = wasm_wave::from_str::<Val>(&ty, want)
+                    .map_err(|e| format!("cannot read the expected result `{want}`: {e}"))?;
+                let (want, got) = (show(&want), show(got));
+                if want != got {
+                    return Err(format!("`{target}` returned {got}, expected {want}"));
+                }
+            }
+            (Some(_), None) => return Err(format!("`{target}` returns nothing")),
+            (None, Some(got)) if bind.is_none() => {
+                return Err(format!(
+                    "`{target}` returned {}: check it with `-> VALUE` or keep it with `let`",
+                    show(got)
+                ));
+            }
+            (None, None) if bind.is_some() => {
+                return Err(format!("`{target}` returns nothing to keep"));
+            }
+            _ => {}
+        }
+        if let (Some(name), Some(value)) = (bind, results.into_iter().next()) {
+            self.vars.insert(name.to_string(), value);
+        }
+        Ok(())
+    }
+
+    fn drop_var(&mut self, name: &str) -> Result<(), String> {
+        match self.vars.remove(name) {
+            Some(Val::Resource(r)) => r
+                .resource_drop(&mut self.store)
+                .map_err(|e| format!("dropping `${name}` failed: {e:?}")),
+            Some(_) => Err(format!("`${name}` is not a resource")),
+            None => Err(format!(
+                "no `${name}` to drop (never kept, moved or dropped)"
+            )),
+        }
+    }
+
+    /// Calls `run` of the exported `wasi:cli/run@*` and expects `ok`.
+    fn run(&mut self) -> Result<(), String> {
+        let ty = self.component.component_type();
+        let iface = ty
+            .exports(self.engine)
+            .map(|(name, _)| name)
+            .find(|name| name.starts_with("wasi:cli/run@"))
+            .ok_or("the component exports no `wasi:cli/run`")?
+            .to_string();
+        let target = Target {
+            iface: Some(iface),
+            func: "run".into(),
+        };
+        self.call(&target, &[], Some("ok"), None)
+    }
+}
+
+/// A value as WAVE text (resources have none).
+fn show(value: &Val) -> String {
+    match value {
+        Val::Resource(_) => "a resource handle".into(),
+        v => wasm_wave::to_string(v).unwrap_or_else(|e| format!("<{e}>")),
+    }
+}
+
+/// Checks the script reader on tricky lines (run as its own trial: this
+/// test target has no libtest harness to run `#[test]` functions).
+pub fn self_check() -> Result<(), String> {
+    let (args, rest) = split_top_level(r#""a, b", [1, 2], ',', ok("(")) -> 3"#)?;
+    check(
+        args == [r#""a, b""#, "[1, 2]", "','", r#"ok("(")"#],
+        "arguments",
+    )?;
+    check(rest == " -> 3", "text after the arguments")?;
+    let (args, rest) = split_top_level(")")?;
+    check(args.is_empty() && rest.is_empty(), "no arguments")?;
+    check(split_top_level("1, 2").is_err(), "unclosed `(`")?;
+    let script = Script::parse(
+        "# comment\nhost a:b/c@1.0.0#f -> 1\nlet x = call i#[constructor]r(5)\n\
+         call g($x) -> \"s\"\ndrop $x\nrun\nstdout \"hi\\n\"\n",
+    )?;
+    check(script.hosts.len() == 1, "one host line")?;
+    check(
+        script.hosts[0].target.to_string() == "a:b/c@1.0.0#f",
+        "host target",
+    )?;
+    check(script.steps.len() == 5, "five steps")?;
+    check(
+        matches!(&script.steps[0].1, Step::Call { bind: Some(b), target, .. }
+            if b == "x" && target.func == "[constructor]r"),
+        "a `let` step",
+    )?;
+    check(matches!(&script.steps[3].1, Step::Run), "a `run` step")?;
+    check(
+        matches!(&script.steps[4].1, Step::Stdout(s) if s == "hi\n"),
+        "a `stdout` step",
+    )?;
+    check(Script::parse("call f(1").is_err(), "unclosed call")?;
+    check(Script::parse("frobnicate").is_err(), "unknown step")
+}
+
+fn check(ok: bool, what: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("script reader: {what}"))
+    }
+}
