@@ -159,6 +159,23 @@ pub(crate) fn select(
 fn preview1_kind(path: &Path, shape: &CoreShape) -> Result<Bundled, ComponentError> {
     let start = shape.exports_func("_start");
     let initialize = shape.exports_func("_initialize");
+    // The adapters call these with no arguments and expect no results.
+    for entry in ["_start", "_initialize"] {
+        if let Some(Some(ty)) = shape.exports.get(entry)
+            && !(ty.params().is_empty() && ty.results().is_empty())
+        {
+            return Err(ComponentError::WrongSignature {
+                path: path.to_path_buf(),
+                export: entry.to_string(),
+                function: "the WASI preview 1 entry point".to_string(),
+                expected: "() -> ()".to_string(),
+                found: crate::check::FlatSig::of_core(ty).to_string(),
+                help: format!(
+                    "the WASI adapter calls `{entry}` with no arguments and expects nothing back; export a `{entry}` of type `(func)`"
+                ),
+            });
+        }
+    }
     match (start, initialize) {
         (true, true) => Err(ComponentError::AmbiguousAdapter {
             path: path.to_path_buf(),
