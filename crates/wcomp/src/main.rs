@@ -3,6 +3,7 @@
 //! library call that a build script can make too.
 
 mod component_cmd;
+mod compose_cmd;
 mod output;
 mod report;
 mod wit_cmd;
@@ -39,6 +40,8 @@ enum Command {
     Embed(component_cmd::EmbedArgs),
     /// Show what a wasm file is: its world, capabilities, modules and sections.
     Inspect(component_cmd::InspectArgs),
+    /// Plug components together into one: imports satisfied by other components' exports.
+    Compose(compose_cmd::ComposeArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::New(args) => component_cmd::new(args, &ui),
         Command::Embed(args) => component_cmd::embed(args, &ui),
         Command::Inspect(args) => component_cmd::inspect(args),
+        Command::Compose(args) => compose_cmd::run(args, &ui),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wcomp", &mut std::io::stdout());
             Ok(())

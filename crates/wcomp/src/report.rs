@@ -43,6 +43,16 @@ impl From<wcomp_component::ComponentError> for Failure {
     }
 }
 
+impl From<wcomp_compose::ComposeError> for Failure {
+    fn from(e: wcomp_compose::ComposeError) -> Self {
+        if e.is_internal() {
+            Failure::Internal(Box::new(e))
+        } else {
+            Failure::User(Box::new(e))
+        }
+    }
+}
+
 impl From<crate::output::WriteError> for Failure {
     fn from(e: crate::output::WriteError) -> Self {
         Failure::User(Box::new(e))

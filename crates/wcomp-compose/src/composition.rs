@@ -1,0 +1,257 @@
+//! The whole of `wcomp compose` as one call: read, plan, encode, police,
+//! record provenance, strip, validate.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::ComposeError;
+use crate::input::{self, Component};
+use crate::plan::{self, Plan, Plug};
+use crate::policy::{self, Capabilities, Pattern};
+use crate::provenance::Provenance;
+use crate::{graph, strip};
+
+/// `IMPORT=DEP.wasm[:EXPORT]`, before DEP is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlugSpec {
+    pub spec: String,
+    pub import: String,
+    pub path: PathBuf,
+    pub export: Option<String>,
+}
+
+impl std::str::FromStr for PlugSpec {
+    type Err = ComposeError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let bad = |message: &str| {
+            ComposeError::BadPlug {
+            spec: spec.to_string(),
+            message: message.to_string(),
+            help: Some("write `--plug IMPORT=DEP.wasm` or `--plug IMPORT=DEP.wasm:EXPORT`, e.g. `--plug wcomp:keystore/store=keystore.wasm`".into()),
+        }
+        };
+        let (import, rest) = spec
+            .split_once('=')
+            .filter(|(i, r)| !i.is_empty() && !r.is_empty())
+            .ok_or_else(|| bad("expected IMPORT=DEP.wasm[:EXPORT]"))?;
+        // `:EXPORT` follows a file name ending in .wasm/.wat; a colon in an
+        // export name (`ns:pkg/iface`) is part of it.
+        let (path, export) = match [".wasm:", ".wat:"].iter().find_map(|ext| {
+            rest.find(ext)
+                .map(|i| (&rest[..i + ext.len() - 1], &rest[i + ext.len()..]))
+        }) {
+            Some((path, export)) if !export.is_empty() => (path, Some(export.to_string())),
+            Some((path, _)) => (path, None),
+            None => (rest, None),
+        };
+        Ok(PlugSpec {
+            spec: spec.to_string(),
+            import: import.to_string(),
+            path: PathBuf::from(path),
+            export,
+        })
+    }
+}
+
+/// What to compose and under which policy.
+#[derive(Debug, Clone, Default)]
+pub struct ComposeOptions {
+    pub app: PathBuf,
+    pub with: Vec<PathBuf>,
+    pub plugs: Vec<PlugSpec>,
+    pub deny: Vec<Pattern>,
+    pub allow: Vec<Pattern>,
+    /// Fail, rather than warn, when a `--with` component satisfies nothing.
+    pub strict: bool,
+    /// Drop debug custom sections from the result.
+    pub strip: bool,
+}
+
+/// The components read, before planning (kept for `--explain`).
+pub struct Inputs {
+    pub components: Vec<Component>,
+    pub plugs: Vec<Plug>,
+}
+
+/// A finished composition.
+pub struct Composition {
+    pub bytes: Vec<u8>,
+    pub plan: Plan,
+    pub capabilities: Capabilities,
+    /// Labels of the components, by input index (0 is the app).
+    pub labels: Vec<String>,
+    /// Things worth saying that do not stop the composition.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the app, every `--with` and every `--plug` file (each once).
+pub fn read_inputs(opts: &ComposeOptions) -> Result<Inputs, ComposeError> {
+    let mut paths: Vec<PathBuf> = vec![opts.app.clone()];
+    let index_of = |path: &Path, paths: &mut Vec<PathBuf>| -> usize {
+        match paths.iter().position(|p| same_file(p, path)) {
+            Some(i) => i,
+            None => {
+                paths.push(path.to_path_buf());
+                paths.len() - 1
+            }
+        }
+    };
+    for w in &opts.with {
+        index_of(w, &mut paths);
+    }
+    let mut plugs = Vec::new();
+    for spec in &opts.plugs {
+        let component = index_of(&spec.path, &mut paths);
+        if component == 0 {
+            return Err(ComposeError::BadPlug {
+                spec: spec.spec.clone(),
+                message: "the app cannot satisfy imports: it is instantiated last".into(),
+                help: None,
+            });
+        }
+        plugs.push(Plug {
+            spec: spec.spec.clone(),
+            import: spec.import.clone(),
+            component,
+            export: spec.export.clone(),
+        });
+    }
+    let mut components = paths
+        .iter()
+        .map(|p| Component::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    input::unique_labels(&mut components);
+    Ok(Inputs { components, plugs })
+}
+
+/// Plans and encodes the composition of `inputs`.
+pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, ComposeError> {
+    let components = &inputs.components;
+    let plan = plan::plan(components, &inputs.plugs).map_err(|f| f.error)?;
+    let labels: Vec<String> = components.iter().map(|c| c.label.clone()).collect();
+    let mut warnings = Vec::new();
+    for &u in &plan.unused {
+        let error = ComposeError::Unused {
+            component: labels[u].clone(),
+            exports: components[u]
+                .exports
+                .iter()
+                .map(|e| e.name.clone())
+                .collect(),
+        };
+        if opts.strict {
+            return Err(error);
+        }
+        warnings.push(format!("{error}; it is left out"));
+    }
+    let remaining: BTreeMap<String, Vec<String>> = plan
+        .remaining
+        .iter()
+        .map(|(name, who)| {
+            let mut who: Vec<String> = who.iter().map(|&c| labels[c].clone()).collect();
+            who.dedup();
+            (name.clone(), who)
+        })
+        .collect();
+    policy::enforce(&remaining, &opts.deny, &opts.allow)?;
+
+    let mut bytes = graph::encode(components, &plan)?;
+    if opts.strip {
+        bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
+    }
+    bytes.extend(Provenance::new(components, &plan).section());
+    if let Err(e) = wcomp_component::input::validate(&bytes) {
+        return Err(ComposeError::InvalidOutput {
+            offset: e.offset(),
+            message: e.message().to_string(),
+        });
+    }
+    Ok(Composition {
+        bytes,
+        capabilities: Capabilities::new(&remaining),
+        plan,
+        labels,
+        warnings,
+    })
+}
+
+/// The `--explain` report: every import of every component in the plan,
+/// what plugged it, and each candidate with why it was not taken.
+pub fn explain(components: &[Component], plan: &Plan) -> String {
+    let mut out = String::new();
+    let mut current = None;
+    for r in &plan.reports {
+        if current != Some(r.component) {
+            current = Some(r.component);
+            let role = if r.component == 0 {
+                "app"
+            } else {
+                "dependency"
+            };
+            out.push_str(&format!(
+                "{} ({role}) imports:\n",
+                components[r.component].label
+            ));
+        }
+        let outcome = match &r.plugged {
+            Some((c, export)) => format!(
+                "plugged by {}{}{}",
+                components[*c].label,
+                if *export == r.import {
+                    String::new()
+                } else {
+                    format!(" (`{export}`)")
+                },
+                if r.explicit { ", by --plug" } else { "" }
+            ),
+            None if r.candidates.is_empty() => "stays an import: no component exports it".into(),
+            None => "stays an import".into(),
+        };
+        out.push_str(&format!("  {}: {outcome}\n", r.import));
+        for c in &r.candidates {
+            let verdict = match &c.rejected {
+                None => "fits".to_string(),
+                Some(why) => format!("rejected, {why}"),
+            };
+            out.push_str(&format!(
+                "    candidate `{}` of {}: {verdict}\n",
+                c.export, components[c.component].label
+            ));
+        }
+    }
+    for &u in &plan.unused {
+        out.push_str(&format!(
+            "{} (dependency) satisfies no import and is left out\n",
+            components[u].label
+        ));
+    }
+    out
+}
+
+/// The same file, by canonical path when both resolve, else by spelling.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plug_specs_parse() {
+        let p: PlugSpec = "wcomp:keystore/store=ks.wasm".parse().unwrap();
+        assert_eq!(
+            (p.import.as_str(), p.path.as_path(), p.export),
+            ("wcomp:keystore/store", Path::new("ks.wasm"), None)
+        );
+        let p: PlugSpec = "a:b/c@1.0.0=dir/x.wasm:a:b/d@1.2.0".parse().unwrap();
+        assert_eq!(p.path, Path::new("dir/x.wasm"));
+        assert_eq!(p.export.as_deref(), Some("a:b/d@1.2.0"));
+        assert!("=x.wasm".parse::<PlugSpec>().is_err());
+        assert!("a:b/c".parse::<PlugSpec>().is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! A component to compose: its bytes, a digest, and its world's imports and
+//! exports as WIT, which matching and type checks read.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmparser::Encoding;
+use wcomp_component::WasmInput;
+use wit_component::DecodedWasm;
+use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
+
+use crate::error::ComposeError;
+use crate::version::InterfaceName;
+
+/// One input component.
+pub struct Component {
+    pub path: PathBuf,
+    /// How messages name it: the file name, made unique among the inputs.
+    pub label: String,
+    pub bytes: Vec<u8>,
+    /// Lowercase hex SHA-256 of `bytes`, for provenance.
+    pub sha256: String,
+    pub resolve: Resolve,
+    pub world: WorldId,
+    pub imports: Vec<Item>,
+    pub exports: Vec<Item>,
+}
+
+/// An import or export of a component's world.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The name in the binary: `wcomp:keystore/store@0.1.0`, or `log` for a
+    /// world-level function or an inline interface.
+    pub name: String,
+    /// `name` split, when it names a package's interface.
+    pub interface: Option<InterfaceName>,
+    pub kind: ItemKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Interface(InterfaceId),
+    /// A world-level function: the import and export carry its name.
+    Function,
+    /// A type exported or imported by the world itself.
+    Type,
+}
+
+impl Component {
+    /// Reads `path` (a component, binary or WAT) and decodes its world.
+    pub fn read(path: &Path) -> Result<Component, ComposeError> {
+        let input = WasmInput::read(path)?;
+        Component::from_input(input)
+    }
+
+    pub fn from_input(input: WasmInput) -> Result<Component, ComposeError> {
+        if input.encoding == Encoding::Module {
+            return Err(ComposeError::CoreModule { path: input.path });
+        }
+        let decoded = wcomp_wit::catch_library_panic(|| wit_component::decode(&input.bytes))
+            .map_err(|panic| format!("the decoder crashed on it: {panic}"))
+            .and_then(|r| r.map_err(|e| format!("{e:#}")));
+        let (resolve, world) = match decoded {
+            Ok(DecodedWasm::Component(resolve, world)) => (resolve, world),
+            Ok(DecodedWasm::WitPackage(..)) => {
+                return Err(ComposeError::WitPackage { path: input.path });
+            }
+            Err(message) => {
+                // The validator's error carries the offset and help; the
+                // decoder's is the fallback for what only it rejects.
+                input.validate_structure()?;
+                return Err(ComposeError::Decode {
+                    path: input.path,
+                    message,
+                });
+            }
+        };
+        let w = &resolve.worlds[world];
+        let items = |entries: &mut dyn Iterator<Item = (&WorldKey, &WorldItem)>| -> Vec<Item> {
+            entries
+                .map(|(key, item)| {
+                    let name = resolve.name_world_key(key);
+                    let kind = match item {
+                        WorldItem::Interface { id, .. } => ItemKind::Interface(*id),
+                        WorldItem::Function(_) => ItemKind::Function,
+                        WorldItem::Type { .. } => ItemKind::Type,
+                    };
+                    Item {
+                        interface: match kind {
+                            ItemKind::Interface(_) => InterfaceName::parse(&name),
+                            _ => None,
+                        },
+                        name,
+                        kind,
+                    }
+                })
+                .collect()
+        };
+        let imports = items(&mut w.imports.iter());
+        let exports = items(&mut w.exports.iter());
+        let sha256 = Sha256::digest(&input.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let label = input.path.file_name().map_or_else(
+            || input.path.display().to_string(),
+            |f| f.to_string_lossy().into_owned(),
+        );
+        Ok(Component {
+            path: input.path,
+            label,
+            bytes: input.bytes,
+            sha256,
+            resolve,
+            world,
+            imports,
+            exports,
+        })
+    }
+
+    pub fn import(&self, name: &str) -> Option<&Item> {
+        self.imports.iter().find(|i| i.name == name)
+    }
+
+    pub fn export(&self, name: &str) -> Option<&Item> {
+        self.exports.iter().find(|e| e.name == name)
+    }
+}
+
+/// Makes labels unique: a second `store.wasm` becomes `store.wasm (2)`,
+/// and labels of files with the same name in different folders show the path.
+pub fn unique_labels(components: &mut [Component]) {
+    for i in 0..components.len() {
+        let clash = components
+            .iter()
+            .enumerate()
+            .any(|(j, c)| j != i && c.label == components[i].label);
+        if clash {
+            components[i].label = components[i].path.display().to_string();
+        }
+    }
+    for i in 0..components.len() {
+        let same = components[..i]
+            .iter()
+            .filter(|c| c.label == components[i].label)
+            .count();
+        if same > 0 {
+            components[i].label = format!("{} ({})", components[i].label, same + 1);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Compose components into one: every import that some dependency exports
+//! (same interface, semver-compatible version, matching types) is plugged,
+//! transitively and with one shared instance per dependency; what nothing
+//! satisfies stays an import of the result, and a policy decides whether
+//! those capabilities are acceptable.
+//!
+//! - [`plan`]: which export satisfies which import, and why each candidate
+//!   was or was not taken (for `--explain` and for errors);
+//! - [`graph`]: the plan encoded with wasm-compose's graph API (the only
+//!   module that knows the library, so moving to wac-graph stays local);
+//! - [`policy`], [`provenance`], [`strip`]: what happens to the result.
+
+#![allow(clippy::result_large_err)]
+
+pub mod composition;
+pub mod config;
+pub mod error;
+pub mod graph;
+pub mod input;
+pub mod plan;
+pub mod policy;
+pub mod provenance;
+pub mod strip;
+pub mod typecheck;
+pub mod version;
+
+pub use composition::{ComposeOptions, Composition, PlugSpec, compose, explain, read_inputs};
+pub use error::ComposeError;

@@ -1,0 +1,163 @@
+//! `wcomp compose`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use wcomp_compose::composition::{ComposeOptions, read_inputs};
+use wcomp_compose::policy::Pattern;
+use wcomp_compose::{ComposeError, PlugSpec, config, plan};
+
+use crate::output::write_output;
+use crate::report::{Failure, Ui};
+
+#[derive(Args)]
+pub struct ComposeArgs {
+    /// The app: the component whose exports the result exports. Optional
+    /// with `--config` (or a `wcomp.toml` in the current folder).
+    app: Option<PathBuf>,
+    /// A component that may satisfy imports (repeatable); each is
+    /// instantiated at most once and shared.
+    #[arg(long = "with", value_name = "DEP.wasm")]
+    with: Vec<PathBuf>,
+    /// Where to write the composed component (`-` is stdout).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Satisfy IMPORT (a name, with or without version) with DEP's export
+    /// EXPORT (by default the one of the same interface).
+    #[arg(long, value_name = "IMPORT=DEP.wasm[:EXPORT]", value_parser = parse_plug)]
+    plug: Vec<PlugSpec>,
+    /// Read the composition from a `wcomp.toml` (flags add to it).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print every import of every component, what satisfied it, and why
+    /// each other candidate was rejected. Without `-o`, only explain.
+    #[arg(long)]
+    explain: bool,
+    /// Fail if an import that remains matches PATTERN (`wasi:filesystem/*`).
+    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
+    deny: Vec<Pattern>,
+    /// Fail if an import that remains matches no `--allow` PATTERN.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
+    allow: Vec<Pattern>,
+    /// Fail, rather than warn, when a `--with` component satisfies nothing.
+    #[arg(long)]
+    strict: bool,
+    /// Drop debug custom sections (names, producers, DWARF) from the result.
+    #[arg(long)]
+    strip: bool,
+    /// Print the plan and capabilities as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_plug(s: &str) -> Result<PlugSpec, String> {
+    s.parse::<PlugSpec>().map_err(|e| flat(&e))
+}
+
+fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    s.parse::<Pattern>().map_err(|e| flat(&e))
+}
+
+/// clap shows value errors on one line: the message and its help.
+fn flat(e: &ComposeError) -> String {
+    use miette::Diagnostic;
+    match e.help() {
+        Some(h) => format!("{e}\n  help: {h}"),
+        None => e.to_string(),
+    }
+}
+
+pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
+    let config_path = args.config.clone().or_else(|| {
+        let default = PathBuf::from("wcomp.toml");
+        (args.app.is_none() && default.is_file()).then_some(default)
+    });
+    let (mut opts, config_output) = match &config_path {
+        Some(path) => {
+            let c = config::load(path)?;
+            (c.options, c.output)
+        }
+        None => (ComposeOptions::default(), None),
+    };
+    match (&args.app, &config_path) {
+        (Some(app), _) => opts.app = app.clone(),
+        (None, Some(_)) => {}
+        (None, None) => {
+            return Err(Failure::User(Box::new(ComposeError::Config {
+                path: PathBuf::from("wcomp.toml"),
+                message: "no app given, and there is no `wcomp.toml` here".into(),
+                help: Some("write `wcomp compose APP.wasm --with DEP.wasm -o OUT.wasm`, or `--config FILE`".into()),
+            })));
+        }
+    }
+    opts.with.extend(args.with);
+    opts.plugs.extend(args.plug);
+    opts.deny.extend(args.deny);
+    opts.allow.extend(args.allow);
+    opts.strict |= args.strict;
+    opts.strip |= args.strip;
+    let output = args.output.or(config_output);
+
+    let inputs = read_inputs(&opts)?;
+    if args.explain || output.is_none() {
+        let (plan, error) = match plan::plan(&inputs.components, &inputs.plugs) {
+            Ok(plan) => (plan, None),
+            Err(failed) => (failed.partial, Some(failed.error)),
+        };
+        print!("{}", wcomp_compose::explain(&inputs.components, &plan));
+        if let Some(e) = error {
+            return Err(e.into());
+        }
+        if output.is_none() {
+            return Ok(());
+        }
+    }
+    let Some(output) = output else {
+        return Ok(());
+    };
+    let composition = wcomp_compose::compose(&inputs, &opts)?;
+    for w in &composition.warnings {
+        ui.info(format!("warning: {w}"));
+    }
+    write_output(&output, &composition.bytes)?;
+    let used: Vec<&str> = composition
+        .plan
+        .order
+        .iter()
+        .rev()
+        .map(|&c| composition.labels[c].as_str())
+        .collect();
+    ui.info(format!(
+        "wrote {}: {} ({} component{}), {} bytes",
+        shown(&output),
+        used.join(" + "),
+        used.len(),
+        if used.len() == 1 { "" } else { "s" },
+        composition.bytes.len()
+    ));
+    if args.json {
+        let json = serde_json::json!({
+            "output": output,
+            "bytes": composition.bytes.len(),
+            "components": composition.labels,
+            "links": composition.plan.links,
+            "capabilities": composition.capabilities,
+            "warnings": composition.warnings,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+    } else if output != Path::new("-") {
+        print!("{}", composition.capabilities.to_text());
+    }
+    Ok(())
+}
+
+fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "stdout".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
