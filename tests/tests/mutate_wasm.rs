@@ -1,4 +1,5 @@
-//! No input makes `wcomp new`, `wcomp embed` or `wcomp inspect` panic, hang,
+//! No input makes `wcomp new`, `wcomp embed`, `wcomp inspect` or
+//! `wcomp compose` (as the app or as a dependency) panic, hang,
 //! or write an output when it fails: a seeded loop feeds them a few hundred
 //! mutated modules and components (byte flips, truncations, spliced,
 //! duplicated and zeroed ranges, overlong LEBs), and each run must end in
@@ -27,7 +28,17 @@ const SENTINEL: &[u8] = b"sentinel: a failed run must leave this file alone\n";
 const WIT: &str = "package wcomp:m@0.1.0;
 interface api { add: func(a: s32, b: s32) -> s32; greet: func(name: string) -> string; }
 world m { export api; }
+world user { import api; export run: func() -> s32; }
 ";
+
+/// Implements world `user`: `run` calls the imported `add`, so composing it
+/// with the `m` component plugs something.
+const USER_WAT: &str = r#"(module
+  (import "wcomp:m/api@0.1.0" "add" (func $add (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "run") (result i32) (call $add (i32.const 2) (i32.const 3))))
+"#;
 
 const EMPTY_WIT: &str = "package wcomp:e;\n\nworld empty {}\n";
 
@@ -215,17 +226,23 @@ fn build_seeds(dir: &Path) -> Vec<Seed> {
         ("empty.wit", EMPTY_WIT),
         ("module.wat", MODULE_WAT),
         ("wasip1.wat", WASIP1_WAT),
+        ("user.wat", USER_WAT),
     ];
     for (name, contents) in files {
         fs::write(dir.join(name), contents).unwrap();
     }
-    run_ok(dir, "embed module.wat --wit w.wit -o core.wasm");
+    run_ok(dir, "embed module.wat --wit w.wit --world m -o core.wasm");
     run_ok(dir, "new core.wasm -o component.wasm");
+    run_ok(dir, "new user.wat --wit w.wit --world user -o user.wasm");
+    run_ok(
+        dir,
+        "compose user.wasm --with component.wasm -o composed.wasm",
+    );
     run_ok(dir, "embed wasip1.wat --wit empty.wit -o e.wasm");
     let read = |name: &str| fs::read(dir.join(name)).unwrap();
     fs::write(dir.join("plain.wasm"), strip_world(&read("core.wasm"))).unwrap();
     fs::write(dir.join("wasip1.wasm"), strip_world(&read("e.wasm"))).unwrap();
-    run_ok(dir, "new plain.wasm --wit w.wit -o p.wasm");
+    run_ok(dir, "new plain.wasm --wit w.wit --world m -o p.wasm");
     run_ok(dir, "new wasip1.wasm -o wasip1-component.wasm");
     for name in ["plain.wasm", "wasip1.wasm"] {
         assert!(!read(name).windows(14).any(|w| w == b"component-type"));
@@ -238,6 +255,8 @@ fn build_seeds(dir: &Path) -> Vec<Seed> {
         ("wasip1.wasm", true),
         ("wasip1-component.wasm", false),
         ("module.wat", true),
+        ("user.wasm", false),
+        ("composed.wasm", false),
     ] {
         run_ok(dir, &format!("inspect {name}"));
         let bytes = read(name);
@@ -251,8 +270,22 @@ fn build_seeds(dir: &Path) -> Vec<Seed> {
 const RUNS: &[(&str, &str)] = &[
     ("inspect", "inspect {}"),
     ("new", "new {} -o out-new.wasm"),
-    ("embed", "embed {} --wit ../w.wit -o out-embed.wasm"),
-    ("new --wit", "new {} --wit ../w.wit -o out-new-wit.wasm"),
+    (
+        "embed",
+        "embed {} --wit ../w.wit --world m -o out-embed.wasm",
+    ),
+    (
+        "new --wit",
+        "new {} --wit ../w.wit --world m -o out-new-wit.wasm",
+    ),
+    (
+        "compose app",
+        "compose {} --with ../component.wasm -o out-compose.wasm",
+    ),
+    (
+        "compose dep",
+        "compose ../user.wasm --with {} -o out-compose-dep.wasm",
+    ),
 ];
 
 type Stats = BTreeMap<&'static str, [usize; 2]>;
@@ -427,6 +460,10 @@ fn mutated_wasm_never_panics_hangs_or_writes_on_failure() {
     assert!(
         made > 0 && count("embed", 0) > 0,
         "none was wrapped or embedded"
+    );
+    assert!(
+        count("compose app", 0) > 0 && count("compose dep", 0) > 0,
+        "no mutant was composed"
     );
     let inspected = count("inspect", 0);
     assert!(

@@ -217,18 +217,6 @@ pub enum ComponentError {
         help: Option<String>,
     },
 
-    /// The component wcomp built does not validate: a bug, not the input's fault.
-    #[error("internal error: the component built from `{}` does not validate: {message} (at byte offset {offset:#x})", path.display())]
-    #[diagnostic(
-        code(wcomp::internal),
-        help("this is a bug in wcomp or wit-component; please report it with the input module")
-    )]
-    InvalidOutput {
-        path: PathBuf,
-        offset: u64,
-        message: String,
-    },
-
     #[error("internal error: {0}")]
     #[diagnostic(
         code(wcomp::internal),
@@ -242,7 +230,7 @@ impl ComponentError {
     pub fn is_internal(&self) -> bool {
         match self {
             ComponentError::Wit(e) => e.is_internal(),
-            ComponentError::InvalidOutput { .. } | ComponentError::Internal(_) => true,
+            ComponentError::Internal(_) => true,
             _ => false,
         }
     }

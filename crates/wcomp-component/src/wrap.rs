@@ -85,10 +85,17 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
     if let Err(e) = input::validate(&encoded) {
         // Most likely a function body of the input: say so against the input.
         input.validate()?;
-        return Err(ComponentError::InvalidOutput {
+        // Else wit-component accepted a world it cannot encode (metadata
+        // that merges into clashing names, say): the input's doing, so a
+        // user error, though one wcomp should learn to name precisely.
+        return Err(ComponentError::Encode {
             path: input.path.clone(),
-            offset: e.offset(),
-            message: e.message().to_string(),
+            message: format!(
+                "wit-component built an invalid component from it: {} (at byte offset {:#x} of the output)",
+                e.message(),
+                e.offset()
+            ),
+            help: Some("compare the module's embedded world (`wcomp wit print MODULE`) with the WIT given by `--wit`: they are merged, and must agree; if the module carries no embedded world, please report this with the module".into()),
         });
     }
     Ok(Wrapped {

@@ -162,6 +162,17 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
     }
     bytes.extend(Provenance::new(components, &plan).section());
     if let Err(e) = wcomp_component::input::validate(&bytes) {
+        // Inputs were checked without their function bodies (so a big
+        // composition costs one validation, not two); a bad body shows up
+        // here, and is reported against its component.
+        for c in components {
+            wcomp_component::WasmInput {
+                path: c.path.clone(),
+                bytes: c.bytes.clone(),
+                encoding: wasmparser::Encoding::Component,
+            }
+            .validate()?;
+        }
         return Err(ComposeError::InvalidOutput {
             offset: e.offset(),
             message: e.message().to_string(),
