@@ -157,6 +157,178 @@ pub fn temporaries(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The cargo target directory (`CARGO_TARGET_DIR`, else `target/` at the
+/// workspace root), for caches that outlive one test run.
+pub fn target_dir() -> PathBuf {
+    let root = workspace_root();
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The program `name` on `PATH`, if any.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A 64-bit FNV-1a hash of `parts` (each length-prefixed), as 16 hex
+/// digits: a stable key for cached build products, not a digest to trust.
+pub fn fnv_key(parts: &[&[u8]]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for part in parts {
+        eat(&(part.len() as u64).to_le_bytes());
+        eat(part);
+    }
+    format!("{hash:016x}")
+}
+
+/// Reads an unsigned LEB128 number at `*at`, moving past it.
+fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    let (mut value, mut shift) = (0usize, 0u32);
+    loop {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= usize::from(byte & 0x7f).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+        shift += 7;
+    }
+}
+
+/// The top-level sections of a wasm module or component: (id, payload).
+/// `None` if the file is cut short.
+fn sections(wasm: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut found = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb(wasm, &mut at)?;
+        found.push((id, wasm.get(at..at.checked_add(size)?)?));
+        at += size;
+    }
+    Some(found)
+}
+
+/// A custom section's name and data.
+fn custom(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut at = 0;
+    let len = leb(body, &mut at)?;
+    let name = body.get(at..at.checked_add(len)?)?;
+    Some((name, &body[at + len..]))
+}
+
+/// The payload of the top-level custom section `name` of a wasm module or
+/// component, if it has one (the last, if several).
+pub fn custom_section<'a>(wasm: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    sections(wasm)?
+        .into_iter()
+        .filter(|(id, _)| *id == 0)
+        .filter_map(|(_, body)| custom(body))
+        .filter(|(n, _)| *n == name.as_bytes())
+        .map(|(_, data)| data)
+        .next_back()
+}
+
+/// The names of all custom sections of a wasm file, at any depth: those of
+/// the core modules (section 1) and components (section 4) nested in a
+/// component too, in order.
+pub fn custom_section_names(wasm: &[u8]) -> Vec<String> {
+    let component = wasm.get(4..8) == Some(&[0x0d, 0, 1, 0][..]);
+    let mut names = Vec::new();
+    for (id, body) in sections(wasm).unwrap_or_default() {
+        match id {
+            0 => names.extend(custom(body).map(|(n, _)| text(n))),
+            1 | 4 if component => names.extend(custom_section_names(body)),
+            _ => {}
+        }
+    }
+    names
+}
+
+/// The names a component exports at its top level (its export sections,
+/// id 11), in order; `None` if they cannot be read.
+pub fn component_exports(wasm: &[u8]) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    for (_, body) in sections(wasm)?.into_iter().filter(|(id, _)| *id == 11) {
+        let mut at = 0;
+        let byte = |at: &mut usize| {
+            let b = *body.get(*at)?;
+            *at += 1;
+            Some(b)
+        };
+        for _ in 0..leb(body, &mut at)? {
+            // exportname': 0x00 or 0x01, then the name as a string.
+            if byte(&mut at)? > 1 {
+                return None;
+            }
+            let len = leb(body, &mut at)?;
+            names.push(text(body.get(at..at.checked_add(len)?)?));
+            at += len;
+            // sort (0x00 takes a core sort byte more), then the index.
+            if byte(&mut at)? == 0 {
+                byte(&mut at)?;
+            }
+            leb(body, &mut at)?;
+            // An optional type ascription: the sort again, then an index
+            // (or a value type, one LEB too).
+            match byte(&mut at)? {
+                0 => {}
+                1 => match byte(&mut at)? {
+                    0 => {
+                        byte(&mut at)?;
+                        leb(body, &mut at)?;
+                    }
+                    // A type: `0x00 typeidx` (equal to) or `0x01` (a new resource).
+                    3 => {
+                        if byte(&mut at)? == 0 {
+                            leb(body, &mut at)?;
+                        }
+                    }
+                    _ => {
+                        leb(body, &mut at)?;
+                    }
+                },
+                _ => return None,
+            }
+        }
+    }
+    Some(names)
+}
+
+/// `wasm-tools validate --features all FILE` as an outside check: `None`
+/// when the file is valid or wasm-tools is not installed.
+pub fn wasm_tools_validate(file: &Path) -> Option<String> {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| {
+        Command::new("wasm-tools")
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|out| out.status.success())
+    });
+    if !installed {
+        return None;
+    }
+    let out = Command::new("wasm-tools")
+        .args(["validate", "--features", "all"])
+        .arg(file)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    (!out.status.success()).then(|| text(&out.stderr))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +345,33 @@ mod tests {
         );
         assert_eq!(split_args(r#"--x="a b""#).unwrap(), ["--x=a b"]);
         assert!(split_args(r#"print "a"#).is_err());
+    }
+
+    #[test]
+    fn finds_custom_sections() {
+        // A component preamble, a custom section `a` holding "xy", a type
+        // section (id 7) of two bytes, and a custom section `b`.
+        let wasm = [
+            0, b'a', b's', b'm', 0x0d, 0, 1, 0, 0, 4, 1, b'a', b'x', b'y', 7, 2, 0, 0, 0, 2, 1,
+            b'b',
+        ];
+        assert_eq!(custom_section(&wasm, "a"), Some(&b"xy"[..]));
+        assert_eq!(custom_section(&wasm, "b"), Some(&b""[..]));
+        assert_eq!(custom_section(&wasm, "c"), None);
+        assert_eq!(custom_section(&wasm[..12], "a"), None);
+        assert_eq!(custom_section_names(&wasm), ["a", "b"]);
+        // The same bytes nested as a component (section 4) and as a core
+        // module (section 1, whose own sections are not a component's).
+        let mut outer = vec![0, b'a', b's', b'm', 0x0d, 0, 1, 0, 4, wasm.len() as u8];
+        outer.extend(wasm);
+        outer.extend([1, 13, 0, b'a', b's', b'm', 1, 0, 0, 0, 0, 3, 2, b'c', b'd']);
+        assert_eq!(custom_section_names(&outer), ["a", "b", "cd"]);
+    }
+
+    #[test]
+    fn fnv_keys_are_stable() {
+        assert_eq!(fnv_key(&[]), "cbf29ce484222325");
+        assert_ne!(fnv_key(&[b"ab", b"c"]), fnv_key(&[b"a", b"bc"]));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! `BLESS=1 cargo test -p wcomp-tests --test new` rewrites `inspect` and
 //! `stderr`.
 
-#[path = "new/calls.rs"]
+#[path = "common/calls.rs"]
 mod calls;
 
 use std::fs;

@@ -127,6 +127,13 @@ pub enum ComposeError {
     )]
     BadPattern { pattern: String, message: String },
 
+    #[error("no app to compose: give APP.wasm, or `--config FILE` (there is no `wcomp.toml` here)")]
+    #[diagnostic(
+        code(compose::no_app),
+        help("`wcomp compose APP.wasm --with DEP.wasm -o OUT.wasm`")
+    )]
+    NoApp,
+
     #[error("cannot read `{}`: {message}", path.display())]
     #[diagnostic(code(compose::config))]
     Config {

@@ -127,25 +127,38 @@ impl Component {
     }
 }
 
-/// Makes labels unique: a second `store.wasm` becomes `store.wasm (2)`,
-/// and labels of files with the same name in different folders show the path.
+/// Makes labels unique: components are named by their file names, and where
+/// two collide, each by the shortest tail of its path that tells them apart
+/// (`v1/keystore.wasm`, `v2/keystore.wasm`); the same file given twice is
+/// numbered.
 pub fn unique_labels(components: &mut [Component]) {
-    for i in 0..components.len() {
-        let clash = components
-            .iter()
-            .enumerate()
-            .any(|(j, c)| j != i && c.label == components[i].label);
-        if clash {
-            components[i].label = components[i].path.display().to_string();
-        }
-    }
-    for i in 0..components.len() {
-        let same = components[..i]
-            .iter()
-            .filter(|c| c.label == components[i].label)
-            .count();
-        if same > 0 {
-            components[i].label = format!("{} ({})", components[i].label, same + 1);
-        }
+    let tail = |path: &Path, n: usize| -> String {
+        let parts: Vec<String> = path
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        parts[parts.len().saturating_sub(n)..].join("/")
+    };
+    let labels: Vec<String> = (0..components.len())
+        .map(|i| {
+            let path = &components[i].path;
+            let depth = path.components().count().max(1);
+            (1..=depth)
+                .map(|n| tail(path, n))
+                .find(|label| {
+                    components.iter().enumerate().all(|(j, other)| {
+                        j == i || tail(&other.path, label.matches('/').count() + 1) != *label
+                    })
+                })
+                .unwrap_or_else(|| path.display().to_string())
+        })
+        .collect();
+    for (i, label) in labels.into_iter().enumerate() {
+        let same = components[..i].iter().filter(|c| c.label == label).count();
+        components[i].label = if same > 0 {
+            format!("{label} ({})", same + 1)
+        } else {
+            label
+        };
     }
 }

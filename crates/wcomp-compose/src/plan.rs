@@ -144,11 +144,7 @@ pub fn plan(components: &[Component], plugs: &[Plug]) -> Result<Plan, Box<Failed
         }
     }
     if let Some(i) = plugs_used.iter().position(|u| !u) {
-        first_error.get_or_insert(ComposeError::BadPlug {
-            spec: plugs[i].spec.clone(),
-            message: format!("no instantiated component imports `{}`", plugs[i].import),
-            help: Some("`wcomp compose --explain` lists every import of every component".into()),
-        });
+        first_error.get_or_insert(unmatched_plug(components, &used, &plugs[i]));
     }
     let order = match instantiation_order(components, &used, &links) {
         Ok(order) => order,
@@ -182,6 +178,40 @@ pub fn plan(components: &[Component], plugs: &[Plug]) -> Result<Plan, Box<Failed
             error,
             partial: plan,
         })),
+    }
+}
+
+/// A `--plug` whose import no component in the composition has: the
+/// import probably meant, and who imports it.
+fn unmatched_plug(components: &[Component], used: &BTreeSet<usize>, plug: &Plug) -> ComposeError {
+    let mut imports: Vec<(String, usize)> = Vec::new();
+    for &c in used {
+        for i in &components[c].imports {
+            imports.push((i.name.clone(), c));
+            if let Some(n) = &i.interface {
+                imports.push((n.unversioned(), c));
+            }
+        }
+    }
+    let near = wcomp_wit::similar_names(&plug.import, imports.iter().map(|(n, _)| n.as_str()));
+    let help = match near.first() {
+        Some(n) => {
+            let who = imports
+                .iter()
+                .find(|(i, _)| i == n)
+                .map(|(_, c)| *c)
+                .unwrap_or(0);
+            format!(
+                "did you mean `{n}` (imported by {})?",
+                components[who].label
+            )
+        }
+        None => "`wcomp compose --explain` lists every import of every component".to_string(),
+    };
+    ComposeError::BadPlug {
+        spec: plug.spec.clone(),
+        message: format!("no component imports `{}`", plug.import),
+        help: Some(help),
     }
 }
 
@@ -219,7 +249,13 @@ fn explicit_plug(
     }
     let exporter = &components[plug.component];
     let export = match &plug.export {
-        Some(name) => exporter.export(name),
+        Some(name) => exporter.export(name).or_else(|| {
+            exporter.exports.iter().find(|e| {
+                e.interface
+                    .as_ref()
+                    .is_some_and(|n| n.unversioned() == *name)
+            })
+        }),
         None => exporter.exports.iter().find(|e| same_item(import, e)),
     };
     let Some(export) = export else {
@@ -387,9 +423,11 @@ fn near_name(import: &Item, export: &Item) -> Option<String> {
     if i.interface == e.interface {
         return Some(format!("package `{}` is not `{}`", e.package, i.package));
     }
-    let close =
-        wcomp_wit::similar_names(&i.unversioned(), std::iter::once(e.unversioned().as_str()));
-    (!close.is_empty()).then(|| format!("`{}` is not `{}`", e.unversioned(), i.unversioned()))
+    // Within one package, an interface name a typo away.
+    let close = i.package == e.package
+        && !wcomp_wit::similar_names(&i.interface, std::iter::once(e.interface.as_str()))
+            .is_empty();
+    close.then(|| format!("`{}` is not `{}`", e.unversioned(), i.unversioned()))
 }
 
 fn check_version(import: &Item, export: &Item) -> Result<(), String> {

@@ -24,6 +24,20 @@ impl std::str::FromStr for Pattern {
         if s.is_empty() {
             return Err(bad("it is empty"));
         }
+        if s.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(bad(&format!(
+                "WIT names are lowercase, so it would match nothing; write `{}`",
+                s.to_ascii_lowercase()
+            )));
+        }
+        if !s.contains(':') && !s.contains('*') && !s.contains('/') {
+            // A world-level import has a plain name, but a bare namespace
+            // is the likelier meaning, and silently matching nothing would
+            // open a hole in the policy.
+            return Err(bad(&format!(
+                "it names no interface; for every interface of the namespace write `{s}:*`, for a world-level function import `{s}*`"
+            )));
+        }
         if let Some(c) = s.chars().find(|c| {
             !(c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '/' | '*' | '.' | '@'))
         }) {
@@ -98,7 +112,25 @@ impl Capabilities {
             };
             groups.entry(group).or_default().push((item, who.clone()));
         }
+        // `stderr@0.2.9` before `stderr@0.2.12`: versions sort as versions.
+        for items in groups.values_mut() {
+            items.sort_by_cached_key(|(item, _)| {
+                let (name, version) = item.split_once('@').unwrap_or((item, ""));
+                (name.to_string(), semver::Version::parse(version).ok())
+            });
+        }
         Capabilities { groups }
+    }
+
+    /// `{"wasi:clocks": {"monotonic-clock@0.2.0": ["keystore.wasm"]}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let groups = self.groups.iter().map(|(group, items)| {
+            let items = items
+                .iter()
+                .map(|(item, who)| (item.clone(), serde_json::json!(who)));
+            (group.clone(), serde_json::Value::Object(items.collect()))
+        });
+        serde_json::Value::Object(groups.collect())
     }
 
     /// One line per package and interface, indented, with who asked.
@@ -181,6 +213,9 @@ mod tests {
         assert!("wasi:fs/a/b".parse::<Pattern>().is_err());
         assert!("wasi fs".parse::<Pattern>().is_err());
         assert!("".parse::<Pattern>().is_err());
+        assert!("wasi".parse::<Pattern>().is_err());
+        assert!("WASI:filesystem/*".parse::<Pattern>().is_err());
+        assert!(p("log*").matches("log"));
     }
 
     #[test]

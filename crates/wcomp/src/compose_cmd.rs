@@ -24,8 +24,8 @@ pub struct ComposeArgs {
     output: Option<PathBuf>,
     /// Satisfy IMPORT (a name, with or without version) with DEP's export
     /// EXPORT (by default the one of the same interface).
-    #[arg(long, value_name = "IMPORT=DEP.wasm[:EXPORT]", value_parser = parse_plug)]
-    plug: Vec<PlugSpec>,
+    #[arg(long, value_name = "IMPORT=DEP.wasm[:EXPORT]")]
+    plug: Vec<String>,
     /// Read the composition from a `wcomp.toml` (flags add to it).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -34,11 +34,11 @@ pub struct ComposeArgs {
     #[arg(long)]
     explain: bool,
     /// Fail if an import that remains matches PATTERN (`wasi:filesystem/*`).
-    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
-    deny: Vec<Pattern>,
+    #[arg(long, value_name = "PATTERN")]
+    deny: Vec<String>,
     /// Fail if an import that remains matches no `--allow` PATTERN.
-    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
-    allow: Vec<Pattern>,
+    #[arg(long, value_name = "PATTERN")]
+    allow: Vec<String>,
     /// Fail, rather than warn, when a `--with` component satisfies nothing.
     #[arg(long)]
     strict: bool,
@@ -48,23 +48,6 @@ pub struct ComposeArgs {
     /// Print the plan and capabilities as JSON on stdout.
     #[arg(long)]
     json: bool,
-}
-
-fn parse_plug(s: &str) -> Result<PlugSpec, String> {
-    s.parse::<PlugSpec>().map_err(|e| flat(&e))
-}
-
-fn parse_pattern(s: &str) -> Result<Pattern, String> {
-    s.parse::<Pattern>().map_err(|e| flat(&e))
-}
-
-/// clap shows value errors on one line: the message and its help.
-fn flat(e: &ComposeError) -> String {
-    use miette::Diagnostic;
-    match e.help() {
-        Some(h) => format!("{e}\n  help: {h}"),
-        None => e.to_string(),
-    }
 }
 
 pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
@@ -82,18 +65,19 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
     match (&args.app, &config_path) {
         (Some(app), _) => opts.app = app.clone(),
         (None, Some(_)) => {}
-        (None, None) => {
-            return Err(Failure::User(Box::new(ComposeError::Config {
-                path: PathBuf::from("wcomp.toml"),
-                message: "no app given, and there is no `wcomp.toml` here".into(),
-                help: Some("write `wcomp compose APP.wasm --with DEP.wasm -o OUT.wasm`, or `--config FILE`".into()),
-            })));
-        }
+        (None, None) => return Err(ComposeError::NoApp.into()),
     }
     opts.with.extend(args.with);
-    opts.plugs.extend(args.plug);
-    opts.deny.extend(args.deny);
-    opts.allow.extend(args.allow);
+    // Parsed here rather than by clap, so a bad value gets a full diagnostic.
+    for plug in &args.plug {
+        opts.plugs.push(plug.parse::<PlugSpec>()?);
+    }
+    for pattern in &args.deny {
+        opts.deny.push(pattern.parse::<Pattern>()?);
+    }
+    for pattern in &args.allow {
+        opts.allow.push(pattern.parse::<Pattern>()?);
+    }
     opts.strict |= args.strict;
     opts.strip |= args.strip;
     let output = args.output.or(config_output);
@@ -120,11 +104,10 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
         ui.info(format!("warning: {w}"));
     }
     write_output(&output, &composition.bytes)?;
-    let used: Vec<&str> = composition
-        .plan
-        .order
+    let mut order = composition.plan.order.clone();
+    order.sort_unstable();
+    let used: Vec<&str> = order
         .iter()
-        .rev()
         .map(|&c| composition.labels[c].as_str())
         .collect();
     ui.info(format!(
@@ -141,7 +124,7 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
             "bytes": composition.bytes.len(),
             "components": composition.labels,
             "links": composition.plan.links,
-            "capabilities": composition.capabilities,
+            "capabilities": composition.capabilities.to_json(),
             "warnings": composition.warnings,
         });
         println!(

@@ -1,6 +1,7 @@
-//! The `calls` script of a `fixtures/new` case: what to call in the wrapped
-//! component, with which values, and what must come back. The format is
-//! described in `fixtures/new/README.md`; in short, one step a line:
+//! The `calls` script of a `fixtures/new` or `fixtures/compose` case: what
+//! to call in a component (wrapped or composed), with which values, and what
+//! must come back. Shared by `tests/new.rs` and `tests/compose.rs`; the
+//! format is described in `fixtures/new/README.md`; in short, one step a line:
 //!
 //! ```text
 //! # a comment
@@ -549,7 +550,9 @@ fn show(value: &Val) -> String {
 }
 
 /// Checks the script reader on tricky lines (run as its own trial: this
-/// test target has no libtest harness to run `#[test]` functions).
+/// test target has no libtest harness to run `#[test]` functions). Only
+/// `tests/new.rs` runs it.
+#[allow(dead_code)]
 pub fn self_check() -> Result<(), String> {
     let (args, rest) = split_top_level(r#""a, b", [1, 2], ',', ok("(")) -> 3"#)?;
     check(
