@@ -39,7 +39,7 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "bench",
-        about: "time `wcomp new` against `wasm-tools component new` on a 30 MB module [--runs N]",
+        about: bench::ABOUT,
         run: Run::Args(bench::run),
     },
 ];

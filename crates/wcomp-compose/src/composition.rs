@@ -117,10 +117,22 @@ pub fn read_inputs(opts: &ComposeOptions) -> Result<Inputs, ComposeError> {
             export: spec.export.clone(),
         });
     }
-    let mut components = paths
-        .iter()
-        .map(|p| Component::read(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Reading, hashing and decoding one component does not depend on the
+    // others: one thread each (errors are reported in input order).
+    let results: Vec<Result<Component, ComposeError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = paths
+            .iter()
+            .map(|p| scope.spawn(move || Component::read(p)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut components = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     input::unique_labels(&mut components);
     Ok(Inputs { components, plugs })
 }
@@ -156,16 +168,27 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
         .collect();
     policy::enforce(&remaining, &opts.deny, &opts.allow)?;
 
-    let mut bytes = graph::encode(components, &plan)?;
-    if opts.strip {
-        bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
-    }
-    bytes.extend(Provenance::new(components, &plan).section());
-    if let Err(e) = wcomp_component::input::validate(&bytes) {
-        // Inputs were checked without their function bodies (so a big
-        // composition costs one validation, not two); a bad body shows up
-        // here, and is reported against its component.
-        for c in components {
+    // The output embeds each input unchanged, so its function bodies are
+    // the inputs': validate those (on the other cores) while wasm-compose
+    // encodes, then only the structure of the whole.
+    let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
+    let (encoded, bodies) = std::thread::scope(|scope| {
+        let validator = scope.spawn(|| {
+            used.iter().try_for_each(|c| {
+                wcomp_component::input::validate(&c.bytes)
+                    .map(drop)
+                    .map_err(|e| (c.path.clone(), e))
+            })
+        });
+        let encoded = graph::encode(components, &plan);
+        let bodies = validator
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (encoded, bodies)
+    });
+    if let Err((path, _)) = bodies {
+        let c = components.iter().find(|c| c.path == path);
+        if let Some(c) = c {
             wcomp_component::WasmInput {
                 path: c.path.clone(),
                 bytes: c.bytes.clone(),
@@ -173,6 +196,13 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
             }
             .validate()?;
         }
+    }
+    let mut bytes = encoded?;
+    if opts.strip {
+        bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
+    }
+    bytes.extend(Provenance::new(components, &plan).section());
+    if let Err(e) = wcomp_component::input::validate_structure(&bytes) {
         return Err(ComposeError::InvalidOutput {
             offset: e.offset(),
             message: e.message().to_string(),

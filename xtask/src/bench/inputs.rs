@@ -1,0 +1,356 @@
+//! The input pairs of `cargo xtask bench compose`, built once and cached under `target/bench`
+//! in a folder named after a hash of their sources and of the versions of the tools that
+//! built them:
+//!
+//! - small: a WAT key store and an app that uses it, wrapped with `wcomp new`;
+//! - large: the same pair in Python (about 18 MB each: the interpreter and its standard
+//!   library), built with componentize-py from the repository's `wit/keystore.wit`.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::Context;
+use super::measure::{file_size, io_err, mb, on_path, run_quiet, secs, version_of};
+
+/// Two components to compose: `app` with `dep` plugged into its import.
+pub struct Pair {
+    pub name: &'static str,
+    /// What the pair is, for the report.
+    pub about: String,
+    pub app: PathBuf,
+    pub dep: PathBuf,
+    /// The import of the app that `dep` satisfies: a composition that still imports it has
+    /// not plugged anything.
+    pub plugged: &'static str,
+    /// What the composition must export.
+    pub export: &'static str,
+}
+
+const SMALL_WIT: &str = "package wcomp:kv@0.1.0;
+
+/// A store of u32 values under u32 keys.
+interface store {
+  set: func(key: u32, value: u32);
+  get: func(key: u32) -> option<u32>;
+}
+
+/// `op` 0 stores `value` under `key` (and answers none), 1 answers what is stored under `key`.
+interface handler {
+  handle: func(op: u32, key: u32, value: u32) -> option<u32>;
+}
+
+world keystore {
+  export store;
+}
+
+world app {
+  import store;
+  export handler;
+}
+";
+
+/// 64 slots of (present, key, value) from address 1024, the slot of a key being its value
+/// mod 64; a key replaces another in its slot (a cache more than a store: enough to bench).
+const SMALL_KEYSTORE: &str = r#"(module
+  (memory (export "memory") 1)
+  (func $slot (param $key i32) (result i32)
+    (i32.add (i32.const 1024)
+      (i32.mul (i32.and (local.get $key) (i32.const 63)) (i32.const 12))))
+  (func (export "wcomp:kv/store@0.1.0#set") (param $key i32) (param $value i32)
+    (local $at i32)
+    (local.set $at (call $slot (local.get $key)))
+    (i32.store (local.get $at) (i32.const 1))
+    (i32.store offset=4 (local.get $at) (local.get $key))
+    (i32.store offset=8 (local.get $at) (local.get $value)))
+  ;; option<u32> in the return area at 16: tag at +0, value at +4.
+  (func (export "wcomp:kv/store@0.1.0#get") (param $key i32) (result i32)
+    (local $at i32)
+    (local.set $at (call $slot (local.get $key)))
+    (i32.store8 (i32.const 16)
+      (i32.and (i32.load (local.get $at))
+        (i32.eq (i32.load offset=4 (local.get $at)) (local.get $key))))
+    (i32.store offset=4 (i32.const 16) (i32.load offset=8 (local.get $at)))
+    (i32.const 16))
+)
+"#;
+
+/// `handle` passes each request on to the store.
+const SMALL_APP: &str = r#"(module
+  (import "wcomp:kv/store@0.1.0" "set" (func $set (param i32 i32)))
+  ;; get(key, return area): the option<u32> lands at the address given.
+  (import "wcomp:kv/store@0.1.0" "get" (func $get (param i32 i32)))
+  (memory (export "memory") 1)
+  ;; option<u32> in the return area at 32: tag at +0, value at +4.
+  (func (export "wcomp:kv/handler@0.1.0#handle")
+    (param $op i32) (param $key i32) (param $value i32) (result i32)
+    (if (i32.eqz (local.get $op))
+      (then
+        (call $set (local.get $key) (local.get $value))
+        (i32.store8 (i32.const 32) (i32.const 0)))
+      (else (call $get (local.get $key) (i32.const 32))))
+    (i32.const 32))
+)
+"#;
+
+/// Where the Python sources are committed; the copies below are used when they are not.
+const PYTHON_FIXTURE: &str = "fixtures/compose/python-keystore";
+
+const PYTHON_KEYSTORE: &str = r#""""The keystore world in Python: a dict of values with optional expiry times."""
+import time
+
+from componentize_py_types import Err
+from wit_world import exports
+from wit_world.exports.store import Error_InvalidKey, Error_NotFound
+
+_values: dict[str, tuple[bytes, float | None]] = {}
+
+
+def _check(key: str) -> None:
+    if not key or any(c.isspace() for c in key):
+        raise Err(Error_InvalidKey("keys are non-empty and have no spaces"))
+
+
+class Store(exports.Store):
+    def set(self, key: str, value: bytes, ttl: int | None) -> None:
+        _check(key)
+        expires = None if ttl is None else time.monotonic() + ttl
+        _values[key] = (value, expires)
+
+    def get(self, key: str) -> bytes:
+        _check(key)
+        entry = _values.get(key)
+        if entry is None or (entry[1] is not None and time.monotonic() >= entry[1]):
+            _values.pop(key, None)
+            raise Err(Error_NotFound())
+        return entry[0]
+
+    def delete(self, key: str) -> None:
+        _check(key)
+        if _values.pop(key, None) is None:
+            raise Err(Error_NotFound())
+"#;
+
+const PYTHON_APP: &str = r#""""The app world in Python: text commands in, answers out, through the store."""
+from componentize_py_types import Err
+from wit_world import exports
+from wit_world.imports import store
+
+
+def _describe(error: store.Error) -> str:
+    if isinstance(error, store.Error_NotFound):
+        return "not found"
+    if isinstance(error, store.Error_InvalidKey):
+        return f"invalid key: {error.value}"
+    if isinstance(error, store.Error_StorageFull):
+        return "storage full"
+    return f"other: {error.value}"
+
+
+class Handler(exports.Handler):
+    def handle(self, command: str) -> str:
+        words = command.split()
+        try:
+            match words:
+                case ["set", key, value]:
+                    store.set(key, value.encode(), None)
+                    return "ok"
+                case ["set", key, value, ttl]:
+                    store.set(key, value.encode(), int(ttl))
+                    return "ok"
+                case ["get", key]:
+                    return store.get(key).decode()
+                case ["delete", key]:
+                    store.delete(key)
+                    return "ok"
+                case _:
+                    return "error: usage: set K V [TTL] | get K | delete K"
+        except Err as e:
+            return f"error: {_describe(e.value)}"
+"#;
+
+/// The WAT pair, wrapped by the wcomp under test.
+pub fn small(ctx: &Context) -> Result<Pair, String> {
+    let version = version_of(&ctx.wcomp);
+    let sources = [SMALL_WIT, SMALL_KEYSTORE, SMALL_APP, &version];
+    let key = hash(sources.iter().map(|s| s.as_bytes()));
+    let dir = cached(&ctx.dir, "compose-small", key, |tmp| {
+        fs::write(tmp.join("kv.wit"), SMALL_WIT).map_err(io_err("cannot write to", tmp))?;
+        for (world, wat) in [("keystore", SMALL_KEYSTORE), ("app", SMALL_APP)] {
+            let source = tmp.join(format!("{world}.wat"));
+            fs::write(&source, wat).map_err(io_err("cannot write", &source))?;
+            let (wat, wasm) = (format!("{world}.wat"), format!("{world}.wasm"));
+            let args = [
+                "new", &wat, "--wit", "kv.wit", "--world", world, "-o", &wasm,
+            ];
+            let args = args.map(OsStr::new);
+            run_quiet(&ctx.wcomp, &args, Some(tmp))?;
+        }
+        Ok(())
+    })?;
+    Ok(Pair {
+        name: "small",
+        about: format!("WAT key store pair, wrapped by {version}"),
+        app: dir.join("app.wasm"),
+        dep: dir.join("keystore.wasm"),
+        plugged: "wcomp:kv/store@0.1.0",
+        export: "wcomp:kv/handler@0.1.0",
+    })
+}
+
+/// The Python pair; `Err` says why there is none (componentize-py is missing or failed),
+/// which skips the pair rather than the bench.
+pub fn large(ctx: &Context) -> Result<Pair, String> {
+    let install = "install it with `pip install componentize-py`";
+    let Some(program) = on_path("componentize-py") else {
+        return Err(format!("componentize-py is not on PATH: {install}"));
+    };
+    // A pyenv shim is on PATH even where the Python in use lacks the package.
+    let version = version_of(&program);
+    if version.is_empty() {
+        let shown = program.display();
+        return Err(format!("{shown} does not run (`--version`): {install}"));
+    }
+    let wit = ctx.root.join("wit");
+    let mut wit_files = Vec::new();
+    collect_files(&wit, &mut wit_files).map_err(io_err("cannot read", &wit))?;
+    let mut sources = vec![(version.clone().into_bytes())];
+    for file in &wit_files {
+        sources.push(
+            file.strip_prefix(&wit)
+                .unwrap()
+                .display()
+                .to_string()
+                .into(),
+        );
+        sources.push(fs::read(file).map_err(io_err("cannot read", file))?);
+    }
+    let mut fallback = false;
+    let mut python = Vec::new();
+    for (side, embedded) in [("keystore", PYTHON_KEYSTORE), ("app", PYTHON_APP)] {
+        let path = ctx.root.join(PYTHON_FIXTURE).join(side).join("app.py");
+        let text = fs::read_to_string(&path).unwrap_or_else(|_| {
+            fallback = true;
+            embedded.to_string()
+        });
+        sources.push(text.clone().into_bytes());
+        python.push((side, text));
+    }
+    if fallback {
+        eprintln!("==> note: {PYTHON_FIXTURE} is missing: using xtask's copy of the Python");
+    }
+    let key = hash(sources.iter().map(Vec::as_slice));
+    let dir = cached(&ctx.dir, "compose-large", key, |tmp| {
+        for (world, text) in &python {
+            let start = Instant::now();
+            let src = tmp.join(world);
+            fs::create_dir_all(&src).map_err(io_err("cannot create", &src))?;
+            fs::write(src.join("app.py"), text).map_err(io_err("cannot write to", &src))?;
+            let output = tmp.join(format!("{world}.wasm"));
+            let args = [
+                "-d".as_ref(),
+                wit.as_os_str(),
+                "-w".as_ref(),
+                world.as_ref(),
+                "componentize".as_ref(),
+                "app".as_ref(),
+                "-o".as_ref(),
+                output.as_os_str(),
+            ];
+            run_quiet(&program, &args, Some(&src))?;
+            let size = mb(file_size(&output));
+            eprintln!(
+                "==> componentize-py built {world}.wasm ({size}) in {}",
+                secs(start)
+            );
+        }
+        Ok(())
+    })?;
+    Ok(Pair {
+        name: "large",
+        about: format!("Python key store pair, built by {version}"),
+        app: dir.join("app.wasm"),
+        dep: dir.join("keystore.wasm"),
+        plugged: "wcomp:keystore/store@0.1.0",
+        export: "wcomp:keystore/handler@0.1.0",
+    })
+}
+
+/// `dir/{prefix}-{key}` with `app.wasm` and `keystore.wasm` in it, built by `build` into an
+/// empty folder and renamed into place when it is missing, so that an interrupted build never
+/// leaves a bad cache. The folders of other keys are removed.
+fn cached(
+    dir: &Path,
+    prefix: &str,
+    key: u64,
+    build: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<PathBuf, String> {
+    let done = dir.join(format!("{prefix}-{key:016x}"));
+    let files = ["app.wasm", "keystore.wasm"].map(|f| done.join(f));
+    if files.iter().all(|f| f.is_file()) {
+        eprintln!("==> reusing {}", done.display());
+        return Ok(done);
+    }
+    let tmp = dir.join(format!("{prefix}.tmp"));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(io_err("cannot create", &tmp))?;
+    eprintln!("==> building {}", done.display());
+    build(&tmp)?;
+    let stale = fs::read_dir(dir).map_err(io_err("cannot read", dir))?;
+    for entry in stale.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let old_key = name.strip_prefix(prefix).and_then(|k| k.strip_prefix('-'));
+        let is_key = |k: &str| k.len() == 16 && k.bytes().all(|b| b.is_ascii_hexdigit());
+        if old_key.is_some_and(is_key) && entry.path().is_dir() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    fs::rename(&tmp, &done).map_err(io_err("cannot rename", &tmp))?;
+    Ok(done)
+}
+
+/// Every file under `dir`, in a stable order.
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// FNV-1a over each part and its length: stable across Rust versions and machines, unlike
+/// std's hasher, and plenty for a cache key.
+fn hash<'a>(parts: impl Iterator<Item = &'a [u8]>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for part in parts {
+        eat(&(part.len() as u64).to_le_bytes());
+        eat(part);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_separates_parts_and_is_stable() {
+        let h = |parts: &[&str]| hash(parts.iter().map(|s| s.as_bytes()));
+        assert_ne!(h(&["ab", "c"]), h(&["a", "bc"]));
+        assert_eq!(h(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(h(&["wit"]), h(&["wit"]));
+    }
+}
