@@ -306,6 +306,34 @@ pub fn component_exports(wasm: &[u8]) -> Option<Vec<String>> {
     Some(names)
 }
 
+/// Whether `BLESS` is set: expectations are rewritten instead of compared.
+pub fn bless() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty())
+}
+
+/// Compares `actual` with the case's file `name` (a diff goes to
+/// `problems`), or writes it there under `BLESS`.
+pub fn expect_file(
+    case: &Path,
+    name: &str,
+    actual: &str,
+    problems: &mut Vec<String>,
+) -> io::Result<()> {
+    let path = case.join(name);
+    if bless() {
+        return fs::write(&path, actual);
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_default();
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
+            .unified_diff()
+            .header("expected", "actual")
+            .to_string();
+        problems.push(format!("{name} differs (BLESS=1 accepts it):\n{diff}"));
+    }
+    Ok(())
+}
+
 /// `wasm-tools validate --features all FILE` as an outside check: `None`
 /// when the file is valid or wasm-tools is not installed.
 pub fn wasm_tools_validate(file: &Path) -> Option<String> {

@@ -28,12 +28,11 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use similar::TextDiff;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 use wcomp_tests::{
-    component_exports, copy_dir, custom_section, custom_section_names, fnv_key, normalize, run,
-    split_args, target_dir, temporaries, text, wasm_tools_validate, workspace_root,
+    component_exports, copy_dir, custom_section, custom_section_names, expect_file, fnv_key,
+    normalize, run, split_args, target_dir, temporaries, text, wasm_tools_validate, workspace_root,
 };
 
 /// The composed component every succeeding case writes.
@@ -70,10 +69,6 @@ fn main() {
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(Engine::default)
-}
-
-fn bless() -> bool {
-    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty())
 }
 
 /// Prints how long a slow step took, when `WCOMP_TEST_TIMES` is set.
@@ -171,13 +166,13 @@ fn check_success(
         )]);
     }
     let mut problems = Vec::new();
-    expect(
+    expect_file(
         case,
         "stdout",
         &normalize(&text(&out.stdout), work),
         &mut problems,
     )?;
-    expect(case, "stderr", &stderr_of(out, work), &mut problems)?;
+    expect_file(case, "stderr", &stderr_of(out, work), &mut problems)?;
 
     let composed = work.join(OUT);
     let has_calls = case.join("calls").exists();
@@ -443,27 +438,9 @@ fn check_error(case: &Path, work: &Path, out: &Output) -> Result<Vec<String>, Fa
     if !out.stdout.is_empty() {
         problems.push(format!("expected no stdout, got:\n{}", text(&out.stdout)));
     }
-    expect(case, "stderr", &stderr_of(out, work), &mut problems)?;
+    expect_file(case, "stderr", &stderr_of(out, work), &mut problems)?;
     if work.join(OUT).exists() {
         problems.push(format!("`{OUT}` was written, but the command failed"));
     }
     Ok(problems)
-}
-
-/// Compares `actual` with the case's file `name`, or writes it under `BLESS`.
-fn expect(case: &Path, name: &str, actual: &str, problems: &mut Vec<String>) -> Result<(), Failed> {
-    let path = case.join(name);
-    if bless() {
-        fs::write(&path, actual)?;
-        return Ok(());
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let diff = TextDiff::from_lines(expected.as_str(), actual)
-            .unified_diff()
-            .header("expected", "actual")
-            .to_string();
-        problems.push(format!("{name} differs (BLESS=1 accepts it):\n{diff}"));
-    }
-    Ok(())
 }

@@ -25,10 +25,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use similar::TextDiff;
 use wasmtime::Engine;
 use wasmtime::component::Component;
-use wcomp_tests::{copy_dir, normalize, run, split_args, temporaries, text, workspace_root};
+use wcomp_tests::{
+    copy_dir, expect_file, normalize, run, split_args, temporaries, text, wasm_tools_validate,
+    workspace_root,
+};
 
 /// Files that describe a case; they are not copied to where it runs.
 const META: &[&str] = &["calls", "inspect", "stderr", "pending"];
@@ -66,10 +68,6 @@ fn main() {
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(Engine::default)
-}
-
-fn bless() -> bool {
-    std::env::var_os("BLESS").is_some_and(|v| !v.is_empty())
 }
 
 /// A `wcomp` command of a case and the file it should write.
@@ -193,7 +191,7 @@ fn check_component(case: &Path, work: &Path) -> Result<Vec<String>, Failed> {
         // What clang and wasi-libc put in a module varies with their
         // versions, so a C case's inspection is not compared.
         let shown = normalize(&text(&inspect.stdout), work);
-        expect(case, "inspect", &shown, &mut problems)?;
+        expect_file(case, "inspect", &shown, &mut problems)?;
     }
 
     let script = fs::read_to_string(case.join("calls"))?;
@@ -218,53 +216,13 @@ fn check_error(case: &Path, work: &Path, step: &Step, out: &Output) -> Result<Ve
         problems.push(format!("expected no stdout, got:\n{}", text(&out.stdout)));
     }
     let stderr = normalize(&text(&out.stderr), work);
-    expect(case, "stderr", &stderr, &mut problems)?;
+    expect_file(case, "stderr", &stderr, &mut problems)?;
     for file in [step.output, OUT] {
         if work.join(file).exists() {
             problems.push(format!("`{file}` was written, but the command failed"));
         }
     }
     Ok(problems)
-}
-
-/// Compares `actual` with the case's file `name`, or writes it under `BLESS`.
-fn expect(case: &Path, name: &str, actual: &str, problems: &mut Vec<String>) -> Result<(), Failed> {
-    let path = case.join(name);
-    if bless() {
-        fs::write(&path, actual)?;
-        return Ok(());
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let diff = TextDiff::from_lines(expected.as_str(), actual)
-            .unified_diff()
-            .header("expected", "actual")
-            .to_string();
-        problems.push(format!("{name} differs (BLESS=1 accepts it):\n{diff}"));
-    }
-    Ok(())
-}
-
-/// `wasm-tools validate --features all FILE` as an outside check: `None` when
-/// the file is valid or wasm-tools is not installed.
-fn wasm_tools_validate(file: &Path) -> Option<String> {
-    static INSTALLED: OnceLock<bool> = OnceLock::new();
-    let installed = INSTALLED.get_or_init(|| {
-        Command::new("wasm-tools")
-            .arg("--version")
-            .output()
-            .is_ok_and(|out| out.status.success())
-    });
-    if !installed {
-        return None;
-    }
-    let out = Command::new("wasm-tools")
-        .args(["validate", "--features", "all"])
-        .arg(file)
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    (!out.status.success()).then(|| text(&out.stderr))
 }
 
 /// How to build C for wasm32-wasip1 here, if at all.

@@ -1,13 +1,13 @@
 //! `wcomp new`, `wcomp embed` and `wcomp inspect`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use wcomp_component::adapter::AdapterSpec;
 use wcomp_component::wrap::{self, NewOptions, WitSource};
 use wcomp_component::{WasmInput, inspect};
 
-use crate::output::write_output;
+use crate::output::{shown, write_output};
 use crate::report::{Failure, Ui};
 use crate::wit_cmd::Features;
 
@@ -138,12 +138,4 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
         print!("{}", inspection.to_text());
     }
     Ok(())
-}
-
-fn shown(path: &Path) -> String {
-    if path == Path::new("-") {
-        "stdout".to_string()
-    } else {
-        path.display().to_string()
-    }
 }

@@ -7,7 +7,7 @@ use wcomp_compose::composition::{ComposeOptions, read_inputs};
 use wcomp_compose::policy::Pattern;
 use wcomp_compose::{ComposeError, PlugSpec, config, plan};
 
-use crate::output::write_output;
+use crate::output::{shown, write_output};
 use crate::report::{Failure, Ui};
 
 #[derive(Args)]
@@ -135,12 +135,4 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
         print!("{}", composition.capabilities.to_text());
     }
     Ok(())
-}
-
-fn shown(path: &Path) -> String {
-    if path == Path::new("-") {
-        "stdout".to_string()
-    } else {
-        path.display().to_string()
-    }
 }

@@ -70,6 +70,15 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// How messages name an output: `stdout` for `-`, else its path.
+pub fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "stdout".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,81 +94,8 @@ const SMALL_APP: &str = r#"(module
 )
 "#;
 
-/// Where the Python sources are committed; the copies below are used when they are not.
+/// Where the Python sources of the large pair live (the compose tests use them too).
 const PYTHON_FIXTURE: &str = "fixtures/compose/python-keystore";
-
-const PYTHON_KEYSTORE: &str = r#""""The keystore world in Python: a dict of values with optional expiry times."""
-import time
-
-from componentize_py_types import Err
-from wit_world import exports
-from wit_world.exports.store import Error_InvalidKey, Error_NotFound
-
-_values: dict[str, tuple[bytes, float | None]] = {}
-
-
-def _check(key: str) -> None:
-    if not key or any(c.isspace() for c in key):
-        raise Err(Error_InvalidKey("keys are non-empty and have no spaces"))
-
-
-class Store(exports.Store):
-    def set(self, key: str, value: bytes, ttl: int | None) -> None:
-        _check(key)
-        expires = None if ttl is None else time.monotonic() + ttl
-        _values[key] = (value, expires)
-
-    def get(self, key: str) -> bytes:
-        _check(key)
-        entry = _values.get(key)
-        if entry is None or (entry[1] is not None and time.monotonic() >= entry[1]):
-            _values.pop(key, None)
-            raise Err(Error_NotFound())
-        return entry[0]
-
-    def delete(self, key: str) -> None:
-        _check(key)
-        if _values.pop(key, None) is None:
-            raise Err(Error_NotFound())
-"#;
-
-const PYTHON_APP: &str = r#""""The app world in Python: text commands in, answers out, through the store."""
-from componentize_py_types import Err
-from wit_world import exports
-from wit_world.imports import store
-
-
-def _describe(error: store.Error) -> str:
-    if isinstance(error, store.Error_NotFound):
-        return "not found"
-    if isinstance(error, store.Error_InvalidKey):
-        return f"invalid key: {error.value}"
-    if isinstance(error, store.Error_StorageFull):
-        return "storage full"
-    return f"other: {error.value}"
-
-
-class Handler(exports.Handler):
-    def handle(self, command: str) -> str:
-        words = command.split()
-        try:
-            match words:
-                case ["set", key, value]:
-                    store.set(key, value.encode(), None)
-                    return "ok"
-                case ["set", key, value, ttl]:
-                    store.set(key, value.encode(), int(ttl))
-                    return "ok"
-                case ["get", key]:
-                    return store.get(key).decode()
-                case ["delete", key]:
-                    store.delete(key)
-                    return "ok"
-                case _:
-                    return "error: usage: set K V [TTL] | get K | delete K"
-        except Err as e:
-            return f"error: {_describe(e.value)}"
-"#;
 
 /// The WAT pair, wrapped by the wcomp under test.
 pub fn small(ctx: &Context) -> Result<Pair, String> {
@@ -226,19 +153,12 @@ pub fn large(ctx: &Context) -> Result<Pair, String> {
         );
         sources.push(fs::read(file).map_err(io_err("cannot read", file))?);
     }
-    let mut fallback = false;
     let mut python = Vec::new();
-    for (side, embedded) in [("keystore", PYTHON_KEYSTORE), ("app", PYTHON_APP)] {
+    for side in ["keystore", "app"] {
         let path = ctx.root.join(PYTHON_FIXTURE).join(side).join("app.py");
-        let text = fs::read_to_string(&path).unwrap_or_else(|_| {
-            fallback = true;
-            embedded.to_string()
-        });
+        let text = fs::read_to_string(&path).map_err(io_err("cannot read", &path))?;
         sources.push(text.clone().into_bytes());
         python.push((side, text));
-    }
-    if fallback {
-        eprintln!("==> note: {PYTHON_FIXTURE} is missing: using xtask's copy of the Python");
     }
     let key = hash(sources.iter().map(Vec::as_slice));
     let dir = cached(&ctx.dir, "compose-large", key, |tmp| {
