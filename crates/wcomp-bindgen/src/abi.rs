@@ -8,7 +8,9 @@
 //! [`SizeAlign`](wit_parser::SizeAlign)), whether `cabi_realloc` and a
 //! post-return function are needed, and the [`Step`]s that lift or lower
 //! every parameter and result. Layouts come from [`Layouts`], a thin wrapper
-//! over `SizeAlign`.
+//! over `SizeAlign`. [`WorldPlan::resources`] lists the resource intrinsics
+//! (`[resource-drop]`, `[resource-new]`, `[resource-rep]` imports and
+//! `#[dtor]` exports) of every resource the world's guest uses.
 //!
 //! The plans are for guest bindings on wasm32, with the synchronous ABI.
 //! Async functions, `future`, `stream` and `error-context` are refused with
@@ -16,6 +18,7 @@
 
 mod layout;
 mod print;
+mod resource;
 mod step;
 #[cfg(test)]
 mod tests;
@@ -27,6 +30,7 @@ use wit_parser::{
 };
 
 pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
+pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Block, Cast, Step, flat_types, has_memory};
 
 use step::{At, Planner};
@@ -152,6 +156,10 @@ pub struct WorldPlan {
     pub layouts: Layouts,
     pub imports: Vec<FunctionPlan>,
     pub exports: Vec<FunctionPlan>,
+    /// Every resource of the world's interfaces (and world-level resource
+    /// types), each once: world order (imports, then exports), then each
+    /// interface's type order. See [`ResourcePlan`] for which are exported.
+    pub resources: Vec<ResourcePlan>,
 }
 
 impl WorldPlan {
@@ -167,6 +175,8 @@ impl WorldPlan {
                 _ => None,
             })
             .collect();
+        // A resource is the guest's own (exported) when its owner is an
+        // exported interface; the handle steps and `resources` both use this.
         let exported = |id: TypeId| match resolve.types[id].owner {
             TypeOwner::Interface(i) => exported_ifaces.contains(&i),
             TypeOwner::World(_) | TypeOwner::None => false,
@@ -202,11 +212,37 @@ impl WorldPlan {
             }
         }
         let [imports, exports] = plans;
+        let resources = resource::plan_resources(resolve, w, &exported);
         Ok(WorldPlan {
             world,
             layouts,
             imports,
             exports,
+            resources,
+        })
+    }
+
+    /// The plan of a resource, by its definition's id (as in the handle
+    /// steps, `use` aliases followed).
+    pub fn resource(&self, resource: TypeId) -> Option<&ResourcePlan> {
+        self.resources.iter().find(|r| r.resource == resource)
+    }
+
+    /// The plan of the resource `name` of `interface` (by its
+    /// `name_world_key` form), or of the world when `None`.
+    pub fn resource_named(
+        &self,
+        resolve: &Resolve,
+        interface: Option<&str>,
+        name: &str,
+    ) -> Option<&ResourcePlan> {
+        self.resources.iter().find(|r| {
+            r.name == name
+                && r.interface
+                    .as_ref()
+                    .map(|k| resolve.name_world_key(k))
+                    .as_deref()
+                    == interface
         })
     }
 

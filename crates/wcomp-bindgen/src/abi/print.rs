@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{Block, CoreName, FunctionPlan, Place, Step, ValuePlan};
+use super::{Block, CoreName, FunctionPlan, Place, ResourcePlan, Step, ValuePlan};
 
 impl fmt::Display for FunctionPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -12,12 +12,9 @@ impl fmt::Display for FunctionPlan {
             "{:?} `{}` of `{}`",
             self.direction, self.function.name, self.owner
         )?;
-        match &self.core_name {
-            CoreName::Import { module, field } => {
-                writeln!(f, "  core import \"{module}\" \"{field}\"")?
-            }
-            CoreName::Export { name } => writeln!(f, "  core export \"{name}\"")?,
-        }
+        write!(f, "  ")?;
+        core_name(f, &self.core_name)?;
+        writeln!(f)?;
         writeln!(f, "  core type {:?} -> {:?}", sig.params, sig.results)?;
         writeln!(
             f,
@@ -38,6 +35,30 @@ impl fmt::Display for FunctionPlan {
             steps(f, &post.steps, 2)?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for ResourcePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:?} resource `{}` of `{}`",
+            self.direction, self.name, self.owner
+        )?;
+        for func in self.core_funcs() {
+            write!(f, "  ")?;
+            core_name(f, &func.name)?;
+            let sig = &func.signature;
+            writeln!(f, " {:?} -> {:?}", sig.params, sig.results)?;
+        }
+        Ok(())
+    }
+}
+
+fn core_name(f: &mut fmt::Formatter<'_>, name: &CoreName) -> fmt::Result {
+    match name {
+        CoreName::Import { module, field } => write!(f, "core import \"{module}\" \"{field}\""),
+        CoreName::Export { name } => write!(f, "core export \"{name}\""),
     }
 }
 

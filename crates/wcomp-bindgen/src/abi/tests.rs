@@ -7,6 +7,8 @@ use wit_parser::{Resolve, SizeAlign, Type, TypeDefKind, TypeId, WorldId};
 
 use super::*;
 
+mod resources;
+
 const SINK: &str = include_str!("sink.wit");
 const KEYSTORE: &str = include_str!("../../../../wit/keystore.wit");
 

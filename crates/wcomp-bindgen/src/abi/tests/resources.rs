@@ -1,0 +1,258 @@
+//! Resource intrinsics: names and flat signatures pinned for sink.wit, and
+//! checked against wit-parser's own mangling and the functions' handle
+//! steps.
+
+use wit_parser::abi::WasmType::I32;
+use wit_parser::{ResourceIntrinsic, WasmExport, WasmImport};
+
+use super::*;
+
+fn import(module: &str, field: &str) -> CoreName {
+    CoreName::Import {
+        module: module.into(),
+        field: field.into(),
+    }
+}
+
+#[test]
+fn sink_resources_pinned() {
+    let (resolve, _, plan) = sink();
+    let names: Vec<(&str, Direction)> = plan
+        .resources
+        .iter()
+        .map(|r| (r.name.as_str(), r.direction))
+        .collect();
+    // `types` is imported (through `use`) before `counters` is exported.
+    assert_eq!(
+        names,
+        [("blob", Direction::Import), ("counter", Direction::Export)]
+    );
+
+    let blob = plan
+        .resource_named(&resolve, Some("test:sink/types@0.1.0"), "blob")
+        .unwrap();
+    assert_eq!(blob.resource, resource(&resolve, "types", "blob"));
+    assert_eq!(plan.resource(blob.resource), Some(blob));
+    assert_eq!(blob.owner, "test:sink/types@0.1.0");
+    assert_eq!(
+        blob.drop.name,
+        import("test:sink/types@0.1.0", "[resource-drop]blob")
+    );
+    assert_eq!(
+        (
+            &blob.drop.signature.params[..],
+            &blob.drop.signature.results[..]
+        ),
+        (&[I32][..], &[][..])
+    );
+    assert!(blob.new.is_none() && blob.rep.is_none() && blob.dtor.is_none());
+
+    let counter = plan
+        .resource_named(&resolve, Some("test:sink/counters@0.1.0"), "counter")
+        .unwrap();
+    assert_eq!(counter.resource, resource(&resolve, "counters", "counter"));
+    assert_eq!(plan.resource(counter.resource), Some(counter));
+    let module = "[export]test:sink/counters@0.1.0";
+    let pinned = [
+        (
+            &counter.drop,
+            import(module, "[resource-drop]counter"),
+            &[][..],
+        ),
+        (
+            counter.new.as_ref().unwrap(),
+            import(module, "[resource-new]counter"),
+            &[I32][..],
+        ),
+        (
+            counter.rep.as_ref().unwrap(),
+            import(module, "[resource-rep]counter"),
+            &[I32][..],
+        ),
+        (
+            counter.dtor.as_ref().unwrap(),
+            CoreName::Export {
+                name: "test:sink/counters@0.1.0#[dtor]counter".into(),
+            },
+            &[][..],
+        ),
+    ];
+    for (func, name, results) in pinned {
+        assert_eq!(func.name, name);
+        assert_eq!(func.signature.params, [I32], "{name:?}");
+        assert_eq!(func.signature.results, results, "{name:?}");
+        assert!(!func.signature.indirect_params && !func.signature.retptr);
+    }
+    assert_eq!(counter.core_funcs().count(), 4);
+    assert!(
+        plan.resource_named(&resolve, Some("test:sink/funcs@0.1.0"), "blob")
+            .is_none()
+    );
+
+    let shown = counter.to_string();
+    println!("{blob}{shown}");
+    assert!(shown.starts_with("Export resource `counter` of `test:sink/counters@0.1.0`\n"));
+    assert!(
+        shown.contains("  core export \"test:sink/counters@0.1.0#[dtor]counter\" [I32] -> []\n")
+    );
+}
+
+/// Every name is what wit-parser's legacy sync mangling gives.
+fn check_against_wit_parser(resolve: &Resolve, plan: &WorldPlan) {
+    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
+    for r in &plan.resources {
+        let import = |intrinsic| {
+            let (module, field) = resolve.wasm_import_name(
+                mangling,
+                WasmImport::ResourceIntrinsic {
+                    interface: r.interface.as_ref(),
+                    resource: r.resource,
+                    intrinsic,
+                },
+            );
+            CoreName::Import { module, field }
+        };
+        match r.direction {
+            Direction::Import => {
+                assert_eq!(r.drop.name, import(ResourceIntrinsic::ImportedDrop));
+                assert!(r.new.is_none() && r.rep.is_none() && r.dtor.is_none());
+            }
+            Direction::Export => {
+                assert_eq!(r.drop.name, import(ResourceIntrinsic::ExportedDrop));
+                let new = r.new.as_ref().unwrap();
+                assert_eq!(new.name, import(ResourceIntrinsic::ExportedNew));
+                let rep = r.rep.as_ref().unwrap();
+                assert_eq!(rep.name, import(ResourceIntrinsic::ExportedRep));
+                let dtor = resolve.wasm_export_name(
+                    mangling,
+                    WasmExport::ResourceDtor {
+                        interface: r.interface.as_ref().unwrap(),
+                        resource: r.resource,
+                    },
+                );
+                let name = CoreName::Export { name: dtor };
+                assert_eq!(r.dtor.as_ref().unwrap().name, name);
+            }
+        }
+    }
+}
+
+/// Every resource of every handle step, with whether it is exported.
+fn handles(steps: &[Step], out: &mut Vec<(TypeId, bool)>) {
+    for s in steps {
+        let blocks: Vec<&Block> = match s {
+            Step::HandleLower {
+                resource, exported, ..
+            }
+            | Step::HandleLift {
+                resource, exported, ..
+            } => {
+                out.push((*resource, *exported));
+                Vec::new()
+            }
+            Step::RecordLower { fields, .. }
+            | Step::RecordLift { fields, .. }
+            | Step::TupleLower { fields, .. }
+            | Step::TupleLift { fields, .. } => fields.iter().collect(),
+            Step::VariantLower { cases, .. } | Step::VariantLift { cases, .. } => {
+                cases.iter().collect()
+            }
+            Step::OptionLower { none, some, .. } | Step::OptionLift { none, some, .. } => {
+                vec![none, some]
+            }
+            Step::ResultLower { ok, err, .. } | Step::ResultLift { ok, err, .. } => {
+                vec![ok, err]
+            }
+            Step::ListLower { store: inner, .. }
+            | Step::ListLift { load: inner, .. }
+            | Step::FreeList { element: inner, .. } => {
+                handles(inner, out);
+                Vec::new()
+            }
+            Step::FreeVariant { cases, .. } => {
+                cases.iter().for_each(|c| handles(c, out));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+        for b in blocks {
+            handles(&b.steps, out);
+        }
+    }
+}
+
+/// Every handle step's resource has a plan, exported exactly when the
+/// step says so.
+fn check_handles_planned(plan: &WorldPlan) -> usize {
+    let mut found = Vec::new();
+    for f in plan.imports.iter().chain(&plan.exports) {
+        for v in f.params.iter().chain(&f.result) {
+            handles(&v.steps, &mut found);
+        }
+    }
+    for (resource, exported) in &found {
+        let r = plan
+            .resource(*resource)
+            .unwrap_or_else(|| panic!("no plan for {resource:?}"));
+        assert_eq!(r.direction == Direction::Export, *exported, "{}", r.name);
+    }
+    found.len()
+}
+
+#[test]
+fn sink_handles_have_resource_plans() {
+    let (resolve, _, plan) = sink();
+    assert!(check_handles_planned(&plan) >= 10);
+    check_against_wit_parser(&resolve, &plan);
+    let ids: std::collections::HashSet<TypeId> =
+        plan.resources.iter().map(|r| r.resource).collect();
+    assert_eq!(ids.len(), plan.resources.len());
+}
+
+#[test]
+fn keystore_resources() {
+    let (resolve, world) = load(KEYSTORE, "app");
+    let plan = WorldPlan::new(&resolve, world).unwrap();
+    check_handles_planned(&plan);
+    check_against_wit_parser(&resolve, &plan);
+}
+
+/// A world-level resource is dropped through `$root`; an interface both
+/// imported and exported has its resources planned once, as exported (the
+/// documented caveat).
+#[test]
+fn world_level_and_import_export_same_interface() {
+    let text = "package test:r@0.1.0;
+interface api {
+    resource thing { constructor(); }
+    make: func() -> thing;
+}
+world w {
+    resource local;
+    import get: func() -> local;
+    import api;
+    export api;
+}
+";
+    let (resolve, world) = load(text, "w");
+    let plan = WorldPlan::new(&resolve, world).unwrap();
+    // `get`, and `make` and the constructor in both directions.
+    assert_eq!(check_handles_planned(&plan), 5);
+    check_against_wit_parser(&resolve, &plan);
+    let local = plan.resource_named(&resolve, None, "local").unwrap();
+    assert_eq!(local.direction, Direction::Import);
+    assert_eq!(local.owner, "world w");
+    assert_eq!(local.drop.name, import("$root", "[resource-drop]local"));
+    let thing: Vec<_> = plan
+        .resources
+        .iter()
+        .filter(|r| r.name == "thing")
+        .collect();
+    assert_eq!(thing.len(), 1);
+    assert_eq!(thing[0].direction, Direction::Export);
+    assert_eq!(
+        thing[0].drop.name,
+        import("[export]test:r/api@0.1.0", "[resource-drop]thing")
+    );
+    assert_eq!(plan.resources.len(), 2);
+}
