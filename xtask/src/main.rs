@@ -5,6 +5,7 @@
 
 mod bench;
 mod step;
+mod toolchain;
 
 use std::env;
 use std::process::ExitCode;
@@ -41,6 +42,11 @@ const COMMANDS: &[Command] = &[
         name: "bench",
         about: bench::ABOUT,
         run: Run::Args(bench::run),
+    },
+    Command {
+        name: "toolchain",
+        about: toolchain::ABOUT,
+        run: Run::Args(toolchain::run),
     },
 ];
 
