@@ -182,7 +182,10 @@ const SMOKE_LIB: &str = "//! The smallest guest: one world-level export, no bind
 
 /// Builds the smoke guest with `route` and wraps it with `wcomp new`.
 fn smoke(route: &Route, root: &Path) -> Result<PathBuf, String> {
-    let dir = root.join("target/guest-smoke");
+    let target_root = env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"));
+    let dir = target_root.join("guest-smoke");
     let src = dir.join("src");
     fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
     for (path, text) in [
@@ -192,7 +195,7 @@ fn smoke(route: &Route, root: &Path) -> Result<PathBuf, String> {
     ] {
         fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    let target = root.join("target/guests");
+    let target = target_root.join("guests");
     eprintln!("==> building the smoke guest ({})", route.describe());
     let status = route
         .build(&dir.join("Cargo.toml"), &target)
