@@ -7,3 +7,4 @@
 //! parameter and result); a language backend only spells that plan.
 
 pub mod abi;
+pub mod rust;

@@ -1,0 +1,734 @@
+//! The Rust guest backend: spells a [`WorldPlan`] as one self-contained Rust
+//! file (no runtime crate).
+//!
+//! Layout of the generated file:
+//!
+//! * each imported interface is a module of plain functions (`store::get`),
+//!   named by the interface (prefixed with `namespace::package::` when the
+//!   interface is not from the world's own package);
+//! * each exported interface is a module under `exports::` holding its types
+//!   and a `Guest` trait; world-level exports make a `Guest` trait at the root;
+//! * `export!(Type)` defines the core exports, calling `Type`'s trait impls;
+//! * `_rt` holds the few helpers every function shares (allocation, string
+//!   and list lifting), so that functions stay short;
+//! * the encoded component type sits in a `component-type:` custom section,
+//!   so `wcomp new` needs no `--wit`.
+//!
+//! This backend never computes a layout or a flattening itself: every
+//! load, store, cast and offset comes from the plan's [`Step`]s
+//! ([`func`] interprets them). Resources are not supported yet.
+//!
+//! [`Step`]: crate::abi::Step
+
+mod func;
+mod names;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use wit_parser::{
+    Docs, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem, WorldKey,
+};
+
+use crate::abi::{AbiError, Direction, FunctionPlan, WorldPlan};
+
+use names::{camel, shouty, snake};
+
+/// Options of the Rust backend.
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    /// Where the user's crate puts the generated file, as a path the
+    /// `export!(Type)` form uses (default `crate::bindings`); the
+    /// `export!(Type with_types_in some::path)` form overrides it.
+    pub bindings_module: Option<String>,
+    /// Pipe the output through `rustfmt` when it is on PATH (the output is
+    /// already indented; rustfmt only makes it canonical).
+    pub rustfmt: bool,
+}
+
+/// The generated files, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Files {
+    files: BTreeMap<String, String>,
+}
+
+impl Files {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.files.get(name).map(String::as_str)
+    }
+}
+
+/// The attributes every generated module carries: the bindings define more
+/// than a given user needs (dead code), and spelled steps leave harmless
+/// redundant parentheses and nested `unsafe` blocks.
+const ALLOW: &str = "#[allow(dead_code, unused_parens, unused_unsafe, clippy::all)]";
+
+impl Opts {
+    /// Generates the bindings of `world`: one file, `<world>.rs`.
+    pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, AbiError> {
+        let plan = WorldPlan::new(resolve, world)?;
+        for f in plan.imports.iter().chain(&plan.exports) {
+            check_no_resources(resolve, f)?;
+        }
+        let g = Gen::new(resolve, world, &plan);
+        let mut src = g.file(self)?;
+        if self.rustfmt {
+            if let Some(formatted) = rustfmt(&src) {
+                src = formatted;
+            }
+        }
+        let mut files = Files::default();
+        files
+            .files
+            .insert(format!("{}.rs", snake(&resolve.worlds[world].name)), src);
+        Ok(files)
+    }
+}
+
+/// Resources come in a later slice; refuse them with the plan's error.
+fn check_no_resources(resolve: &Resolve, f: &FunctionPlan) -> Result<(), AbiError> {
+    let places = f
+        .function
+        .params
+        .iter()
+        .map(|p| (format!("parameter `{}`", p.name), p.ty))
+        .chain(f.function.result.map(|t| ("the result".to_string(), t)));
+    let method = !matches!(f.function.kind, wit_parser::FunctionKind::Freestanding);
+    for (place, ty) in places {
+        if method || uses_handle(resolve, &ty) {
+            return Err(AbiError::Unsupported {
+                function: f.function.name.clone(),
+                owner: f.owner.clone(),
+                feature: "resources (in the Rust backend)",
+                place,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn uses_handle(resolve: &Resolve, ty: &Type) -> bool {
+    let Type::Id(id) = ty else { return false };
+    let opt = |t: &Option<Type>| t.as_ref().is_some_and(|t| uses_handle(resolve, t));
+    match &resolve.types[*id].kind {
+        TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
+        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
+            uses_handle(resolve, t)
+        }
+        TypeDefKind::Record(r) => r.fields.iter().any(|f| uses_handle(resolve, &f.ty)),
+        TypeDefKind::Tuple(t) => t.types.iter().any(|t| uses_handle(resolve, t)),
+        TypeDefKind::Variant(v) => v.cases.iter().any(|c| opt(&c.ty)),
+        TypeDefKind::Result(r) => opt(&r.ok) || opt(&r.err),
+        _ => false,
+    }
+}
+
+fn rustfmt(src: &str) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(src.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).ok())?
+}
+
+/// Generation state shared by the type and function writers.
+pub(crate) struct Gen<'a> {
+    pub resolve: &'a Resolve,
+    pub world: WorldId,
+    pub plan: &'a WorldPlan,
+    /// Module path (segments from the file root) of each interface.
+    modules: BTreeMap<InterfaceId, Vec<String>>,
+}
+
+impl<'a> Gen<'a> {
+    fn new(resolve: &'a Resolve, world: WorldId, plan: &'a WorldPlan) -> Gen<'a> {
+        let w = &resolve.worlds[world];
+        let mut modules = BTreeMap::new();
+        // Exports first, so that an interface both imported and exported
+        // (rare) has its types in one place: the import's.
+        for (prefix, items) in [(Some("exports"), &w.exports), (None, &w.imports)] {
+            for (key, item) in items {
+                if let WorldItem::Interface { id, .. } = item {
+                    let mut path: Vec<String> = prefix.map(String::from).into_iter().collect();
+                    path.extend(Self::key_path(resolve, world, key, *id));
+                    modules.insert(*id, path);
+                }
+            }
+        }
+        Gen {
+            resolve,
+            world,
+            plan,
+            modules,
+        }
+    }
+
+    fn key_path(resolve: &Resolve, world: WorldId, key: &WorldKey, id: InterfaceId) -> Vec<String> {
+        match key {
+            WorldKey::Name(n) => vec![snake(n)],
+            WorldKey::Interface(_) => {
+                let iface = &resolve.interfaces[id];
+                let name = snake(iface.name.as_deref().unwrap_or("interface"));
+                let own = resolve.worlds[world].package;
+                match iface.package {
+                    Some(p) if Some(p) != own => {
+                        let pkg = &resolve.packages[p].name;
+                        vec![snake(&pkg.namespace), snake(&pkg.name), name]
+                    }
+                    _ => vec![name],
+                }
+            }
+        }
+    }
+
+    /// The module of an interface, or the root (`[]`) for the world.
+    fn module_of(&self, key: Option<&WorldKey>, direction: Direction) -> Vec<String> {
+        let Some(key) = key else { return Vec::new() };
+        let id = match key {
+            WorldKey::Interface(id) => *id,
+            WorldKey::Name(_) => {
+                let w = &self.resolve.worlds[self.world];
+                let items = match direction {
+                    Direction::Import => &w.imports,
+                    Direction::Export => &w.exports,
+                };
+                match items.get(key) {
+                    Some(WorldItem::Interface { id, .. }) => *id,
+                    _ => unreachable!("functions of a named world item are an interface's"),
+                }
+            }
+        };
+        let mut path = self.modules[&id].clone();
+        // An interface both imported and exported: the function lives with
+        // its direction, the types stay where `modules` says.
+        if direction == Direction::Export && path.first().map(String::as_str) != Some("exports") {
+            path.insert(0, "exports".to_string());
+        }
+        path
+    }
+
+    /// The path from module `from` to module `to` (`super::` up, then down).
+    fn rel(&self, from: &[String], to: &[String]) -> String {
+        let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+        let mut s = "super::".repeat(from.len() - common);
+        for seg in &to[common..] {
+            s.push_str(seg);
+            s.push_str("::");
+        }
+        s
+    }
+
+    /// The path to the `_rt` helpers from module `from`.
+    pub fn rt(&self, from: &[String]) -> String {
+        format!("{}_rt", "super::".repeat(from.len()))
+    }
+
+    /// Path of the named type `id` as seen from module `from`.
+    pub fn type_path(&self, id: TypeId, from: &[String]) -> String {
+        let def = &self.resolve.types[id];
+        let module: Vec<String> = match def.owner {
+            TypeOwner::Interface(i) => self.modules.get(&i).cloned().unwrap_or_default(),
+            TypeOwner::World(_) | TypeOwner::None => Vec::new(),
+        };
+        let name = camel(def.name.as_deref().expect("named type"));
+        format!("{}{name}", self.rel(from, &module))
+    }
+
+    /// The owned Rust type of `ty`, seen from module `from`.
+    pub fn ty(&self, ty: &Type, from: &[String]) -> String {
+        match ty {
+            Type::Bool => "bool".into(),
+            Type::U8 => "u8".into(),
+            Type::S8 => "i8".into(),
+            Type::U16 => "u16".into(),
+            Type::S16 => "i16".into(),
+            Type::U32 => "u32".into(),
+            Type::S32 => "i32".into(),
+            Type::U64 => "u64".into(),
+            Type::S64 => "i64".into(),
+            Type::F32 => "f32".into(),
+            Type::F64 => "f64".into(),
+            Type::Char => "char".into(),
+            Type::String => "String".into(),
+            Type::ErrorContext => unreachable!("rejected by the plan"),
+            Type::Id(id) => {
+                let def = &self.resolve.types[*id];
+                if def.name.is_some() && def.owner != TypeOwner::None {
+                    self.type_path(*id, from)
+                } else {
+                    self.kind(&def.kind, from)
+                }
+            }
+        }
+    }
+
+    /// The structural spelling of an anonymous type.
+    fn kind(&self, kind: &TypeDefKind, from: &[String]) -> String {
+        let opt = |t: &Option<Type>| t.as_ref().map_or("()".to_string(), |t| self.ty(t, from));
+        match kind {
+            TypeDefKind::Type(t) => self.ty(t, from),
+            TypeDefKind::List(t) => format!("Vec<{}>", self.ty(t, from)),
+            TypeDefKind::Option(t) => format!("Option<{}>", self.ty(t, from)),
+            TypeDefKind::Result(r) => format!("Result<{}, {}>", opt(&r.ok), opt(&r.err)),
+            TypeDefKind::Tuple(t) => {
+                let mut s = String::from("(");
+                for t in &t.types {
+                    s.push_str(&self.ty(t, from));
+                    s.push_str(", ");
+                }
+                s.push(')');
+                s
+            }
+            other => unreachable!("named kind {other:?} spelled structurally"),
+        }
+    }
+
+    /// The type of an import parameter: strings and lists are borrowed.
+    pub fn param_ty(&self, ty: &Type, from: &[String]) -> String {
+        match self.unalias(ty) {
+            Type::String => "&str".into(),
+            Type::Id(id) => match &self.resolve.types[id].kind {
+                TypeDefKind::List(t) => format!("&[{}]", self.ty(t, from)),
+                _ => self.ty(ty, from),
+            },
+            _ => self.ty(ty, from),
+        }
+    }
+
+    /// `ty` with `type a = b` aliases followed.
+    pub fn unalias(&self, ty: &Type) -> Type {
+        let mut ty = *ty;
+        while let Type::Id(id) = ty {
+            match self.resolve.types[id].kind {
+                TypeDefKind::Type(t) => ty = t,
+                _ => break,
+            }
+        }
+        ty
+    }
+
+    fn file(&self, opts: &Opts) -> Result<String, AbiError> {
+        let w = &self.resolve.worlds[self.world];
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "// Generated by `wcomp bind --lang rust` for world `{}`. Do not edit.",
+            w.name
+        );
+
+        // Modules, as a tree: path -> contents.
+        let mut modules: BTreeMap<Vec<String>, String> = BTreeMap::new();
+        modules.insert(Vec::new(), String::new());
+        for (id, path) in &self.modules {
+            let body = modules.entry(path.clone()).or_default();
+            self.interface_types(*id, path, body);
+        }
+        // World-level types.
+        for item in w.imports.values().chain(w.exports.values()) {
+            if let WorldItem::Type { id, .. } = item {
+                let body = modules.get_mut(&Vec::new()).expect("root");
+                self.typedef(*id, &[], body);
+            }
+        }
+        for f in &self.plan.imports {
+            let path = self.module_of(f.interface.as_ref(), Direction::Import);
+            let body = modules.entry(path.clone()).or_default();
+            func::import(self, f, &path, body);
+        }
+        // Exports: a `Guest` trait per module, plus the shims.
+        let mut traits: BTreeMap<Vec<String>, String> = BTreeMap::new();
+        let mut macro_body = String::new();
+        for f in &self.plan.exports {
+            let path = self.module_of(f.interface.as_ref(), Direction::Export);
+            let tr = traits.entry(path.clone()).or_default();
+            func::trait_method(self, f, &path, tr);
+            let body = modules.entry(path.clone()).or_default();
+            func::export(self, f, &path, body, &mut macro_body);
+        }
+        for (path, tr) in traits {
+            let body = modules.entry(path).or_default();
+            let _ = writeln!(body, "/// What the component implements.");
+            let _ = writeln!(body, "pub trait Guest {{\n{tr}}}");
+        }
+
+        // Make sure every ancestor module exists, then nest them.
+        let paths: Vec<Vec<String>> = modules.keys().cloned().collect();
+        for p in paths {
+            for n in 1..p.len() {
+                modules.entry(p[..n].to_vec()).or_default();
+            }
+        }
+        out.push_str(&nest(&modules, &[]));
+
+        if !self.plan.exports.is_empty() {
+            let default = opts.bindings_module.as_deref().unwrap_or("crate::bindings");
+            let arm = |path: &str| macro_body.replace("$PATH", path);
+            let _ = writeln!(
+                out,
+                "/// Defines the core exports of world `{}`, calling the `Guest` impls of `$ty`.\n\
+                 /// `export!(T)` expects these bindings at `{default}`; \
+                 `export!(T with_types_in some::path)` says where they are.\n\
+                 #[allow(unused_macros)]\n\
+                 macro_rules! export {{\n\
+                 ($ty:ident) => {{\nconst _: () = {{\n{}}};\n}};\n\
+                 ($ty:ident with_types_in $($path:tt)*) => {{\nconst _: () = {{\n{}}};\n}};\n\
+                 }}\n#[allow(unused_imports)]\npub(crate) use export;",
+                w.name,
+                arm(default),
+                arm("$($path)*"),
+            );
+        }
+        out.push_str(&self.runtime());
+        out.push_str(&self.component_type()?);
+        Ok(indent(&out))
+    }
+
+    fn interface_types(&self, id: InterfaceId, path: &[String], out: &mut String) {
+        for ty in self.resolve.interfaces[id].types.values() {
+            self.typedef(*ty, path, out);
+        }
+    }
+
+    /// The definition of a named type, in module `path`.
+    fn typedef(&self, id: TypeId, path: &[String], out: &mut String) {
+        let def = &self.resolve.types[id];
+        let name = camel(def.name.as_deref().expect("named type"));
+        docs(&def.docs, out);
+        match &def.kind {
+            TypeDefKind::Record(r) => {
+                let _ = writeln!(
+                    out,
+                    "#[derive(Clone, Debug, PartialEq)]\npub struct {name} {{"
+                );
+                for f in &r.fields {
+                    docs(&f.docs, out);
+                    let _ = writeln!(out, "pub {}: {},", snake(&f.name), self.ty(&f.ty, path));
+                }
+                out.push_str("}\n");
+            }
+            TypeDefKind::Variant(v) => {
+                let _ = writeln!(
+                    out,
+                    "#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{"
+                );
+                for c in &v.cases {
+                    docs(&c.docs, out);
+                    match &c.ty {
+                        Some(t) => {
+                            let _ = writeln!(out, "{}({}),", camel(&c.name), self.ty(t, path));
+                        }
+                        None => {
+                            let _ = writeln!(out, "{},", camel(&c.name));
+                        }
+                    }
+                }
+                out.push_str("}\n");
+            }
+            TypeDefKind::Enum(e) => {
+                // The plan lifts an enum from its case index; `repr` makes
+                // that index the discriminant.
+                let _ = writeln!(
+                    out,
+                    "#[repr({})]\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\npub enum {name} {{",
+                    int_repr(e.cases.len())
+                );
+                for c in &e.cases {
+                    docs(&c.docs, out);
+                    let _ = writeln!(out, "{},", camel(&c.name));
+                }
+                out.push_str("}\n");
+            }
+            TypeDefKind::Flags(f) => flags(&name, f, out),
+            TypeDefKind::Type(t) => {
+                let _ = writeln!(out, "pub type {name} = {};", self.ty(t, path));
+            }
+            k @ (TypeDefKind::List(_)
+            | TypeDefKind::Option(_)
+            | TypeDefKind::Result(_)
+            | TypeDefKind::Tuple(_)) => {
+                let _ = writeln!(out, "pub type {name} = {};", self.kind(k, path));
+            }
+            // Resources, and kinds the plan refuses, get no Rust type yet.
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "// `{}`: not supported by this backend yet",
+                    def.name.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+
+    /// The `_rt` module: helpers shared by every function, and the return
+    /// area exports write their results to.
+    fn runtime(&self) -> String {
+        let mut s = String::from(RUNTIME);
+        let area = self
+            .plan
+            .exports
+            .iter()
+            .filter_map(|f| f.return_area)
+            .fold((0, 1), |(s, a), l| (s.max(l.size), a.max(l.align)));
+        if area.0 > 0 {
+            // One area for every export: the guest is single-threaded and
+            // the area only lives until post-return.
+            let _ = writeln!(
+                s,
+                "#[repr(C, align({}))]\npub struct RetArea([core::mem::MaybeUninit<u8>; {}]);\n\
+                 pub static mut RET_AREA: RetArea = RetArea([core::mem::MaybeUninit::uninit(); {}]);",
+                area.1, area.0, area.0
+            );
+        }
+        s.push_str("}\n");
+        if self.plan.needs_realloc() {
+            s.push_str(REALLOC);
+        }
+        s
+    }
+
+    fn component_type(&self) -> Result<String, AbiError> {
+        let bytes = wit_component::metadata::encode(
+            self.resolve,
+            self.world,
+            wit_component::StringEncoding::UTF8,
+            None,
+            false,
+        )
+        .map_err(|e| AbiError::Layout(format!("cannot encode the component type: {e:#}")))?;
+        let w = &self.resolve.worlds[self.world];
+        let mut s = format!(
+            "/// The world's component type, for `wcomp new` (and other wrappers).\n\
+             #[cfg(target_arch = \"wasm32\")]\n\
+             #[unsafe(link_section = \"component-type:wcomp:{}\")]\n\
+             #[used]\n#[doc(hidden)]\n\
+             static __WCOMP_COMPONENT_TYPE: [u8; {}] = [\n",
+            w.name,
+            bytes.len()
+        );
+        for chunk in bytes.chunks(20) {
+            for b in chunk {
+                let _ = write!(s, "{b}, ");
+            }
+            s.push('\n');
+        }
+        s.push_str("];\n");
+        Ok(s)
+    }
+}
+
+const RUNTIME: &str = r#"
+#[allow(dead_code, clippy::all)]
+mod _rt {
+extern crate alloc;
+use alloc::{string::String, vec::Vec};
+
+/// Allocates `size` bytes aligned to `align` with the global allocator, as
+/// `cabi_realloc` does; zero sizes get a dangling, aligned pointer.
+pub unsafe fn alloc(size: usize, align: usize) -> *mut u8 {
+if size == 0 {
+return align as *mut u8;
+}
+let layout = alloc::alloc::Layout::from_size_align(size, align).unwrap();
+let ptr = unsafe { alloc::alloc::alloc(layout) };
+if ptr.is_null() {
+alloc::alloc::handle_alloc_error(layout);
+}
+ptr
+}
+
+/// Frees what [`alloc`] (or `cabi_realloc`) returned.
+pub unsafe fn free(ptr: *mut u8, size: usize, align: usize) {
+if size != 0 {
+let layout = alloc::alloc::Layout::from_size_align(size, align).unwrap();
+unsafe { alloc::alloc::dealloc(ptr, layout) }
+}
+}
+
+/// Copies `size` bytes into a fresh allocation whose ownership passes to
+/// the receiver (an export's result, freed by its post-return function).
+pub unsafe fn copy_out(src: *const u8, size: usize, align: usize) -> *mut u8 {
+unsafe {
+let dst = alloc(size, align);
+core::ptr::copy_nonoverlapping(src, dst, size);
+dst
+}
+}
+
+/// Takes ownership of UTF-8 bytes allocated with `cabi_realloc`; invalid
+/// UTF-8 traps.
+pub unsafe fn string_lift(ptr: *mut u8, len: usize) -> String {
+if len == 0 {
+return String::new();
+}
+let bytes = unsafe { Vec::from_raw_parts(ptr, len, len) };
+match String::from_utf8(bytes) {
+Ok(s) => s,
+Err(_) => invalid(),
+}
+}
+
+/// Takes ownership of a buffer of plain-data elements, as is.
+pub unsafe fn list_lift<T>(ptr: *mut u8, len: usize) -> Vec<T> {
+if len == 0 {
+return Vec::new();
+}
+unsafe { Vec::from_raw_parts(ptr.cast::<T>(), len, len) }
+}
+
+/// A value the canonical ABI forbids (a bad discriminant, invalid UTF-8):
+/// trap.
+#[cold]
+pub fn invalid() -> ! {
+#[cfg(target_arch = "wasm32")]
+core::arch::wasm32::unreachable();
+#[cfg(not(target_arch = "wasm32"))]
+panic!("invalid canonical ABI value");
+}
+"#;
+
+const REALLOC: &str = r#"
+/// The allocator the host uses to pass strings and lists into this module.
+#[cfg(target_arch = "wasm32")]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
+extern crate alloc;
+if old_len == 0 {
+return unsafe { _rt::alloc(new_len, align) };
+}
+let layout = alloc::alloc::Layout::from_size_align(old_len, align).unwrap();
+let ptr = unsafe { alloc::alloc::realloc(old, layout, new_len) };
+if ptr.is_null() {
+_rt::invalid();
+}
+ptr
+}
+"#;
+
+fn int_repr(cases: usize) -> &'static str {
+    if cases <= 1 << 8 {
+        "u8"
+    } else if cases <= 1 << 16 {
+        "u16"
+    } else {
+        "u32"
+    }
+}
+
+/// The Rust integer holding a flags value of `count` flags, and its words.
+pub(crate) fn flags_repr(count: usize) -> &'static str {
+    match count {
+        0..=32 => "u32",
+        33..=64 => "u64",
+        _ => "u128",
+    }
+}
+
+fn flags(name: &str, f: &wit_parser::Flags, out: &mut String) {
+    let repr = flags_repr(f.flags.len());
+    let _ = writeln!(
+        out,
+        "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]\npub struct {name} {{\nbits: {repr},\n}}\nimpl {name} {{"
+    );
+    for (i, flag) in f.flags.iter().enumerate() {
+        docs(&flag.docs, out);
+        let _ = writeln!(
+            out,
+            "pub const {}: Self = Self {{ bits: 1 << {i} }};",
+            shouty(&flag.name)
+        );
+    }
+    let all = match f.flags.len() {
+        128.. => u128::MAX,
+        n => (1u128 << n) - 1,
+    };
+    let all = format!("{all:#x}");
+    let _ = writeln!(
+        out,
+        "/// No flag set.\npub const fn empty() -> Self {{ Self {{ bits: 0 }} }}\n\
+         /// Every flag set.\npub const fn all() -> Self {{ Self {{ bits: {all} }} }}\n\
+         /// The bits, flag `i` at bit `i`.\npub const fn bits(self) -> {repr} {{ self.bits }}\n\
+         /// The flags of `bits`; bits past the last flag are dropped.\n\
+         pub const fn from_bits_truncate(bits: {repr}) -> Self {{ Self {{ bits: bits & Self::all().bits }} }}\n\
+         pub const fn contains(self, other: Self) -> bool {{ self.bits & other.bits == other.bits }}\n\
+         pub const fn is_empty(self) -> bool {{ self.bits == 0 }}\n\
+         pub fn insert(&mut self, other: Self) {{ self.bits |= other.bits; }}\n\
+         pub fn remove(&mut self, other: Self) {{ self.bits &= !other.bits; }}\n\
+         }}\n\
+         impl core::ops::BitOr for {name} {{ type Output = Self; fn bitor(self, o: Self) -> Self {{ Self {{ bits: self.bits | o.bits }} }} }}\n\
+         impl core::ops::BitAnd for {name} {{ type Output = Self; fn bitand(self, o: Self) -> Self {{ Self {{ bits: self.bits & o.bits }} }} }}\n\
+         impl core::ops::BitOrAssign for {name} {{ fn bitor_assign(&mut self, o: Self) {{ self.bits |= o.bits; }} }}"
+    );
+}
+
+pub(crate) fn docs(docs: &Docs, out: &mut String) {
+    if let Some(text) = &docs.contents {
+        for line in text.lines() {
+            let _ = writeln!(out, "/// {line}");
+        }
+    }
+}
+
+/// Nests the module bodies under their parents.
+fn nest(modules: &BTreeMap<Vec<String>, String>, path: &[String]) -> String {
+    let mut s = modules.get(path).cloned().unwrap_or_default();
+    for child in modules.keys() {
+        if child.len() == path.len() + 1 && child.starts_with(path) {
+            let _ = writeln!(
+                s,
+                "{ALLOW}\npub mod {} {{\n{}}}",
+                child[path.len()],
+                nest(modules, child)
+            );
+        }
+    }
+    s
+}
+
+/// Indents generated code by its brackets (the generator writes flat
+/// lines; doc comments and string contents carry no brackets that matter).
+fn indent(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() * 2);
+    let mut depth: usize = 0;
+    for line in src.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let code = if line.starts_with("//") { "" } else { line };
+        let leading = code
+            .chars()
+            .take_while(|c| matches!(c, '}' | ')' | ']'))
+            .count();
+        let opens = code
+            .chars()
+            .filter(|c| matches!(c, '{' | '(' | '['))
+            .count();
+        let closes = code
+            .chars()
+            .filter(|c| matches!(c, '}' | ')' | ']'))
+            .count();
+        let this = depth.saturating_sub(leading);
+        for _ in 0..this {
+            out.push_str("    ");
+        }
+        out.push_str(line);
+        out.push('\n');
+        depth = (depth + opens).saturating_sub(closes);
+    }
+    out
+}

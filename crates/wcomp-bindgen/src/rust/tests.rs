@@ -1,0 +1,108 @@
+//! The Rust backend: generated bindings compile, warning-free, for the
+//! host (the extern parts are `cfg`-gated to wasm32, so everything else is
+//! checked here; the guest build is the toolchain test's job).
+
+use std::path::Path;
+use std::process::Command;
+
+use wit_parser::{Resolve, WorldId};
+
+use super::*;
+
+const SINK: &str = include_str!("sink.wit");
+const KEYSTORE: &str = include_str!("../../../../wit/keystore.wit");
+
+fn load(text: &str, world: &str) -> (Resolve, WorldId) {
+    let mut resolve = Resolve::default();
+    let pkg = resolve.push_str("test.wit", text).unwrap();
+    let world = resolve.select_world(&[pkg], Some(world)).unwrap();
+    (resolve, world)
+}
+
+fn generate(text: &str, world: &str) -> String {
+    let (resolve, world) = load(text, world);
+    let opts = Opts {
+        bindings_module: Some("crate".into()),
+        ..Opts::default()
+    };
+    let files = opts.generate(&resolve, world).unwrap();
+    let (_, src) = files.iter().next().unwrap();
+    src.to_string()
+}
+
+/// Compiles `src` as a library crate root with `#![deny(warnings)]`.
+fn compile(name: &str, src: &str) {
+    let dir = std::env::temp_dir().join(format!("wcomp-rust-bind-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lib.rs");
+    std::fs::write(&file, format!("#![deny(warnings)]\n{src}")).unwrap();
+    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .args([
+            "--edition",
+            "2024",
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            "bindings",
+        ])
+        .arg("--out-dir")
+        .arg(&dir)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: the generated bindings do not compile:\n{}\n--- source: {}",
+        String::from_utf8_lossy(&out.stderr),
+        Path::new(&file).display()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn keystore_world_compiles() {
+    let src = generate(KEYSTORE, "keystore");
+    assert!(src.contains("pub trait Guest"), "{src}");
+    assert!(
+        src.contains("fn get(key: String) -> Result<Payload, Error>;"),
+        "{src}"
+    );
+    assert!(src.contains("component-type:wcomp:keystore"), "{src}");
+    assert!(src.contains("fn cabi_realloc"), "{src}");
+    // The implementation and the macro call a user writes.
+    let user = "struct Store;\n\
+        impl exports::store::Guest for Store {\n\
+        fn set(_: String, _: Vec<u8>, _: Option<u32>) -> Result<(), exports::store::Error> { Ok(()) }\n\
+        fn get(key: String) -> Result<Vec<u8>, exports::store::Error> { Err(exports::store::Error::InvalidKey(key)) }\n\
+        fn delete(_: String) -> Result<(), exports::store::Error> { Err(exports::store::Error::NotFound) }\n\
+        }\nexport!(Store);\n";
+    compile("keystore", &format!("{src}\n{user}"));
+}
+
+#[test]
+fn app_world_compiles() {
+    let src = generate(KEYSTORE, "app");
+    assert!(
+        src.contains("pub fn get(key: &str) -> Result<Payload, Error>"),
+        "{src}"
+    );
+    let user = "struct App;\n\
+        impl exports::handler::Guest for App {\n\
+        fn handle(command: String) -> String { format!(\"{:?}\", store::get(&command)) }\n\
+        }\nexport!(App);\n";
+    compile("app", &format!("{src}\n{user}"));
+}
+
+#[test]
+fn kitchen_sink_compiles() {
+    let src = generate(SINK, "sink");
+    compile("sink", &src);
+}
+
+#[test]
+fn resources_are_refused_with_the_item_named() {
+    let wit = "package a:b;\ninterface i { resource r { get: func() -> u32; } f: func(x: r); }\nworld w { import i; }";
+    let (resolve, world) = load(wit, "w");
+    let err = Opts::default().generate(&resolve, world).unwrap_err();
+    assert!(err.to_string().contains("resources"), "{err}");
+}
