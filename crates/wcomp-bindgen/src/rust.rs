@@ -78,10 +78,10 @@ impl Opts {
         }
         let g = Gen::new(resolve, world, &plan);
         let mut src = g.file(self)?;
-        if self.rustfmt {
-            if let Some(formatted) = rustfmt(&src) {
-                src = formatted;
-            }
+        if self.rustfmt
+            && let Some(formatted) = rustfmt(&src)
+        {
+            src = formatted;
         }
         let mut files = Files::default();
         files

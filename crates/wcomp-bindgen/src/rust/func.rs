@@ -147,7 +147,7 @@ impl Body<'_, '_> {
             | Step::CoreF32FromF32
             | Step::CoreF64FromF64
             | Step::S32FromI32
-            | Step::S64FromI64 => unary(&|v| format!("{v}")),
+            | Step::S64FromI64 => unary(&|v| v.to_string()),
             Step::I32FromChar => unary(&|v| format!("(u32::from({v}) as i32)")),
             Step::BoolFromI32 => unary(&|v| format!("({v} != 0)")),
             Step::U8FromI32 => unary(&|v| format!("({v} as u8)")),
@@ -158,7 +158,7 @@ impl Body<'_, '_> {
             Step::U64FromI64 => unary(&|v| format!("({v} as u64)")),
             // NaN payloads are kept: canonicalisation is for the
             // deterministic profile only (see the step's docs).
-            Step::F32FromCoreF32 | Step::F64FromCoreF64 => unary(&|v| format!("{v}")),
+            Step::F32FromCoreF32 | Step::F64FromCoreF64 => unary(&|v| v.to_string()),
             Step::CharFromI32 => {
                 let rt = self.rt.clone();
                 unary(&|v| format!("char::from_u32({v} as u32).unwrap_or_else(|| {rt}::invalid())"))
