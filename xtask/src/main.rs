@@ -48,6 +48,11 @@ const COMMANDS: &[Command] = &[
         about: toolchain::ABOUT,
         run: Run::Args(toolchain::run),
     },
+    Command {
+        name: "build-guest",
+        about: toolchain::BUILD_GUEST_ABOUT,
+        run: Run::Args(toolchain::build_guest),
+    },
 ];
 
 fn test_steps() -> Vec<Step> {

@@ -223,6 +223,62 @@ fn smoke(route: &Route, root: &Path) -> Result<PathBuf, String> {
     Ok(component)
 }
 
+pub const BUILD_GUEST_ABOUT: &str = "build one wasm32 guest crate (MANIFEST) with the route `toolchain` finds; prints the .wasm path";
+
+/// `cargo xtask build-guest MANIFEST`: builds a guest crate into the shared
+/// `target/guests` and prints its core module's path (for tests, until
+/// `build-fixtures` lands). Exits 3 when no route exists, so callers can
+/// skip rather than fail.
+pub fn build_guest(args: &[String]) -> ExitCode {
+    let [manifest] = args else {
+        eprintln!("usage: cargo xtask build-guest MANIFEST");
+        return ExitCode::from(1);
+    };
+    let route = match detect() {
+        Ok(route) => route,
+        Err(how) => {
+            eprintln!("error: {how}");
+            return ExitCode::from(3);
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let target_root = env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"));
+    let target = target_root.join("guests");
+    let manifest = Path::new(manifest);
+    match route.build(manifest, &target).status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            eprintln!("error: the guest did not build ({s})");
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    // The crate name, from `name = "..."` in the manifest (guests are
+    // single-package manifests this repo writes).
+    let text = fs::read_to_string(manifest).unwrap_or_default();
+    let name = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("name = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or("guest")
+        .replace('-', "_");
+    println!(
+        "{}",
+        target
+            .join(TARGET)
+            .join(format!("release/{name}.wasm"))
+            .display()
+    );
+    ExitCode::SUCCESS
+}
+
 pub fn run(args: &[String]) -> ExitCode {
     let install_wanted = match args {
         [] => false,

@@ -2,6 +2,7 @@
 //! printing diagnostics and writing files happen here; everything else is a
 //! library call that a build script can make too.
 
+mod bind_cmd;
 mod component_cmd;
 mod compose_cmd;
 mod output;
@@ -36,6 +37,8 @@ enum Command {
     Wit(wit_cmd::WitCommand),
     /// Wrap a core wasm module into a component.
     New(component_cmd::NewArgs),
+    /// Write guest bindings for a WIT world (Rust).
+    Bind(bind_cmd::BindArgs),
     /// Embed a WIT world into a core module (a `component-type` section) for `wcomp new`.
     Embed(component_cmd::EmbedArgs),
     /// Show what a wasm file is: its world, capabilities, modules and sections.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Wit(cmd) => wit_cmd::run(cmd, &ui),
         Command::New(args) => component_cmd::new(args, &ui),
         Command::Embed(args) => component_cmd::embed(args, &ui),
+        Command::Bind(args) => bind_cmd::run(args, &ui),
         Command::Inspect(args) => component_cmd::inspect(args),
         Command::Compose(args) => compose_cmd::run(args, &ui),
         Command::Completions { shell } => {
