@@ -95,3 +95,8 @@ fn case(name: &str) {
 fn keystore() {
     case("keystore");
 }
+
+#[test]
+fn kitchen_sink() {
+    case("kitchen-sink");
+}
