@@ -100,3 +100,8 @@ fn keystore() {
 fn kitchen_sink() {
     case("kitchen-sink");
 }
+
+#[test]
+fn app() {
+    case("app");
+}
