@@ -106,3 +106,32 @@ fn resources_are_refused_with_the_item_named() {
     let err = Opts::default().generate(&resolve, world).unwrap_err();
     assert!(err.to_string().contains("resources"), "{err}");
 }
+
+/// WIT text stops at 32 flags, but the ABI defines wider ones (see the
+/// abi tests): widen `wide` in the resolved types and check the two- and
+/// three-word spellings compile.
+#[test]
+fn wide_flags_compile() {
+    let wit = "package a:b;\ninterface i {\nflags wide { f0 }\nflags wider { f0 }\n\
+        echo: func(x: wide, y: wider) -> wide;\n}\nworld w { import i; export i; }";
+    let (mut resolve, world) = load(wit, "w");
+    for (_, ty) in resolve.types.iter_mut() {
+        let want = match ty.name.as_deref() {
+            Some("wide") => 64,
+            Some("wider") => 65,
+            _ => continue,
+        };
+        if let wit_parser::TypeDefKind::Flags(f) = &mut ty.kind {
+            while f.flags.len() < want {
+                let mut flag = f.flags[0].clone();
+                flag.name = format!("f{}", f.flags.len());
+                f.flags.push(flag);
+            }
+        }
+    }
+    let files = Opts::default().generate(&resolve, world).unwrap();
+    let (_, src) = files.iter().next().unwrap();
+    assert!(src.contains("bits: u64"), "{src}");
+    assert!(src.contains("bits: u128"), "{src}");
+    compile("wide", src);
+}
