@@ -105,3 +105,8 @@ fn kitchen_sink() {
 fn app() {
     case("app");
 }
+
+#[test]
+fn sink() {
+    case("sink");
+}
