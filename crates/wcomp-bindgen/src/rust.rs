@@ -91,23 +91,27 @@ impl Opts {
     }
 }
 
-/// Resources come in a later slice; refuse them with the plan's error.
+/// Resources come in a later slice; refuse them with the plan's error,
+/// naming the function and where the resource appears.
 fn check_no_resources(resolve: &Resolve, f: &FunctionPlan) -> Result<(), AbiError> {
+    let refuse = |place: String| AbiError::Unsupported {
+        function: f.function.name.clone(),
+        owner: f.owner.clone(),
+        feature: "resources",
+        place,
+    };
+    if !matches!(f.function.kind, wit_parser::FunctionKind::Freestanding) {
+        return Err(refuse("the resource it belongs to".into()));
+    }
     let places = f
         .function
         .params
         .iter()
         .map(|p| (format!("parameter `{}`", p.name), p.ty))
         .chain(f.function.result.map(|t| ("the result".to_string(), t)));
-    let method = !matches!(f.function.kind, wit_parser::FunctionKind::Freestanding);
     for (place, ty) in places {
-        if method || uses_handle(resolve, &ty) {
-            return Err(AbiError::Unsupported {
-                function: f.function.name.clone(),
-                owner: f.owner.clone(),
-                feature: "resources (in the Rust backend)",
-                place,
-            });
+        if uses_handle(resolve, &ty) {
+            return Err(refuse(place));
         }
     }
     Ok(())
