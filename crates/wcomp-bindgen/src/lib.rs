@@ -5,6 +5,7 @@
 //! world (core signature and names, memory layout, return areas,
 //! `cabi_realloc`, post-return functions, and the lift/lower steps for every
 //! parameter and result); a language backend only spells that plan.
+//! [`rust`] is the first backend (`wcomp bind --lang rust`).
 
 pub mod abi;
 pub mod rust;
