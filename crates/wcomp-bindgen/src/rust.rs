@@ -16,7 +16,8 @@
 //!
 //! This backend never computes a layout or a flattening itself: every
 //! load, store, cast and offset comes from the plan's [`Step`]s
-//! ([`func`] interprets them). Resources are not supported yet.
+//! (the private `func` module interprets them). Resources are not supported
+//! yet.
 //!
 //! [`Step`]: crate::abi::Step
 
