@@ -47,6 +47,10 @@ pub struct Opts {
     /// Pipe the output through `rustfmt` when it is on PATH (the output is
     /// already indented; rustfmt only makes it canonical).
     pub rustfmt: bool,
+    /// Also write a stub implementation of every export (`Stub`, with
+    /// `unimplemented!()` bodies) and its `export!` call, so that the file
+    /// alone is a crate root that compiles: a scaffold for a new component.
+    pub stubs: bool,
 }
 
 /// The generated files, by name.
@@ -398,9 +402,34 @@ impl<'a> Gen<'a> {
                 arm("$($path)*"),
             );
         }
+        if opts.stubs && !self.plan.exports.is_empty() {
+            out.push_str(&self.stubs());
+        }
         out.push_str(&self.runtime());
         out.push_str(&self.component_type()?);
         Ok(indent(&out))
+    }
+
+    /// `Stub` implementing every export trait, and `export!(Stub ...)`:
+    /// the file is then a crate root (the bindings live at `crate`).
+    fn stubs(&self) -> String {
+        let mut traits: BTreeMap<Vec<String>, String> = BTreeMap::new();
+        for f in &self.plan.exports {
+            let path = self.module_of(f.interface.as_ref(), Direction::Export);
+            func::stub_method(self, f, traits.entry(path).or_default());
+        }
+        let mut s =
+            String::from("/// A stub of every export: replace the bodies.\npub struct Stub;\n");
+        for (path, methods) in traits {
+            let tr = if path.is_empty() {
+                "Guest".to_string()
+            } else {
+                format!("{}::Guest", path.join("::"))
+            };
+            let _ = writeln!(s, "impl {tr} for Stub {{\n{methods}}}");
+        }
+        s.push_str("export!(Stub with_types_in crate);\n");
+        s
     }
 
     fn interface_types(&self, id: InterfaceId, path: &[String], out: &mut String) {

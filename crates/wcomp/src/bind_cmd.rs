@@ -30,6 +30,9 @@ pub struct BindArgs {
     /// Where the guest crate puts the file, for `export!(T)` (default `crate::bindings`).
     #[arg(long, value_name = "PATH")]
     bindings_module: Option<String>,
+    /// Also write a stub implementation of every export, so the file alone is a crate root.
+    #[arg(long)]
+    stubs: bool,
     #[command(flatten)]
     features: Features,
 }
@@ -41,6 +44,7 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
         Lang::Rust => wcomp_bindgen::rust::Opts {
             bindings_module: args.bindings_module,
             rustfmt: true,
+            stubs: args.stubs,
         }
         .generate(&wit.resolve, world)
         .map_err(|e| Failure::User(Box::new(e)))?,

@@ -733,6 +733,26 @@ pub(super) fn trait_method(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: 
     );
 }
 
+/// A stub of an export's trait method, written at the file's root.
+pub(super) fn stub_method(g: &Gen<'_>, f: &FunctionPlan, out: &mut String) {
+    let params: Vec<String> = f
+        .function
+        .params
+        .iter()
+        .map(|p| {
+            let name = snake(&p.name);
+            format!("_{}: {}", name.trim_start_matches("r#"), g.ty(&p.ty, &[]))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "fn {}({}){} {{\nunimplemented!()\n}}",
+        snake(&f.function.name),
+        params.join(", "),
+        result_ty(g, f, &[])
+    );
+}
+
 /// An export: a generic shim lifting the arguments, calling `T`'s trait
 /// method and lowering the result (plus its post-return), and the
 /// `export!` macro's core export calling the shim.

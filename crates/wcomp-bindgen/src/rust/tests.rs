@@ -99,6 +99,27 @@ fn kitchen_sink_compiles() {
     compile("sink", &src);
 }
 
+/// `--stubs`: the file alone is a crate root implementing every export.
+#[test]
+fn stubs_compile_alone() {
+    for (text, world) in [
+        (SINK, "sink"),
+        (SINK, "echo"),
+        (KEYSTORE, "keystore"),
+        (KEYSTORE, "app"),
+    ] {
+        let (resolve, world_id) = load(text, world);
+        let opts = Opts {
+            stubs: true,
+            ..Opts::default()
+        };
+        let files = opts.generate(&resolve, world_id).unwrap();
+        let (_, src) = files.iter().next().unwrap();
+        assert!(src.contains("pub struct Stub;"), "{src}");
+        compile(&format!("stubs-{world}"), src);
+    }
+}
+
 #[test]
 fn resources_are_refused_with_the_item_named() {
     let wit = "package a:b;\ninterface i { resource r { get: func() -> u32; } f: func(x: r); }\nworld w { import i; }";
