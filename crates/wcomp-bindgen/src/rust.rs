@@ -254,7 +254,8 @@ impl<'a> Gen<'a> {
             TypeOwner::Interface(i) => self.modules.get(&i).cloned().unwrap_or_default(),
             TypeOwner::World(_) | TypeOwner::None => Vec::new(),
         };
-        let name = camel(def.name.as_deref().expect("named type"));
+        // Only named type definitions reach here (anonymous ones are spelled inline).
+        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
         format!("{}{name}", self.rel(from, &module))
     }
 
@@ -441,7 +442,8 @@ impl<'a> Gen<'a> {
     /// The definition of a named type, in module `path`.
     fn typedef(&self, id: TypeId, path: &[String], out: &mut String) {
         let def = &self.resolve.types[id];
-        let name = camel(def.name.as_deref().expect("named type"));
+        // Only named type definitions reach here (anonymous ones are spelled inline).
+        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
         docs(&def.docs, out);
         match &def.kind {
             TypeDefKind::Record(r) => {

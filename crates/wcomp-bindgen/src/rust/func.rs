@@ -132,7 +132,7 @@ impl Body<'_, '_> {
         let g = self.g;
         let path = self.path;
         let mut unary = |f: &dyn Fn(&str) -> String| {
-            let v = stack.pop().expect("operand");
+            let v = stack.operand("operand");
             stack.push(f(&v));
         };
         match step {
@@ -173,7 +173,7 @@ impl Body<'_, '_> {
                 });
             }
             Step::Store { offset, ty } => {
-                let v = stack.pop().expect("operand");
+                let v = stack.operand("operand");
                 let v = match ty {
                     MemType::U8 | MemType::S8 | MemType::U16 | MemType::S16 => {
                         format!("({v}) as {}", mem_ty(*ty))
@@ -198,7 +198,7 @@ impl Body<'_, '_> {
                 Self::pop_n(stack, *count);
             }
             Step::StringLower { realloc } => {
-                let v = stack.pop().expect("operand");
+                let v = stack.operand("operand");
                 let t = self.bind(&format!("&{v}"));
                 if *realloc {
                     let p = self.bind(&format!(
@@ -212,8 +212,8 @@ impl Body<'_, '_> {
                 stack.push(format!("{t}.len()"));
             }
             Step::StringLift => {
-                let len = stack.pop().expect("operand");
-                let ptr = stack.pop().expect("operand");
+                let len = stack.operand("operand");
+                let ptr = stack.operand("operand");
                 let t = self.bind(&format!("{}::string_lift({ptr}, {len})", self.rt));
                 stack.push(t);
             }
@@ -224,7 +224,7 @@ impl Body<'_, '_> {
                 realloc,
                 ..
             } => {
-                let v = stack.pop().expect("operand");
+                let v = stack.operand("operand");
                 let t = self.bind(&format!("&{v}"));
                 let (size, align) = (layout.size, layout.align);
                 if *byte_copy && !*realloc {
@@ -265,8 +265,8 @@ impl Body<'_, '_> {
                 load,
                 byte_copy,
             } => {
-                let len = stack.pop().expect("operand");
-                let ptr = stack.pop().expect("operand");
+                let len = stack.operand("operand");
+                let ptr = stack.operand("operand");
                 if *byte_copy {
                     let elem = g.ty(element, path);
                     let t = self.bind(&format!("{}::list_lift::<{elem}>({ptr}, {len})", self.rt));
@@ -291,7 +291,7 @@ impl Body<'_, '_> {
                 }
             }
             Step::RecordLower { ty, fields } | Step::TupleLower { ty, fields } => {
-                let v = stack.pop().expect("operand");
+                let v = stack.operand("operand");
                 let t = self.bind(&format!("&{v}"));
                 let names = self.field_names(*ty);
                 for (name, block) in names.iter().zip(fields) {
@@ -317,7 +317,7 @@ impl Body<'_, '_> {
                 stack.push(t);
             }
             Step::FlagsLower { words, .. } => {
-                let v = stack.pop().expect("operand");
+                let v = stack.operand("operand");
                 let t = self.bind(&format!("{v}.bits()"));
                 for w in 0..*words {
                     stack.push(format!("(({t} >> {}) as i32)", 32 * w));
@@ -340,7 +340,7 @@ impl Body<'_, '_> {
             }
             Step::EnumLower { .. } => unary(&|v| format!("({v} as i32)")),
             Step::EnumLift { ty, cases } => {
-                let d = stack.pop().expect("operand");
+                let d = stack.operand("operand");
                 let d = self.bind(&d);
                 let repr = super::int_repr(*cases);
                 // The enum is `repr(uN)` with cases in declaration order,
@@ -494,7 +494,7 @@ impl Body<'_, '_> {
         for f in fields {
             let mut s: Vec<String> = inputs.by_ref().take(f.inputs).collect();
             self.run(&f.steps, &mut s);
-            values.push(s.pop().expect("a field value"));
+            values.push(s.operand("a field value"));
         }
         values
     }
@@ -502,7 +502,7 @@ impl Body<'_, '_> {
     /// `match &v { Case(e) => { ..; (i, joined..) } .. }`: a lowered
     /// variant pushes its discriminant, then what the case blocks leave.
     fn lower_variant(&mut self, arms: &[(String, bool)], cases: &[Block], stack: &mut Vec<String>) {
-        let v = stack.pop().expect("operand");
+        let v = stack.operand("operand");
         let mut text = String::new();
         let mut width = 0;
         for (i, ((pat, payload), block)) in arms.iter().zip(cases).enumerate() {
@@ -541,12 +541,12 @@ impl Body<'_, '_> {
     ) {
         let values = Self::pop_n(stack, joined);
         let values: Vec<String> = values.iter().map(|v| self.bind(v)).collect();
-        let d = stack.pop().expect("discriminant");
+        let d = stack.operand("discriminant");
         let mut text = String::new();
         for (i, ((ctor, payload), block)) in arms.iter().zip(cases).enumerate() {
             let (body, mut left) = self.block(&block.steps, values.clone());
             let value = if *payload {
-                format!("{ctor}({})", left.pop().expect("payload"))
+                format!("{ctor}({})", left.operand("payload"))
             } else {
                 ctor.clone()
             };
@@ -677,7 +677,7 @@ pub(super) fn import(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut S
             };
             let mut stack = seed;
             b.run(&r.steps, &mut stack);
-            let v = stack.pop().expect("the result");
+            let v = stack.operand("the result");
             Some(b.bind(&v))
         }
         None => {
@@ -788,7 +788,7 @@ pub(super) fn export(
         };
         let mut stack = seed;
         b.run(&v.steps, &mut stack);
-        let value = stack.pop().expect("a parameter");
+        let value = stack.operand("a parameter");
         // Bound now: the parameter area is freed before the call.
         let a = format!("a{i}");
         let _ = writeln!(b.out, "let {a} = {value};");
@@ -854,7 +854,7 @@ fn lower_result(b: &mut Body<'_, '_>, r: &ValuePlan) {
         Place::Flat { .. } => {
             let mut stack = vec!["result".to_string()];
             b.run(&r.steps, &mut stack);
-            let v = stack.pop().expect("the core result");
+            let v = stack.operand("the core result");
             let _ = writeln!(b.out, "{v}");
         }
         Place::Memory { .. } => {
@@ -867,5 +867,21 @@ fn lower_result(b: &mut Body<'_, '_>, r: &ValuePlan) {
             b.run(&r.steps, &mut stack);
             let _ = writeln!(b.out, "base");
         }
+    }
+}
+
+/// Taking operands off the expression stack.
+trait Operands {
+    fn operand(&mut self, what: &str) -> String;
+}
+
+impl Operands for Vec<String> {
+    /// The next operand. The abi plan fixes every step's stack effect (its
+    /// tests run each plan through an abstract machine), so an empty stack
+    /// here is a bug in the plan or in this spelling of it, never a
+    /// property of the input.
+    fn operand(&mut self, what: &str) -> String {
+        self.pop()
+            .unwrap_or_else(|| panic!("wcomp bug: no {what} on the operand stack"))
     }
 }
