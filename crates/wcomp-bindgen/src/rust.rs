@@ -351,7 +351,7 @@ impl<'a> Gen<'a> {
         // World-level types.
         for item in w.imports.values().chain(w.exports.values()) {
             if let WorldItem::Type { id, .. } = item {
-                let body = modules.get_mut(&Vec::new()).expect("root");
+                let body = modules.entry(Vec::new()).or_default();
                 self.typedef(*id, &[], body);
             }
         }

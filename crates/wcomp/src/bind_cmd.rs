@@ -50,10 +50,11 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
         .map_err(|e| Failure::User(Box::new(e)))?,
     };
     // One file per world for Rust: it goes where `-o` says.
-    let (_, src) = files
-        .iter()
-        .next()
-        .expect("the Rust backend writes one file");
+    let Some((_, src)) = files.iter().next() else {
+        return Err(Failure::Internal(Box::new(miette::MietteDiagnostic::new(
+            "internal error: the Rust backend wrote no file",
+        ))));
+    };
     write_output(&args.output, src.as_bytes())?;
     ui.info(format!(
         "wrote {}: Rust bindings of world {}, {} lines",
