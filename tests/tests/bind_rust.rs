@@ -8,9 +8,11 @@
 #[path = "common/calls.rs"]
 mod calls;
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -19,11 +21,26 @@ use wcomp_tests::{target_dir, text, wcomp_bin, workspace_root};
 const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
 [lib]\ncrate-type = [\"cdylib\"]\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\n\n[workspace]\n";
 
-fn case(name: &str) {
+/// Binds, builds and wraps case `name`, once per test run (tests share
+/// cases, and two builds of one folder at a time would race); `None` (with
+/// a note) where no wasm32 route exists.
+fn build(name: &str) -> Option<PathBuf> {
+    static BUILT: Mutex<BTreeMap<String, Option<PathBuf>>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(done) = built.get(name) {
+        return done.clone();
+    }
+    let done = build_once(name);
+    built.insert(name.to_string(), done.clone());
+    done
+}
+
+fn build_once(name: &str) -> Option<PathBuf> {
     let root = workspace_root();
     let fixture = root.join("fixtures/bind-rust").join(name);
     let spec = fs::read_to_string(fixture.join("case")).unwrap();
-    let (wit, world) = spec.trim().split_once(' ').expect("case: WIT WORLD");
+    let first = spec.lines().next().unwrap_or_default();
+    let (wit, world) = first.trim().split_once(' ').expect("case: WIT WORLD");
     let dir = target_dir().join("bind-rust").join(name);
     fs::create_dir_all(dir.join("src")).unwrap();
     let crate_name = format!("bind_{}", name.replace('-', "_"));
@@ -51,12 +68,12 @@ fn case(name: &str) {
     let out = Command::new(cargo)
         .args(["xtask", "build-guest"])
         .arg(dir.join("Cargo.toml"))
-        .current_dir(root)
+        .current_dir(&root)
         .output()
         .unwrap();
     if out.status.code() == Some(3) {
         eprintln!("skipped: {}", text(&out.stderr));
-        return;
+        return None;
     }
     assert!(
         out.status.success(),
@@ -78,11 +95,41 @@ fn case(name: &str) {
         "wcomp new failed:\n{}",
         text(&out.stderr)
     );
+    Some(component)
+}
+
+/// Runs case `name`: its component (composed with the case named by a
+/// `with NAME` line, if any) answers its `calls` script in wasmtime.
+fn case(name: &str) {
+    let fixture = workspace_root().join("fixtures/bind-rust").join(name);
+    let spec = fs::read_to_string(fixture.join("case")).unwrap();
+    let Some(mut component) = build(name) else {
+        return;
+    };
+    if let Some(dep) = spec.lines().find_map(|l| l.trim().strip_prefix("with ")) {
+        let Some(dep) = build(dep.trim()) else { return };
+        let composed = component.with_extension("composed.wasm");
+        let out = Command::new(wcomp_bin())
+            .arg("compose")
+            .arg(&component)
+            .arg("--with")
+            .arg(&dep)
+            .arg("-o")
+            .arg(&composed)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "wcomp compose failed:\n{}",
+            text(&out.stderr)
+        );
+        component = composed;
+    }
 
     let engine = Engine::default();
     let script = fs::read_to_string(fixture.join("calls")).unwrap();
     let result = calls::Script::parse(&script).and_then(|script| {
-        let component = Component::from_file(&engine, Path::new(&component))
+        let component = Component::from_file(&engine, &component)
             .map_err(|e| format!("wasmtime cannot compile the component: {e:?}"))?;
         calls::run(&engine, &component, &script)
     });
@@ -109,4 +156,72 @@ fn app() {
 #[test]
 fn sink() {
     case("sink");
+}
+
+#[test]
+fn resources() {
+    case("resources");
+}
+
+#[test]
+fn resource_user() {
+    case("resource-user");
+}
+
+/// Values too big for a calls script: 1 MiB of non-ASCII text and of bytes
+/// go into the kitchen sink and come back intact (strings as they are,
+/// bytes reversed), so realloc, copies and frees hold at size.
+#[test]
+fn kitchen_sink_big_values() {
+    use wasmtime::Store;
+    use wasmtime::component::{Linker, Val};
+
+    let Some(component) = build("kitchen-sink") else {
+        return;
+    };
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, &component).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let iface = instance
+        .get_export_index(&mut store, None, "test:rsink/funcs@0.1.0")
+        .expect("the funcs export");
+    let mut call = |name: &str, arg: Val| -> Val {
+        let idx = instance
+            .get_export_index(&mut store, Some(&iface), name)
+            .unwrap_or_else(|| panic!("no export {name}"));
+        let func = instance.get_func(&mut store, idx).unwrap();
+        let mut results = [Val::Bool(false)];
+        func.call(&mut store, &[arg], &mut results).unwrap();
+        results[0].clone()
+    };
+
+    // 1 MiB of 1- to 4-byte UTF-8 sequences.
+    let unit = "aé✓🦀";
+    let text = unit.repeat((1 << 20) / unit.len());
+    assert!(text.len() >= (1 << 20) - unit.len());
+    match call("echo-str", Val::String(text.clone())) {
+        Val::String(back) => assert!(back == text, "the 1 MiB string changed"),
+        other => panic!("echo-str returned {other:?}"),
+    }
+
+    let bytes: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
+    let list = Val::List(bytes.iter().map(|b| Val::U8(*b)).collect());
+    match call("bytes", list) {
+        Val::List(back) => {
+            let back: Vec<u8> = back
+                .iter()
+                .map(|v| match v {
+                    Val::U8(b) => *b,
+                    other => panic!("not a byte: {other:?}"),
+                })
+                .collect();
+            let mut want = bytes.clone();
+            want.reverse();
+            assert!(back == want, "the 1 MiB list did not come back reversed");
+        }
+        other => panic!("bytes returned {other:?}"),
+    }
 }

@@ -437,6 +437,21 @@ pub enum AbiError {
         place: String,
     },
 
+    /// Valid in the canonical ABI, but beyond what a language backend
+    /// spells (so far).
+    #[error(
+        "function `{function}` of `{owner}` has {what} ({place}); the {backend} backend cannot express that yet"
+    )]
+    #[diagnostic(code(wcomp::bind::backend_unsupported), help("{help}"))]
+    BackendUnsupported {
+        function: String,
+        owner: String,
+        backend: &'static str,
+        what: &'static str,
+        place: String,
+        help: &'static str,
+    },
+
     #[error("cannot compute the memory layout of the world's types: {0}")]
     #[diagnostic(code(wcomp::bind::layout))]
     Layout(String),

@@ -16,13 +16,14 @@
 //!
 //! This backend never computes a layout or a flattening itself: every
 //! load, store, cast and offset comes from the plan's [`Step`]s
-//! (the private `func` module interprets them). Resources are not supported
-//! yet.
+//! (the private `func` module interprets them). Resources get handle types
+//! and, when exported, traits of their own (the private `resource` module).
 //!
 //! [`Step`]: crate::abi::Step
 
 mod func;
 mod names;
+mod resource;
 #[cfg(test)]
 mod tests;
 
@@ -30,10 +31,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use wit_parser::{
-    Docs, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem, WorldKey,
+    Docs, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem,
+    WorldKey,
 };
 
-use crate::abi::{AbiError, Direction, FunctionPlan, WorldPlan};
+use crate::abi::{AbiError, Direction, ResourcePlan, WorldPlan};
 
 use names::{camel, shouty, snake};
 
@@ -78,10 +80,10 @@ impl Opts {
     /// Generates the bindings of `world`: one file, `<world>.rs`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, AbiError> {
         let plan = WorldPlan::new(resolve, world)?;
-        for f in plan.imports.iter().chain(&plan.exports) {
-            check_no_resources(resolve, f)?;
-        }
         let g = Gen::new(resolve, world, &plan);
+        for f in plan.imports.iter().chain(&plan.exports) {
+            resource::check(&g, f)?;
+        }
         let mut src = g.file(self)?;
         if self.rustfmt
             && let Some(formatted) = rustfmt(&src)
@@ -93,48 +95,6 @@ impl Opts {
             .files
             .insert(format!("{}.rs", snake(&resolve.worlds[world].name)), src);
         Ok(files)
-    }
-}
-
-/// Resources come in a later slice; refuse them with the plan's error,
-/// naming the function and where the resource appears.
-fn check_no_resources(resolve: &Resolve, f: &FunctionPlan) -> Result<(), AbiError> {
-    let refuse = |place: String| AbiError::Unsupported {
-        function: f.function.name.clone(),
-        owner: f.owner.clone(),
-        feature: "resources",
-        place,
-    };
-    if !matches!(f.function.kind, wit_parser::FunctionKind::Freestanding) {
-        return Err(refuse("the resource it belongs to".into()));
-    }
-    let places = f
-        .function
-        .params
-        .iter()
-        .map(|p| (format!("parameter `{}`", p.name), p.ty))
-        .chain(f.function.result.map(|t| ("the result".to_string(), t)));
-    for (place, ty) in places {
-        if uses_handle(resolve, &ty) {
-            return Err(refuse(place));
-        }
-    }
-    Ok(())
-}
-
-fn uses_handle(resolve: &Resolve, ty: &Type) -> bool {
-    let Type::Id(id) = ty else { return false };
-    let opt = |t: &Option<Type>| t.as_ref().is_some_and(|t| uses_handle(resolve, t));
-    match &resolve.types[*id].kind {
-        TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
-        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
-            uses_handle(resolve, t)
-        }
-        TypeDefKind::Record(r) => r.fields.iter().any(|f| uses_handle(resolve, &f.ty)),
-        TypeDefKind::Tuple(t) => t.types.iter().any(|t| uses_handle(resolve, t)),
-        TypeDefKind::Variant(v) => v.cases.iter().any(|c| opt(&c.ty)),
-        TypeDefKind::Result(r) => opt(&r.ok) || opt(&r.err),
-        _ => false,
     }
 }
 
@@ -304,6 +264,15 @@ impl<'a> Gen<'a> {
                 s.push(')');
                 s
             }
+            TypeDefKind::Handle(Handle::Own(r)) => {
+                self.type_path(resource::resource_of(self.resolve, *r), from)
+            }
+            TypeDefKind::Handle(Handle::Borrow(r)) => {
+                format!(
+                    "&{}",
+                    self.type_path(resource::resource_of(self.resolve, *r), from)
+                )
+            }
             other => unreachable!("named kind {other:?} spelled structurally"),
         }
     }
@@ -313,6 +282,10 @@ impl<'a> Gen<'a> {
         match self.unalias(ty) {
             Type::String => "&str".into(),
             Type::Id(id) => match &self.resolve.types[id].kind {
+                // A list of owned handles passes them on: it is given, not lent.
+                TypeDefKind::List(t) if resource::handles(self.resolve, t).own => {
+                    format!("Vec<{}>", self.ty(t, from))
+                }
                 TypeDefKind::List(t) => format!("&[{}]", self.ty(t, from)),
                 _ => self.ty(ty, from),
             },
@@ -330,6 +303,58 @@ impl<'a> Gen<'a> {
             }
         }
         ty
+    }
+
+    /// Records and variants holding owned handles cannot be cloned or
+    /// compared: a handle has one owner.
+    fn derives(&self, id: TypeId) -> &'static str {
+        if resource::handles(self.resolve, &Type::Id(id)).own {
+            "#[derive(Debug)]"
+        } else {
+            "#[derive(Clone, Debug, PartialEq)]"
+        }
+    }
+
+    /// The Rust name of resource `r` (its handle type).
+    pub fn camel_of(&self, r: TypeId) -> String {
+        camel(self.resolve.types[r].name.as_deref().unwrap_or("resource"))
+    }
+
+    pub fn resource_plan(&self, r: TypeId) -> Option<&'a ResourcePlan> {
+        self.plan.resources.iter().find(|p| p.resource == r)
+    }
+
+    /// The guest implements resource `r`.
+    pub fn exported_resource(&self, r: TypeId) -> bool {
+        self.resource_plan(r)
+            .is_some_and(|p| p.direction == Direction::Export)
+    }
+
+    /// Resource `r` is defined in the module of export `f`.
+    pub fn same_module(&self, r: TypeId, f: &crate::abi::FunctionPlan) -> bool {
+        let owner = match self.resolve.types[r].owner {
+            TypeOwner::Interface(i) => self.modules.get(&i),
+            _ => None,
+        };
+        owner == Some(&self.module_of(f.interface.as_ref(), Direction::Export))
+    }
+
+    /// The type of an export's parameter in the trait the user implements:
+    /// a borrowed exported resource is the user's representation (`&Self`
+    /// in the resource's own trait, `&Self::Counter` elsewhere).
+    pub fn trait_param_ty(&self, ty: &Type, from: &[String], own: Option<TypeId>) -> String {
+        if let Type::Id(id) = self.unalias(ty)
+            && let TypeDefKind::Handle(Handle::Borrow(r)) = self.resolve.types[id].kind
+        {
+            let r = resource::resource_of(self.resolve, r);
+            if self.exported_resource(r) {
+                return match own {
+                    Some(o) if o == r => "&Self".into(),
+                    _ => format!("&Self::{}", self.camel_of(r)),
+                };
+            }
+        }
+        self.ty(ty, from)
     }
 
     fn file(&self, opts: &Opts) -> Result<String, AbiError> {
@@ -355,17 +380,56 @@ impl<'a> Gen<'a> {
                 self.typedef(*id, &[], body);
             }
         }
+        // Imports: plain functions, or methods of their resource's handle type.
+        let mut impls: BTreeMap<(Vec<String>, String), String> = BTreeMap::new();
         for f in &self.plan.imports {
             let path = self.module_of(f.interface.as_ref(), Direction::Import);
-            let body = modules.entry(path.clone()).or_default();
+            let body = match resource::owner_resource(f) {
+                Some(r) => impls.entry((path.clone(), self.camel_of(r))).or_default(),
+                None => modules.entry(path.clone()).or_default(),
+            };
             func::import(self, f, &path, body);
         }
-        // Exports: a `Guest` trait per module, plus the shims.
+        for ((path, name), methods) in impls {
+            let body = modules.entry(path).or_default();
+            let _ = writeln!(body, "impl {name} {{\n{methods}}}");
+        }
+        // Exports: a `Guest` trait per module (naming the user's type of
+        // each exported resource), a `GuestR` trait per exported resource,
+        // plus the shims.
         let mut traits: BTreeMap<Vec<String>, String> = BTreeMap::new();
+        let mut resource_traits: BTreeMap<(Vec<String>, String), String> = BTreeMap::new();
         let mut macro_body = String::new();
+        for r in &self.plan.resources {
+            if r.direction != Direction::Export {
+                continue;
+            }
+            let path = self.module_of(r.interface.as_ref(), Direction::Export);
+            let name = camel(&r.name);
+            let _ = writeln!(
+                traits.entry(path.clone()).or_default(),
+                "/// The type that implements resource `{}`.\ntype {name}: Guest{name};",
+                r.name
+            );
+            resource_traits
+                .entry((path.clone(), name.clone()))
+                .or_default();
+            let mpath = path.join("::");
+            macro_body.push_str(&resource::macro_items(
+                r,
+                &format!("$PATH::{mpath}::Guest"),
+                &format!("$PATH::{mpath}::{name}"),
+                &path.join("_"),
+            ));
+        }
         for f in &self.plan.exports {
             let path = self.module_of(f.interface.as_ref(), Direction::Export);
-            let tr = traits.entry(path.clone()).or_default();
+            let tr = match resource::owner_resource(f) {
+                Some(r) => resource_traits
+                    .entry((path.clone(), self.camel_of(r)))
+                    .or_default(),
+                None => traits.entry(path.clone()).or_default(),
+            };
             func::trait_method(self, f, &path, tr);
             let body = modules.entry(path.clone()).or_default();
             func::export(self, f, &path, body, &mut macro_body);
@@ -374,6 +438,14 @@ impl<'a> Gen<'a> {
             let body = modules.entry(path).or_default();
             let _ = writeln!(body, "/// What the component implements.");
             let _ = writeln!(body, "pub trait Guest {{\n{tr}}}");
+        }
+        for ((path, name), tr) in resource_traits {
+            let body = modules.entry(path).or_default();
+            let _ = writeln!(
+                body,
+                "/// What the user's type of resource `{name}` implements.\n\
+                 pub trait Guest{name}: 'static {{\n{tr}}}"
+            );
         }
 
         // Make sure every ancestor module exists, then nest them.
@@ -385,7 +457,7 @@ impl<'a> Gen<'a> {
         }
         out.push_str(&nest(&modules, &[]));
 
-        if !self.plan.exports.is_empty() {
+        if !macro_body.is_empty() {
             let default = opts.bindings_module.as_deref().unwrap_or("crate::bindings");
             let arm = |path: &str| macro_body.replace("$PATH", path);
             let _ = writeln!(
@@ -403,7 +475,7 @@ impl<'a> Gen<'a> {
                 arm("$($path)*"),
             );
         }
-        if opts.stubs && !self.plan.exports.is_empty() {
+        if opts.stubs && !macro_body.is_empty() {
             out.push_str(&self.stubs());
         }
         out.push_str(&self.runtime());
@@ -414,20 +486,60 @@ impl<'a> Gen<'a> {
     /// `Stub` implementing every export trait, and `export!(Stub ...)`:
     /// the file is then a crate root (the bindings live at `crate`).
     fn stubs(&self) -> String {
-        let mut traits: BTreeMap<Vec<String>, String> = BTreeMap::new();
-        for f in &self.plan.exports {
-            let path = self.module_of(f.interface.as_ref(), Direction::Export);
-            func::stub_method(self, f, traits.entry(path).or_default());
-        }
+        let trait_path = |path: &[String], name: &str| {
+            if path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{}::{name}", path.join("::"))
+            }
+        };
+        // (trait path, implementing type) -> methods
+        let mut impls: BTreeMap<(String, String), String> = BTreeMap::new();
         let mut s =
             String::from("/// A stub of every export: replace the bodies.\npub struct Stub;\n");
-        for (path, methods) in traits {
-            let tr = if path.is_empty() {
-                "Guest".to_string()
-            } else {
-                format!("{}::Guest", path.join("::"))
+        for r in &self.plan.resources {
+            if r.direction != Direction::Export {
+                continue;
+            }
+            let path = self.module_of(r.interface.as_ref(), Direction::Export);
+            let name = camel(&r.name);
+            // Unique across interfaces exporting same-named resources.
+            let stub = format!(
+                "Stub{}{name}",
+                camel(path.last().map_or("", |p| p.as_str()))
+            );
+            let _ = writeln!(
+                s,
+                "/// A stub of resource `{}`.\npub struct {stub};",
+                r.name
+            );
+            let _ = writeln!(
+                impls
+                    .entry((trait_path(&path, "Guest"), "Stub".into()))
+                    .or_default(),
+                "type {name} = {stub};"
+            );
+            impls
+                .entry((trait_path(&path, &format!("Guest{name}")), stub))
+                .or_default();
+        }
+        for f in &self.plan.exports {
+            let path = self.module_of(f.interface.as_ref(), Direction::Export);
+            let key = match resource::owner_resource(f) {
+                Some(r) => {
+                    let name = self.camel_of(r);
+                    let stub = format!(
+                        "Stub{}{name}",
+                        camel(path.last().map_or("", |p| p.as_str()))
+                    );
+                    (trait_path(&path, &format!("Guest{name}")), stub)
+                }
+                None => (trait_path(&path, "Guest"), "Stub".to_string()),
             };
-            let _ = writeln!(s, "impl {tr} for Stub {{\n{methods}}}");
+            func::stub_method(self, f, impls.entry(key).or_default());
+        }
+        for ((tr, ty), methods) in impls {
+            let _ = writeln!(s, "impl {tr} for {ty} {{\n{methods}}}");
         }
         s.push_str("export!(Stub with_types_in crate);\n");
         s
@@ -447,10 +559,7 @@ impl<'a> Gen<'a> {
         docs(&def.docs, out);
         match &def.kind {
             TypeDefKind::Record(r) => {
-                let _ = writeln!(
-                    out,
-                    "#[derive(Clone, Debug, PartialEq)]\npub struct {name} {{"
-                );
+                let _ = writeln!(out, "{}\npub struct {name} {{", self.derives(id));
                 for f in &r.fields {
                     docs(&f.docs, out);
                     let _ = writeln!(out, "pub {}: {},", snake(&f.name), self.ty(&f.ty, path));
@@ -458,10 +567,7 @@ impl<'a> Gen<'a> {
                 out.push_str("}\n");
             }
             TypeDefKind::Variant(v) => {
-                let _ = writeln!(
-                    out,
-                    "#[derive(Clone, Debug, PartialEq)]\npub enum {name} {{"
-                );
+                let _ = writeln!(out, "{}\npub enum {name} {{", self.derives(id));
                 for c in &v.cases {
                     docs(&c.docs, out);
                     match &c.ty {
@@ -499,7 +605,12 @@ impl<'a> Gen<'a> {
             | TypeDefKind::Tuple(_)) => {
                 let _ = writeln!(out, "pub type {name} = {};", self.kind(k, path));
             }
-            // Resources, and kinds the plan refuses, get no Rust type yet.
+            TypeDefKind::Resource => {
+                if let Some(r) = self.resource_plan(id) {
+                    resource::handle_type(r, out);
+                }
+            }
+            // Kinds the plan refuses get no Rust type.
             _ => {
                 let _ = writeln!(
                     out,

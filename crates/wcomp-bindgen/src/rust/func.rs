@@ -8,10 +8,11 @@
 
 use std::fmt::Write as _;
 
-use wit_parser::TypeDefKind;
 use wit_parser::abi::WasmType;
+use wit_parser::{FunctionKind, TypeDefKind};
 
 use super::names::{camel, snake};
+use super::resource::{fn_name, owner_resource, shim_stem};
 use super::{Gen, docs, flags_repr};
 use crate::abi::{Block, Cast, CoreName, FunctionPlan, MemType, Place, Step, ValuePlan};
 
@@ -419,8 +420,39 @@ impl Body<'_, '_> {
                 ];
                 self.lift_variant(&arms, joined.len(), &[ok.clone(), err.clone()], stack);
             }
-            Step::HandleLower { .. } | Step::HandleLift { .. } => {
-                unreachable!("resources are refused before generation")
+            // An owned handle is taken from its value (which then drops
+            // nothing); a borrowed one is lent.
+            Step::HandleLower { own, .. } => {
+                let method = if *own { "take_handle" } else { "handle" };
+                unary(&|v| format!("({v}.{method}() as i32)"))
+            }
+            Step::HandleLift {
+                resource,
+                own,
+                exported,
+            } => {
+                let v = stack.operand("operand");
+                let lifted = if *own {
+                    format!(
+                        "{}::from_handle(({v}) as u32)",
+                        g.type_path(*resource, path)
+                    )
+                } else if *exported {
+                    // A borrow of the guest's own resource is its rep: the
+                    // address of the user's value (see `_wrap`).
+                    format!(
+                        "&*(({v}) as u32 as usize as *const T::{})",
+                        g.camel_of(*resource)
+                    )
+                } else {
+                    // Lent for the call: a handle value that must not drop it.
+                    let t = self.bind(&format!(
+                        "core::mem::ManuallyDrop::new({}::from_handle(({v}) as u32))",
+                        g.type_path(*resource, path)
+                    ));
+                    format!("&*{t}")
+                };
+                stack.push(lifted);
             }
             Step::FreeString { offset } => {
                 let _ = writeln!(
@@ -616,20 +648,28 @@ pub(super) fn import(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut S
         unreachable!("an import's core name")
     };
     let mut b = new_body(g, path);
+    let method = matches!(f.function.kind, FunctionKind::Method(_));
     let params: Vec<String> = f
         .function
         .params
         .iter()
-        .map(|p| format!("{}: {}", snake(&p.name), g.param_ty(&p.ty, path)))
+        .enumerate()
+        .map(|(i, p)| match i {
+            0 if method => "&self".to_string(),
+            _ => format!("{}: {}", snake(&p.name), g.param_ty(&p.ty, path)),
+        })
         .collect();
     docs(&f.function.docs, out);
     root_allow(path, out);
     let _ = writeln!(
         out,
         "pub fn {}({}){} {{\nunsafe {{",
-        snake(&f.function.name),
+        fn_name(f),
         params.join(", "),
-        result_ty(g, f, path)
+        match f.function.kind {
+            FunctionKind::Constructor(_) => " -> Self".to_string(),
+            _ => result_ty(g, f, path),
+        }
     );
     let sig = signature(&f.signature.params, &f.signature.results, false);
     let _ = writeln!(
@@ -642,10 +682,13 @@ pub(super) fn import(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut S
     if let Some(area) = f.params_area {
         area_decl(&mut b, "params", area.size, area.align);
     }
-    for (p, v) in f.function.params.iter().zip(&f.params) {
+    for (i, (p, v)) in f.function.params.iter().zip(&f.params).enumerate() {
         // Borrowed parameters are places behind a reference.
-        let name = snake(&p.name);
-        let place = match g.param_ty(&p.ty, path).starts_with('&') {
+        let name = match i {
+            0 if method => "self".to_string(),
+            _ => snake(&p.name),
+        };
+        let place = match method && i == 0 || g.param_ty(&p.ty, path).starts_with('&') {
             true => format!("(*{name})"),
             false => name,
         };
@@ -715,41 +758,47 @@ fn area_decl(b: &mut Body<'_, '_>, what: &str, size: usize, align: usize) {
     );
 }
 
-/// The trait method a user implements for an export.
-pub(super) fn trait_method(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut String) {
+/// The signature of the trait method a user implements for export `f`,
+/// spelled from module `path`; `prefix` goes before parameter names.
+fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> String {
+    let own = owner_resource(f);
+    let method = matches!(f.function.kind, FunctionKind::Method(_));
     let params: Vec<String> = f
         .function
         .params
         .iter()
-        .map(|p| format!("{}: {}", snake(&p.name), g.ty(&p.ty, path)))
+        .enumerate()
+        .map(|(i, p)| match i {
+            0 if method => "&self".to_string(),
+            _ => {
+                let name = snake(&p.name);
+                let name = match prefix {
+                    "" => name,
+                    _ => format!("{prefix}{}", name.trim_start_matches("r#")),
+                };
+                format!("{name}: {}", g.trait_param_ty(&p.ty, path, own))
+            }
+        })
         .collect();
+    let result = match f.function.kind {
+        FunctionKind::Constructor(_) => " -> Self".to_string(),
+        _ => result_ty(g, f, path),
+    };
+    format!("fn {}({}){result}", fn_name(f), params.join(", "))
+}
+
+/// The trait method a user implements for an export.
+pub(super) fn trait_method(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut String) {
     docs(&f.function.docs, out);
-    let _ = writeln!(
-        out,
-        "fn {}({}){};",
-        snake(&f.function.name),
-        params.join(", "),
-        result_ty(g, f, path)
-    );
+    let _ = writeln!(out, "{};", trait_sig(g, f, path, ""));
 }
 
 /// A stub of an export's trait method, written at the file's root.
 pub(super) fn stub_method(g: &Gen<'_>, f: &FunctionPlan, out: &mut String) {
-    let params: Vec<String> = f
-        .function
-        .params
-        .iter()
-        .map(|p| {
-            let name = snake(&p.name);
-            format!("_{}: {}", name.trim_start_matches("r#"), g.ty(&p.ty, &[]))
-        })
-        .collect();
     let _ = writeln!(
         out,
-        "fn {}({}){} {{\nunimplemented!()\n}}",
-        snake(&f.function.name),
-        params.join(", "),
-        result_ty(g, f, &[])
+        "{} {{\nunimplemented!()\n}}",
+        trait_sig(g, f, &[], "_")
     );
 }
 
@@ -766,8 +815,9 @@ pub(super) fn export(
     let CoreName::Export { name } = &f.core_name else {
         unreachable!("an export's core name")
     };
-    let fname = snake(&f.function.name);
-    let shim = format!("_export_{}", fname.trim_start_matches("r#"));
+    let fname = fn_name(f);
+    let stem = shim_stem(g, f);
+    let shim = format!("_export_{stem}");
     let mut b = new_body(g, path);
     let sig = signature(&f.signature.params, &f.signature.results, true);
     root_allow(path, out);
@@ -801,7 +851,18 @@ pub(super) fn export(
             b.rt, area.size, area.align
         );
     }
-    let call = format!("T::{fname}({})", args.join(", "));
+    let args = args.join(", ");
+    let call = match f.function.kind {
+        FunctionKind::Constructor(r) => {
+            let r = g.camel_of(r);
+            format!("{r}::_wrap(<T::{r} as Guest{r}>::new({args}))")
+        }
+        FunctionKind::Method(r) | FunctionKind::Static(r) => {
+            let r = g.camel_of(r);
+            format!("<T::{r} as Guest{r}>::{fname}({args})")
+        }
+        _ => format!("T::{fname}({args})"),
+    };
     match &f.result {
         Some(r) => {
             let _ = writeln!(b.out, "let result = {call};");
@@ -829,7 +890,7 @@ pub(super) fn export(
     );
 
     if let Some(post) = &f.post_return {
-        let post_fn = format!("_post_{}", fname.trim_start_matches("r#"));
+        let post_fn = format!("_post_{stem}");
         let mut b = new_body(g, path);
         b.base = "arg0".into();
         let mut stack = Vec::new();

@@ -1,0 +1,273 @@
+//! Resources: the Rust handle type of each resource, the traits a guest
+//! implements for the resources it exports, and what `export!` adds for
+//! them.
+//!
+//! Every resource gets a handle type named after it (`Pollable`) that owns
+//! one handle and drops it (`[resource-drop]`) when dropped. The handle sits
+//! in an `AtomicU32` so that lowering an owned handle can take it through a
+//! shared reference (the lowering code works on places, not moved values):
+//! taking leaves `u32::MAX`, which `Drop` skips. (Handle `u32::MAX` cannot
+//! occur: handle tables are far smaller.)
+//!
+//! * Imported resources: the handle type carries the resource's functions
+//!   as inherent methods (`new` for the constructor, `&self` methods,
+//!   associated functions for statics).
+//! * Exported resources: the user picks a type for the representation
+//!   (`type Counter = MyCounter;` in the interface's `Guest` impl) and
+//!   implements `GuestCounter` for it. The representation lives in a `Box`
+//!   whose address is the `rep` the host stores; `export!` defines the
+//!   destructor export (which frees the box, once, when the host says so)
+//!   and `Counter::new(MyCounter)` / `counter.get() -> &MyCounter`, tied to
+//!   the user's type so that they cannot disagree with the destructor.
+
+use std::fmt::Write as _;
+
+use wit_parser::{FunctionKind, Resolve, Type, TypeDefKind, TypeId};
+
+use super::Gen;
+use super::names::{camel, snake};
+use crate::abi::{AbiError, CoreFunc, CoreName, Direction, FunctionPlan, ResourcePlan};
+
+/// The core import of `f` as a Rust `extern` item named `name`, with a
+/// host-side stand-in so that the bindings also compile off wasm32.
+fn extern_import(f: &CoreFunc, name: &str) -> String {
+    let CoreName::Import { module, field } = &f.name else {
+        unreachable!("resource intrinsics other than the destructor are imports")
+    };
+    let params: Vec<&str> = f.signature.params.iter().map(|_| "_: i32").collect();
+    let ret = if f.signature.results.is_empty() {
+        ""
+    } else {
+        " -> i32"
+    };
+    let sig = format!("({}){ret}", params.join(", "));
+    format!(
+        "#[cfg(target_arch = \"wasm32\")]\n#[link(wasm_import_module = {module:?})]\n\
+         unsafe extern \"C\" {{\n#[link_name = {field:?}]\nfn {name}{sig};\n}}\n\
+         #[cfg(not(target_arch = \"wasm32\"))]\nunsafe extern \"C\" fn {name}{sig} {{ unreachable!() }}\n"
+    )
+}
+
+/// The handle type of resource `r`, written in its owner's module.
+pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) {
+    let name = camel(&r.name);
+    let atomic = "core::sync::atomic";
+    let _ = writeln!(
+        out,
+        "#[derive(Debug)]\n#[repr(transparent)]\npub struct {name} {{\nhandle: {atomic}::AtomicU32,\n}}\n\
+         impl {name} {{\n\
+         /// Takes ownership of `handle`.\n///\n/// # Safety\n///\n\
+         /// `handle` must be an owned `{wit}` handle that nothing else drops.\n\
+         pub unsafe fn from_handle(handle: u32) -> Self {{\nSelf {{ handle: {atomic}::AtomicU32::new(handle) }}\n}}\n\
+         /// Gives the handle up: this value no longer drops it.\n\
+         pub fn take_handle(&self) -> u32 {{\nself.handle.swap(u32::MAX, {atomic}::Ordering::Relaxed)\n}}\n\
+         /// The handle, still owned by this value.\n\
+         pub fn handle(&self) -> u32 {{\nself.handle.load({atomic}::Ordering::Relaxed)\n}}",
+        wit = r.name
+    );
+    if let (Some(new), Some(rep)) = (&r.new, &r.rep) {
+        let _ = writeln!(
+            out,
+            "#[doc(hidden)]\npub fn _wrap<V: 'static>(value: V) -> Self {{\n\
+             {}unsafe {{ Self::from_handle(resource_new(Box::into_raw(Box::new(value)) as usize as i32) as u32) }}\n}}\n\
+             #[doc(hidden)]\npub fn _rep(&self) -> *mut u8 {{\n\
+             {}unsafe {{ resource_rep(self.handle() as i32) as u32 as usize as *mut u8 }}\n}}",
+            extern_import(new, "resource_new"),
+            extern_import(rep, "resource_rep"),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "}}\nimpl Drop for {name} {{\nfn drop(&mut self) {{\n{}\
+         let handle = *self.handle.get_mut();\n\
+         if handle != u32::MAX {{\nunsafe {{ resource_drop(handle as i32) }}\n}}\n}}\n}}",
+        extern_import(&r.drop, "resource_drop")
+    );
+}
+
+/// What `export!` adds for an exported resource: the destructor export and
+/// `new`/`get` on the handle type, typed by the user's representation.
+/// `guest` is the path of the interface's `Guest` trait from the macro
+/// (with `$PATH`), `handle` the handle type's.
+pub(super) fn macro_items(r: &ResourcePlan, guest: &str, handle: &str, unique: &str) -> String {
+    let Some(CoreFunc {
+        name: CoreName::Export { name: dtor },
+        ..
+    }) = &r.dtor
+    else {
+        unreachable!("an exported resource has a destructor export")
+    };
+    let name = camel(&r.name);
+    let rep = format!("<$ty as {guest}>::{name}");
+    format!(
+        "#[unsafe(export_name = {dtor:?})]\nunsafe extern \"C\" fn {unique}_dtor_{}(rep: i32) {{\n\
+         drop(unsafe {{ Box::from_raw(rep as u32 as usize as *mut {rep}) }});\n}}\n\
+         #[allow(dead_code)]\nimpl {handle} {{\n\
+         /// A new `{wit}` owning `value`; the host calls the destructor (drops\n\
+         /// `value`) once the last handle to it is dropped.\n\
+         pub(crate) fn new(value: {rep}) -> Self {{\nSelf::_wrap(value)\n}}\n\
+         /// The value this `{wit}` was made from.\n\
+         pub(crate) fn get(&self) -> &{rep} {{\nunsafe {{ &*self._rep().cast::<{rep}>() }}\n}}\n}}\n",
+        snake(&r.name),
+        wit = r.name,
+    )
+}
+
+/// The resource a resource function belongs to.
+pub(super) fn owner_resource(f: &FunctionPlan) -> Option<TypeId> {
+    match f.function.kind {
+        FunctionKind::Method(r) | FunctionKind::Static(r) | FunctionKind::Constructor(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// The Rust name of a function: its own name, or its name within its
+/// resource (`new` for a constructor).
+pub(super) fn fn_name(f: &FunctionPlan) -> String {
+    match f.function.kind {
+        FunctionKind::Constructor(_) => "new".into(),
+        _ => snake(f.function.item_name()),
+    }
+}
+
+/// A name for the export shim of `f`, unique within its module.
+pub(super) fn shim_stem(g: &Gen<'_>, f: &FunctionPlan) -> String {
+    let name = fn_name(f);
+    let name = name.trim_start_matches("r#");
+    match owner_resource(f) {
+        Some(r) => format!("{}_{name}", resource_name(g.resolve, r)),
+        None => name.to_string(),
+    }
+}
+
+fn resource_name(resolve: &Resolve, r: TypeId) -> String {
+    snake(resolve.types[r].name.as_deref().unwrap_or("resource"))
+}
+
+/// The resource behind a handle's type id (through `use` aliases).
+pub(super) fn resource_of(resolve: &Resolve, mut id: TypeId) -> TypeId {
+    while let TypeDefKind::Type(Type::Id(next)) = resolve.types[id].kind {
+        id = next;
+    }
+    id
+}
+
+/// Where a type holds handles: `own` and `borrow` ones.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Handles {
+    pub own: bool,
+    pub borrow: bool,
+}
+
+/// The handles `ty` holds, anywhere inside.
+pub(super) fn handles(resolve: &Resolve, ty: &Type) -> Handles {
+    let mut h = Handles::default();
+    visit(resolve, ty, &mut h);
+    h
+}
+
+fn visit(resolve: &Resolve, ty: &Type, h: &mut Handles) {
+    let Type::Id(id) = ty else { return };
+    let opt = |t: &Option<Type>, h: &mut Handles| {
+        if let Some(t) = t {
+            visit(resolve, t, h)
+        }
+    };
+    match &resolve.types[*id].kind {
+        TypeDefKind::Handle(wit_parser::Handle::Own(_)) => h.own = true,
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(_)) => h.borrow = true,
+        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
+            visit(resolve, t, h)
+        }
+        TypeDefKind::Record(r) => r.fields.iter().for_each(|f| visit(resolve, &f.ty, h)),
+        TypeDefKind::Tuple(t) => t.types.iter().for_each(|t| visit(resolve, t, h)),
+        TypeDefKind::Variant(v) => v.cases.iter().for_each(|c| opt(&c.ty, h)),
+        TypeDefKind::Result(r) => {
+            opt(&r.ok, h);
+            opt(&r.err, h);
+        }
+        _ => {}
+    }
+}
+
+/// The exported resource of a top-level `borrow<R>` parameter.
+fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
+    let Type::Id(id) = g.unalias(ty) else {
+        return None;
+    };
+    match g.resolve.types[id].kind {
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => Some(resource_of(g.resolve, r)),
+        _ => None,
+    }
+}
+
+/// Refuses what this backend cannot spell yet, naming the function and the
+/// place: borrowed handles inside named types (they would need a lifetime)
+/// and, in exports, borrowed handles other than a direct parameter, or of
+/// an exported resource from another interface.
+pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), AbiError> {
+    let refuse = |what, place, help| AbiError::BackendUnsupported {
+        function: f.function.name.clone(),
+        owner: f.owner.clone(),
+        backend: "Rust",
+        what,
+        place,
+        help,
+    };
+    let places = f
+        .function
+        .params
+        .iter()
+        .map(|p| (format!("parameter `{}`", p.name), p.ty, true))
+        .chain(
+            f.function
+                .result
+                .map(|t| ("the result".to_string(), t, false)),
+        );
+    for (place, ty, param) in places {
+        if let Some(name) = named_with_borrow(g.resolve, &ty) {
+            return Err(refuse(
+                "a borrowed handle inside a named type",
+                format!("{place}, type `{name}`"),
+                "make the field `own<R>`, or pass the `borrow<R>` as a parameter of its own",
+            ));
+        }
+        if f.direction != Direction::Export || !handles(g.resolve, &ty).borrow {
+            continue;
+        }
+        let Some(r) = borrowed_resource(g, &ty).filter(|_| param) else {
+            return Err(refuse(
+                "a borrowed handle nested inside an exported function's parameter",
+                place,
+                "take the `borrow<R>` as a parameter of its own",
+            ));
+        };
+        if g.exported_resource(r) && !g.same_module(r, f) {
+            return Err(refuse(
+                "a borrow of a resource that another exported interface defines",
+                place,
+                "move the function into the resource's interface, or take `own<R>`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The name of a named type inside `ty` that holds a `borrow`.
+fn named_with_borrow(resolve: &Resolve, ty: &Type) -> Option<String> {
+    let Type::Id(id) = ty else { return None };
+    let def = &resolve.types[*id];
+    if def.name.is_some()
+        && !matches!(def.kind, TypeDefKind::Resource | TypeDefKind::Type(_))
+        && handles(resolve, ty).borrow
+    {
+        return def.name.clone();
+    }
+    let inner: Vec<Type> = match &def.kind {
+        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => vec![*t],
+        TypeDefKind::Tuple(t) => t.types.clone(),
+        TypeDefKind::Result(r) => r.ok.iter().chain(&r.err).copied().collect(),
+        _ => Vec::new(),
+    };
+    inner.iter().find_map(|t| named_with_borrow(resolve, t))
+}
