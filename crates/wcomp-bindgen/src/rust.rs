@@ -73,8 +73,9 @@ impl Files {
 
 /// The attributes every generated module carries: the bindings define more
 /// than a given user needs (dead code), and spelled steps leave harmless
-/// redundant parentheses and nested `unsafe` blocks.
-const ALLOW: &str = "#[allow(dead_code, unused_parens, unused_unsafe, clippy::all)]";
+/// redundant parentheses, nested `unsafe` blocks, and a `mut` on export
+/// results that hand nothing over.
+const ALLOW: &str = "#[allow(dead_code, unused_mut, unused_parens, unused_unsafe, clippy::all)]";
 
 impl Opts {
     /// Generates the bindings of `world`: one file, `<world>.rs`.

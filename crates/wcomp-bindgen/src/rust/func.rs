@@ -93,9 +93,18 @@ struct Body<'a, 'b> {
     base: String,
     /// Buffers an import's lowering allocated, freed after the call.
     cleanup: bool,
+    /// Lowering a value the bindings own (an export's result): places are
+    /// borrowed mutably, so strings and plain lists can hand their buffers
+    /// over instead of being copied.
+    owned: bool,
 }
 
 impl Body<'_, '_> {
+    /// How lowering borrows a place.
+    fn borrow(&self) -> &'static str {
+        if self.owned { "&mut " } else { "&" }
+    }
+
     fn tmp(&mut self) -> String {
         self.tmps += 1;
         format!("t{}", self.tmps)
@@ -198,6 +207,16 @@ impl Body<'_, '_> {
             Step::Drop { count } => {
                 Self::pop_n(stack, *count);
             }
+            Step::StringLower { realloc } if *realloc && self.owned => {
+                // Hand the string's own buffer over (exact-size, as the
+                // post-return function frees it), leaving an empty one.
+                let v = stack.operand("operand");
+                let t = self.bind(&format!("core::mem::take(&mut {v}).into_boxed_str()"));
+                let len = self.bind(&format!("{t}.len()"));
+                let p = self.bind(&format!("Box::into_raw({t}).cast::<u8>()"));
+                stack.push(p);
+                stack.push(len);
+            }
             Step::StringLower { realloc } => {
                 let v = stack.operand("operand");
                 let t = self.bind(&format!("&{v}"));
@@ -219,6 +238,19 @@ impl Body<'_, '_> {
                 stack.push(t);
             }
             Step::ListLower {
+                byte_copy: true,
+                realloc: true,
+                ..
+            } if self.owned => {
+                // As for strings: the vector's buffer, shrunk to its length.
+                let v = stack.operand("operand");
+                let t = self.bind(&format!("core::mem::take(&mut {v}).into_boxed_slice()"));
+                let len = self.bind(&format!("{t}.len()"));
+                let p = self.bind(&format!("Box::into_raw({t}).cast::<u8>()"));
+                stack.push(p);
+                stack.push(len);
+            }
+            Step::ListLower {
                 layout,
                 store,
                 byte_copy,
@@ -226,7 +258,7 @@ impl Body<'_, '_> {
                 ..
             } => {
                 let v = stack.operand("operand");
-                let t = self.bind(&format!("&{v}"));
+                let t = self.bind(&format!("{}{v}", self.borrow()));
                 let (size, align) = (layout.size, layout.align);
                 if *byte_copy && !*realloc {
                     // The slice's own storage is the canonical layout.
@@ -247,7 +279,8 @@ impl Body<'_, '_> {
                     debug_assert!(left.is_empty(), "a store plan leaves nothing");
                     let _ = writeln!(
                         self.out,
-                        "for ({i}, {e}) in {t}.iter().enumerate() {{\nlet {base} = {buf}.add({i} * {size});\n{body}}}"
+                        "for ({i}, {e}) in {t}.{}().enumerate() {{\nlet {base} = {buf}.add({i} * {size});\n{body}}}",
+                        if self.owned { "iter_mut" } else { "iter" }
                     );
                     if !*realloc {
                         self.cleanup = true;
@@ -293,7 +326,7 @@ impl Body<'_, '_> {
             }
             Step::RecordLower { ty, fields } | Step::TupleLower { ty, fields } => {
                 let v = stack.operand("operand");
-                let t = self.bind(&format!("&{v}"));
+                let t = self.bind(&format!("{}{v}", self.borrow()));
                 let names = self.field_names(*ty);
                 for (name, block) in names.iter().zip(fields) {
                     let mut s = vec![format!("{t}.{name}")];
@@ -557,8 +590,9 @@ impl Body<'_, '_> {
         let outs: Vec<String> = (0..=width).map(|_| self.tmp()).collect();
         let _ = writeln!(
             self.out,
-            "let ({},) = match &{v} {{\n{text}}};",
-            outs.join(", ")
+            "let ({},) = match {}{v} {{\n{text}}};",
+            outs.join(", "),
+            self.borrow()
         );
         stack.extend(outs);
     }
@@ -611,6 +645,7 @@ fn new_body<'a, 'b>(g: &'a Gen<'b>, path: &'a [String]) -> Body<'a, 'b> {
         tmps: 0,
         base: "base".into(),
         cleanup: false,
+        owned: false,
     }
 }
 
@@ -865,7 +900,8 @@ pub(super) fn export(
     };
     match &f.result {
         Some(r) => {
-            let _ = writeln!(b.out, "let result = {call};");
+            let _ = writeln!(b.out, "let mut result = {call};");
+            b.owned = true;
             lower_result(&mut b, r);
         }
         None => {
