@@ -664,17 +664,12 @@ impl<'a> Gen<'a> {
              #[cfg(target_arch = \"wasm32\")]\n\
              #[unsafe(link_section = \"component-type:wcomp:{}\")]\n\
              #[used]\n#[doc(hidden)]\n\
-             static __WCOMP_COMPONENT_TYPE: [u8; {}] = [\n",
+             static __WCOMP_COMPONENT_TYPE: [u8; {}] = *b\"\\\n",
             w.name,
             bytes.len()
         );
-        for chunk in bytes.chunks(20) {
-            for b in chunk {
-                let _ = write!(s, "{b}, ");
-            }
-            s.push('\n');
-        }
-        s.push_str("];\n");
+        s.push_str(&byte_string(&bytes));
+        s.push_str("\";\n");
         Ok(s)
     }
 }
@@ -849,6 +844,31 @@ fn nest(modules: &BTreeMap<Vec<String>, String>, path: &[String]) -> String {
 
 /// Indents generated code by its brackets (the generator writes flat
 /// lines; doc comments and string contents carry no brackets that matter).
+/// The body of a byte string literal holding `bytes`, in lines of about 80
+/// characters joined by `\` continuations: names stay readable, other
+/// bytes are `\xNN`. Brackets are escaped too (the indenter counts them),
+/// as is a space that starts a line (a continuation skips it).
+fn byte_string(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut line = 0;
+    for &b in bytes {
+        let plain =
+            (b.is_ascii_graphic() && !b"\\\"{}()[]".contains(&b)) || (b == b' ' && line > 0);
+        if plain {
+            out.push(b as char);
+            line += 1;
+        } else {
+            let _ = write!(out, "\\x{b:02x}");
+            line += 4;
+        }
+        if line >= 80 {
+            out.push_str("\\\n");
+            line = 0;
+        }
+    }
+    out
+}
+
 fn indent(src: &str) -> String {
     let mut out = String::with_capacity(src.len() * 2);
     let mut depth: usize = 0;

@@ -204,3 +204,40 @@ fn wide_flags_compile() {
     assert!(src.contains("bits: u128"), "{src}");
     compile("wide", src);
 }
+
+/// The component type's byte string reads back as the same bytes: every
+/// byte value, spaces where a continuation would eat them, brackets the
+/// indenter would count.
+#[test]
+fn byte_string_round_trips() {
+    let mut bytes: Vec<u8> = (0..=255).collect();
+    bytes.extend(b"  {[( leading spaces )]}  ".repeat(9));
+    let text = indent(&format!(
+        "{{\nconst X: &[u8] = b\"\\\n{}\";\n}}",
+        byte_string(&bytes)
+    ));
+    // Read the literal back as Rust does: `\` + newline skips the newline
+    // and the next line's leading whitespace.
+    let body = &text[text.find("b\"").unwrap() + 2..text.rfind('"').unwrap()];
+    let mut out = Vec::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c as u8);
+            continue;
+        }
+        match chars.next() {
+            Some('\n') => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(u8::from_str_radix(&hex, 16).unwrap());
+            }
+            other => panic!("unexpected escape {other:?}"),
+        }
+    }
+    assert_eq!(out, bytes);
+}
