@@ -9,7 +9,7 @@ use crate::input::{self, Component};
 use crate::plan::{self, Plan, Plug};
 use crate::policy::{self, Capabilities, Pattern};
 use crate::provenance::Provenance;
-use crate::{graph, strip};
+use crate::{graph, strip, unify};
 
 /// `IMPORT=DEP.wasm[:EXPORT]`, before DEP is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +140,20 @@ pub fn read_inputs(opts: &ComposeOptions) -> Result<Inputs, ComposeError> {
 /// Plans and encodes the composition of `inputs`.
 pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, ComposeError> {
     let components = &inputs.components;
-    let plan = plan::plan(components, &inputs.plugs).map_err(|f| f.error)?;
+    let mut plan = plan::plan(components, &inputs.plugs).map_err(|f| f.error)?;
+    // One import per semver-compatible interface (see `unify`).
+    let unified = unify::unify(components, &plan.remaining);
+    plan.remaining = unified.remaining;
+    let mut renamed = BTreeMap::new();
+    for (c, renames) in &unified.renames {
+        let bytes = unify::rename_imports(&components[*c].bytes, renames).map_err(|e| {
+            ComposeError::Internal(format!(
+                "renaming the imports of {}: {e}",
+                components[*c].label
+            ))
+        })?;
+        renamed.insert(*c, bytes);
+    }
     let labels: Vec<String> = components.iter().map(|c| c.label.clone()).collect();
     let mut warnings = Vec::new();
     for &u in &plan.unused {
@@ -180,7 +193,7 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
                     .map_err(|e| (c.path.clone(), e))
             })
         });
-        let encoded = graph::encode(components, &plan);
+        let encoded = graph::encode(components, &renamed, &plan);
         let bodies = validator
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -8,6 +8,7 @@
 //!   was or was not taken (for `--explain` and for errors);
 //! - [`graph`]: the plan encoded with wasm-compose's graph API (the only
 //!   module that knows the library, so moving to wac-graph stays local);
+//! - [`unify`]: one import per semver-compatible interface in the result;
 //! - [`policy`], [`provenance`], [`strip`]: what happens to the result.
 
 #![allow(clippy::result_large_err)]
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod provenance;
 pub mod strip;
 pub mod typecheck;
+pub mod unify;
 pub mod version;
 
 pub use composition::{ComposeOptions, Composition, PlugSpec, compose, explain, read_inputs};
