@@ -68,7 +68,7 @@ fn build_once(name: &str) -> Option<PathBuf> {
     let out = Command::new(cargo)
         .args(["xtask", "build-guest"])
         .arg(dir.join("Cargo.toml"))
-        .current_dir(&root)
+        .current_dir(root)
         .output()
         .unwrap();
     if out.status.code() == Some(3) {

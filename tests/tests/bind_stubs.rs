@@ -89,11 +89,11 @@ fn every_world_binds_and_builds_for_wasm32() {
     let mut crates: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut refused = Vec::new();
     let mut count = 0;
-    for source in wit_sources(&root) {
+    for source in wit_sources(root) {
         let Some(names) = worlds(&source) else {
             continue;
         };
-        let rel = source.strip_prefix(&root).unwrap().display().to_string();
+        let rel = source.strip_prefix(root).unwrap().display().to_string();
         for world in names {
             count += 1;
             let what = format!("{rel} world {world}");
@@ -151,7 +151,7 @@ fn every_world_binds_and_builds_for_wasm32() {
     let out = Command::new(cargo)
         .args(["xtask", "build-guest"])
         .arg(dir.join("Cargo.toml"))
-        .current_dir(&root)
+        .current_dir(root)
         .output()
         .unwrap();
     if out.status.code() == Some(3) {

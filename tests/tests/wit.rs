@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
-use wcomp_tests::{run, text, wcomp_bin, workspace_root};
+use wcomp_tests::{copy_dir, run, text, wcomp_bin, workspace_root};
 
 /// The keystore interface in pre-1.0 WIT, as old articles show it.
 const LEGACY: &str = "\
@@ -35,12 +35,12 @@ fn dir_with(name: &str, content: &str) -> TempDir {
     dir
 }
 
-/// A temporary directory holding a copy of the project's `wit/keystore.wit`.
+/// A temporary directory holding a copy of the project's `wit/`:
+/// `keystore.wit` and the `deps/` it resolves with.
 fn keystore() -> TempDir {
-    dir_with(
-        "keystore.wit",
-        &fs::read_to_string(workspace_root().join("wit/keystore.wit")).unwrap(),
-    )
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&workspace_root().join("wit"), dir.path(), &[]).unwrap();
+    dir
 }
 
 /// Runs `wcomp args` in `dir` and asserts it succeeded.
@@ -71,19 +71,56 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The package named `name` in a `wit check --json` input object.
+fn package<'a>(input: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    input["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no package {name} in {input}"))
+}
+
+/// The names of an input's packages other than its own.
+fn dependencies(input: &serde_json::Value) -> Vec<String> {
+    input["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .filter(|name| *name != input["package"])
+        .collect()
+}
+
+/// The package reads back the same; of its dependencies, the encoding
+/// keeps what the package uses (a `deps/` may hold more), and prints them
+/// nested after it, since a wasm file has no `deps/` beside it.
 #[test]
 fn encoded_package_reads_back_the_same() {
     let dir = keystore();
     let d = dir.path();
     ok(&["wit", "encode", "keystore.wit", "-o", "keystore.wasm"], d);
-    assert_eq!(
-        stdout(&["wit", "check", "keystore.wasm"], d).replace("keystore.wasm", "PATH"),
-        stdout(&["wit", "check", "keystore.wit"], d).replace("keystore.wit", "PATH"),
-    );
-    assert_eq!(
-        stdout(&["wit", "print", "keystore.wasm"], d),
-        stdout(&["wit", "print", "keystore.wit"], d),
-    );
+    let json = |path: &str| -> serde_json::Value {
+        let out = stdout(&["wit", "check", "--json", path], d);
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()[0].take()
+    };
+    let (wasm, wit) = (json("keystore.wasm"), json("keystore.wit"));
+    assert_eq!(wasm["package"], wit["package"]);
+    let name = wit["package"].as_str().unwrap();
+    assert_eq!(package(&wasm, name), package(&wit, name));
+    let from_deps = dependencies(&wit);
+    for dep in dependencies(&wasm) {
+        assert!(from_deps.contains(&dep), "{dep} in {from_deps:?}");
+    }
+
+    let printed = stdout(&["wit", "print", "keystore.wasm"], d);
+    let own = stdout(&["wit", "print", "keystore.wit"], d);
+    let nested = printed
+        .strip_prefix(own.as_str())
+        .unwrap_or_else(|| panic!("`{printed}` starts with `{own}`"));
+    for dep in dependencies(&wasm) {
+        assert!(nested.contains(&format!("package {dep} {{")), "{nested}");
+    }
 }
 
 #[test]
@@ -93,7 +130,7 @@ fn check_json_describes_the_package() {
     let json: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let input = &json[0];
     assert_eq!(input["package"], "wcomp:keystore@0.1.0");
-    let package = &input["packages"][0];
+    let package = package(input, "wcomp:keystore@0.1.0");
     let interfaces: Vec<(&str, u64)> = package["interfaces"]
         .as_array()
         .unwrap()
@@ -168,6 +205,7 @@ fn failed_upgrade_leaves_the_file_alone() {
 #[test]
 fn output_into_a_missing_directory_fails_and_creates_nothing() {
     let dir = keystore();
+    let before = listing(dir.path());
     for args in [
         ["wit", "encode", "keystore.wit", "-o", "nodir/keystore.wasm"],
         ["wit", "print", "keystore.wit", "-o", "nodir/keystore.wit"],
@@ -175,7 +213,7 @@ fn output_into_a_missing_directory_fails_and_creates_nothing() {
         let out = run(args, dir.path());
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
         assert!(text(&out.stderr).contains("cannot write `nodir/"));
-        assert_eq!(listing(dir.path()), ["keystore.wit"]);
+        assert_eq!(listing(dir.path()), before);
     }
 }
 
@@ -264,4 +302,75 @@ fn no_color_wins_on_a_terminal() {
         on_terminal(false).contains('\x1b'),
         "a terminal gets colour"
     );
+}
+
+/// `wit check --json PATH` run from the workspace root, parsed.
+fn check_json(path: &str) -> serde_json::Value {
+    let json = stdout(&["wit", "check", "--json", path], workspace_root());
+    serde_json::from_str(&json).expect("valid JSON")
+}
+
+/// The vendored WASI 0.2 WIT resolves, and its root package names the
+/// `wasi:cli/command` world with everything it includes.
+#[test]
+fn vendored_wasi_worlds_resolve() {
+    let json = check_json("fixtures/wasi");
+    let packages: Vec<&str> = json[0]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in ["cli", "clocks", "filesystem", "io", "random", "sockets"] {
+        let want = format!("wasi:{name}@0.2.12");
+        assert!(packages.contains(&want.as_str()), "{want} in {packages:?}");
+    }
+    assert_eq!(json[0]["package"], "wcomp:wasi-worlds");
+    let root = package(&json[0], "wcomp:wasi-worlds");
+    let command = root["worlds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "command")
+        .expect("a `command` world");
+    assert_eq!(
+        command["exports"],
+        serde_json::json!(["wasi:cli/run@0.2.12"])
+    );
+    let imports = command["imports"].as_array().unwrap();
+    for iface in [
+        "wasi:cli/environment@0.2.12",
+        "wasi:clocks/monotonic-clock@0.2.12",
+        "wasi:filesystem/preopens@0.2.12",
+        "wasi:io/streams@0.2.12",
+        "wasi:random/random@0.2.12",
+        "wasi:sockets/tcp@0.2.12",
+    ] {
+        assert!(imports.iter().any(|i| i == iface), "{iface} in {imports:?}");
+    }
+}
+
+/// A `.wit` file resolves with the `deps/` beside it, exactly as its
+/// directory does; alone, it names the first package it misses.
+#[test]
+fn a_file_gets_the_deps_beside_it() {
+    let dir = check_json("fixtures/wasi");
+    let file = check_json("fixtures/wasi/world.wit");
+    assert_eq!(file[0]["path"], "fixtures/wasi/world.wit");
+    assert_eq!(file[0]["packages"], dir[0]["packages"]);
+    let root = workspace_root();
+    assert_eq!(
+        stdout(&["wit", "print", "fixtures/wasi/world.wit"], root),
+        stdout(&["wit", "print", "fixtures/wasi"], root),
+    );
+
+    let alone = dir_with(
+        "world.wit",
+        &fs::read_to_string(root.join("fixtures/wasi/world.wit")).unwrap(),
+    );
+    let out = run(["wit", "check", "world.wit"], alone.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("wit::unknown_package"), "{stderr}");
+    assert!(stderr.contains("wasi:cli@0.2.12"), "{stderr}");
 }

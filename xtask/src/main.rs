@@ -4,6 +4,8 @@
 //! compile (`bench` adds wasm-encoder and libc, both small).
 
 mod bench;
+mod demo;
+mod guests;
 mod step;
 mod toolchain;
 
@@ -35,8 +37,8 @@ const COMMANDS: &[Command] = &[
     },
     Command {
         name: "demo",
-        about: "walk through the keystore demo",
-        run: Run::Steps(demo_steps),
+        about: demo::ABOUT,
+        run: Run::Args(demo::run),
     },
     Command {
         name: "bench",
@@ -53,6 +55,11 @@ const COMMANDS: &[Command] = &[
         about: toolchain::BUILD_GUEST_ABOUT,
         run: Run::Args(toolchain::build_guest),
     },
+    Command {
+        name: "build-fixtures",
+        about: guests::BUILD_FIXTURES_ABOUT,
+        run: Run::Args(guests::build_fixtures),
+    },
 ];
 
 fn test_steps() -> Vec<Step> {
@@ -68,19 +75,6 @@ fn test_steps() -> Vec<Step> {
         ]),
         Step::cargo(&["test", "--workspace"]),
     ]
-}
-
-fn demo_steps() -> Vec<Step> {
-    vec![Step::cargo(&[
-        "run",
-        "-q",
-        "-p",
-        "wcomp",
-        "--",
-        "wit",
-        "check",
-        "wit/keystore.wit",
-    ])]
 }
 
 fn usage() -> String {

@@ -51,7 +51,7 @@ impl fmt::Display for Step {
 
 /// The workspace root, from where this crate sits in it (compile time, so it also works when
 /// the binary is run directly rather than through cargo).
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives one level below the workspace root")

@@ -16,7 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 pub const ABOUT: &str =
     "find a wasm32 Rust toolchain (rustup target, or Debian rustc-web + build-std); --install";
 
-const TARGET: &str = "wasm32-unknown-unknown";
+pub const TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-16"];
 
 /// How guests get built.

@@ -92,8 +92,10 @@ pub(crate) fn advise(problem: &Problem, cx: &Context<'_>) -> Advice {
             known,
             deps_dir,
         } => {
-            // wit-parser counts the package being resolved among the known ones.
-            let own = declared_package(cx.text);
+            // wit-parser counts the package being resolved among the known
+            // ones; a `deps/` listing holds only real dependencies (the one
+            // being resolved too, when the error is in a dependency).
+            let own = declared_package(cx.text).filter(|_| deps_dir.is_none());
             let known: Vec<String> = known
                 .iter()
                 .filter(|k| Some(k.as_str()) != own.as_deref())
@@ -250,7 +252,7 @@ fn unknown_package(requested: &str, known: &[String], deps_dir: Option<&PathBuf>
             dir.display()
         ),
         None => format!(
-            "a single `.wit` file sees no other packages: put it in a directory, with `{requested}` under `deps/` beside it, and pass the directory"
+            "dependencies are read from a `deps/` folder beside the file, and there is none: create it and put `{requested}` there as a directory of `.wit` files, a single `.wit` file or an encoded `.wasm` package"
         ),
     };
     Advice::help(help)

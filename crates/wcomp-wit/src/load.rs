@@ -3,6 +3,9 @@
 //!
 //! This follows wit-parser's `Resolve::push_path` rules but reads the files
 //! itself, so that every error can be shown against the text it is about.
+//! One difference: a `.wit` file also gets the `deps/` folder beside it (as
+//! its directory would), where wit-parser's `push_file` sees no
+//! dependencies at all; projects keep `wit/app.wit` next to `wit/deps/`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,7 +32,7 @@ pub struct LoadOptions {
 /// Where the WIT came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// A single `.wit` file.
+    /// A single `.wit` file, with the `deps/` beside it if there is one.
     File,
     /// A directory of `.wit` files, with its `deps/`.
     Directory,
@@ -82,7 +85,13 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Wit, WitError> {
     }
     let text = utf8(path, bytes)?;
     let group = loader.parse(&[(path_name(path), text)], path)?;
-    let package = loader.push(group, Vec::new(), path)?;
+    let deps_dir = path.parent().unwrap_or(Path::new("")).join("deps");
+    let deps = if deps_dir.is_dir() {
+        loader.load_deps(&deps_dir)?
+    } else {
+        Vec::new()
+    };
+    let package = loader.push(group, deps, path)?;
     Ok(loader.finish(path, package, Origin::File))
 }
 
@@ -149,7 +158,9 @@ struct Loader {
     resolve: Resolve,
     /// The text of every file read, by the name it was given in source maps.
     texts: BTreeMap<String, String>,
-    /// The packages found in `deps/`, for "looked there and found ..." help.
+    /// The `deps/` folder read, if any, and the packages found in it, for
+    /// "looked there and found ..." help.
+    deps_dir: Option<PathBuf>,
     deps_found: Vec<String>,
 }
 
@@ -163,6 +174,7 @@ impl Loader {
         Loader {
             resolve,
             texts: BTreeMap::new(),
+            deps_dir: None,
             deps_found: Vec::new(),
         }
     }
@@ -179,39 +191,48 @@ impl Loader {
     /// A package directory: its `*.wit` files, then everything in `deps/`.
     fn load_dir(&mut self, dir: &Path) -> Result<PackageId, WitError> {
         let main = self.parse_dir(dir)?;
-        let deps_dir = dir.join("deps");
+        let deps = self.load_deps(&dir.join("deps"))?;
+        self.push(main, deps, dir)
+    }
+
+    /// The packages of a `deps/` folder (none if it does not exist): WIT
+    /// ones parsed, to resolve with the main package; encoded ones merged
+    /// into the resolve at once.
+    fn load_deps(&mut self, deps_dir: &Path) -> Result<Vec<UnresolvedPackageGroup>, WitError> {
+        self.deps_dir = Some(deps_dir.to_path_buf());
         let mut deps = Vec::new();
-        if deps_dir.is_dir() {
-            for entry in sorted_entries(&deps_dir)? {
-                if entry.is_dir() {
-                    deps.push(self.parse_dir(&entry)?);
-                    continue;
+        if !deps_dir.is_dir() {
+            return Ok(deps);
+        }
+        for entry in sorted_entries(deps_dir)? {
+            if entry.is_dir() {
+                deps.push(self.parse_dir(&entry)?);
+                continue;
+            }
+            match entry.extension().and_then(|e| e.to_str()) {
+                Some("wit") => {
+                    let bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
+                    let text = utf8(&entry, bytes)?;
+                    deps.push(self.parse(&[(path_name(&entry), text)], &entry)?);
                 }
-                match entry.extension().and_then(|e| e.to_str()) {
-                    Some("wit") => {
-                        let bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
-                        let text = utf8(&entry, bytes)?;
-                        deps.push(self.parse(&[(path_name(&entry), text)], &entry)?);
+                Some(ext @ ("wasm" | "wat")) => {
+                    let mut bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
+                    if ext == "wat" {
+                        bytes = wat_to_wasm(&entry, &bytes)?;
                     }
-                    Some(ext @ ("wasm" | "wat")) => {
-                        let mut bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
-                        if ext == "wat" {
-                            bytes = wat_to_wasm(&entry, &bytes)?;
-                        }
-                        let (pkg, _) = self.merge_wasm(&entry, &bytes)?;
-                        let name = self.resolve.packages[pkg].name.to_string();
-                        self.deps_found.push(name);
-                    }
-                    // Like wit-parser: other files (READMEs, .DS_Store) are not WIT.
-                    _ => {}
+                    let (pkg, _) = self.merge_wasm(&entry, &bytes)?;
+                    let name = self.resolve.packages[pkg].name.to_string();
+                    self.deps_found.push(name);
                 }
+                // Like wit-parser: other files (READMEs, .DS_Store) are not WIT.
+                _ => {}
             }
         }
         for group in &deps {
             let names = std::iter::once(&group.main).chain(&group.nested);
             self.deps_found.extend(names.map(|p| p.name.to_string()));
         }
-        self.push(main, deps, dir)
+        Ok(deps)
     }
 
     fn parse_dir(&mut self, dir: &Path) -> Result<UnresolvedPackageGroup, WitError> {
@@ -375,12 +396,12 @@ impl Loader {
                 "wit::unknown_package",
                 Problem::UnknownPackage {
                     requested: requested.to_string(),
-                    known: if origin.is_dir() {
+                    known: if self.deps_dir.is_some() {
                         self.deps_found.clone()
                     } else {
                         known.iter().map(ToString::to_string).collect()
                     },
-                    deps_dir: origin.is_dir().then(|| origin.join("deps")),
+                    deps_dir: self.deps_dir.clone(),
                 },
             ),
             ResolveErrorKind::WorldNotFound {

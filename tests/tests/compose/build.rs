@@ -11,13 +11,15 @@
 //! - `part NAME [VAR=VALUE ...]`: `wcomp new module.wat --wit world.wit
 //!   [args]` of `fixtures/compose/parts/NAME/`, after replacing each
 //!   `${VAR}` in `module.wat` and `world.wit` with its value (from the line,
-//!   else from the part's `vars` file); a part whose `wit-from` names a file
-//!   of the repository (`wit/keystore.wit`) uses that as `world.wit`;
+//!   else from the part's `vars` file); a part whose `wit-from` names a WIT
+//!   directory of the repository (`wit`, with its `deps/`) is given that as
+//!   `--wit` instead (no `${VAR}`s there), a file of the repository is used
+//!   as `world.wit`;
 //! - `core NAME [VAR=VALUE ...]`: the same part, but `wcomp embed`: a core
 //!   module (with its world embedded), not a component;
 //! - `python DIR`: `componentize-py -d wit -w WORLD componentize app` of
 //!   `DIR/app.py` (`DIR` relative to the case's folder, maybe in another
-//!   case), against the repository's `wit/keystore.wit`; the world is the
+//!   case), against the repository's `wit` directory; the world is the
 //!   last name of `DIR`. Built components are cached under
 //!   `target/compose-fixtures/`, keyed by the sources and the version of
 //!   componentize-py.
@@ -159,13 +161,17 @@ fn part(
         vars.insert(k.clone(), v.clone());
     }
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let wit_from = match dir.join("wit-from").exists() {
+        true => Some(workspace_root().join(read("wit-from")?.trim())),
+        false => None,
+    };
+    // A WIT directory (a package with `deps/`) cannot be one `world.wit`.
+    let wit_dir = wit_from.clone().filter(|from| from.is_dir());
     for file in ["module.wat", "world.wit"] {
-        let mut source = match file {
-            "world.wit" if dir.join("wit-from").exists() => {
-                let from = workspace_root().join(read("wit-from")?.trim());
-                fs::read_to_string(&from)
-                    .map_err(|e| format!("cannot read {}: {e}", from.display()))?
-            }
+        let mut source = match (file, &wit_from) {
+            ("world.wit", Some(_)) if wit_dir.is_some() => continue,
+            ("world.wit", Some(from)) => fs::read_to_string(from)
+                .map_err(|e| format!("cannot read {}: {e}", from.display()))?,
             _ => read(file)?,
         };
         for (k, v) in &vars {
@@ -187,7 +193,8 @@ fn part(
         Vec::new()
     };
     let command = if core { "embed" } else { "new" };
-    let mut args: Vec<String> = [command, "module.wat", "--wit", "world.wit", "-o"]
+    let wit = wit_dir.map_or("world.wit".into(), |d| d.to_string_lossy().into_owned());
+    let mut args: Vec<String> = [command, "module.wat", "--wit", &wit, "-o"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -223,8 +230,8 @@ pub fn componentize_py() -> Option<&'static (PathBuf, String)> {
         .as_ref()
 }
 
-/// `componentize-py` of `dir/app.py` for the world named like `dir` of
-/// `wit/keystore.wit`, into `out`, through the cache.
+/// `componentize-py` of `dir/app.py` for the world named like `dir` of the
+/// `wit` directory, into `out`, through the cache.
 fn python(dir: &Path, out: &Path) -> Result<(), String> {
     let (program, version) = componentize_py().ok_or("componentize-py is not installed")?;
     let world = dir
@@ -234,7 +241,10 @@ fn python(dir: &Path, out: &Path) -> Result<(), String> {
         .into_owned();
     let world = world.as_str();
     let wit_dir = workspace_root().join("wit");
-    let wit = fs::read(wit_dir.join("keystore.wit")).map_err(|e| e.to_string())?;
+    let mut wit = Vec::new();
+    for file in wit_files(&wit_dir)? {
+        wit.extend(fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?);
+    }
     let app = fs::read(dir.join("app.py"))
         .map_err(|e| format!("cannot read {}/app.py: {e}", dir.display()))?;
     let key = fnv_key(&[&app, &wit, world.as_bytes(), version.as_bytes()]);
@@ -272,4 +282,21 @@ fn python(dir: &Path, out: &Path) -> Result<(), String> {
     }
     fs::copy(&cached, out).map_err(|e| format!("cannot copy {}: {e}", cached.display()))?;
     Ok(())
+}
+
+/// The `.wit` files of a package directory and of its `deps/`, sorted: what
+/// a build against the directory reads.
+fn wit_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for d in [dir.to_path_buf(), dir.join("deps")] {
+        let entries = fs::read_dir(&d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|x| x == "wit") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }

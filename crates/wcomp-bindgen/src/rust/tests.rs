@@ -12,8 +12,21 @@ use super::*;
 const SINK: &str = include_str!("sink.wit");
 const KEYSTORE: &str = include_str!("../../../../wit/keystore.wit");
 
+/// The WASI packages of `wit/deps`, which the keystore world imports: pushed
+/// before the text, as loading the `wit` directory would.
+const WASI_DEPS: [(&str, &str); 2] = [
+    ("io.wit", include_str!("../../../../wit/deps/io.wit")),
+    (
+        "clocks.wit",
+        include_str!("../../../../wit/deps/clocks.wit"),
+    ),
+];
+
 fn load(text: &str, world: &str) -> (Resolve, WorldId) {
     let mut resolve = Resolve::default();
+    for (name, wit) in WASI_DEPS {
+        resolve.push_str(name, wit).unwrap();
+    }
     let pkg = resolve.push_str("test.wit", text).unwrap();
     let world = resolve.select_world(&[pkg], Some(world)).unwrap();
     (resolve, world)

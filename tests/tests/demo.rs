@@ -1,0 +1,134 @@
+//! `cargo xtask demo` end to end: it must print every answer of
+//! `fixtures/demo/script` on its command's line, show the composed
+//! artifact's one capability (the key store's monotonic clock), and leave
+//! the three components in `target/demo/`. The script runner must also fail
+//! on a wrong answer, and honour real time with `--real-clock`. The composed
+//! artifact then runs the same script under jco (transpiled to JavaScript,
+//! in node), where `wait` really waits. Skipped (with
+//! a note) where no wasm32 toolchain exists (the demo exits 3); CI installs
+//! one.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::SystemTime;
+
+use wcomp_tests::script::{self, Step};
+use wcomp_tests::{component_exports, target_dir, text, workspace_root};
+
+fn run_script(component: &Path, script: &str, flags: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("script");
+    fs::write(&file, script).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_run-script"))
+        .arg(component)
+        .arg(&file)
+        .args(flags)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn demo_answers_the_script_and_leaves_the_components() {
+    let root = workspace_root();
+    let started = SystemTime::now();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["xtask", "demo"])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    if out.status.code() == Some(3) {
+        eprintln!("skipped: {}", text(&out.stderr));
+        return;
+    }
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cargo xtask demo failed ({}):\n{stdout}\n{}",
+        out.status,
+        text(&out.stderr)
+    );
+
+    // Every command of the script, in order, with its expected answer.
+    let steps =
+        script::parse(&fs::read_to_string(root.join("fixtures/demo/script")).unwrap()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut at = 0;
+    for line in &steps {
+        let found = lines[at..].iter().position(|l| match &line.step {
+            Step::Send { command, expect } => l
+                .trim_start()
+                .strip_prefix(command.as_str())
+                .is_some_and(|rest| rest.trim_start() == format!("=> {expect}")),
+            Step::Wait(_) => l.trim_start().starts_with(&line.text) && l.contains("simulated"),
+        });
+        let Some(found) = found else {
+            panic!(
+                "script:{}: `{}` is not answered as expected, in order:\n{stdout}",
+                line.number, line.text
+            );
+        };
+        at += found + 1;
+    }
+
+    // The composition needs exactly one thing from its host: the clock.
+    let capabilities = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("capabilities of "))
+        .unwrap_or_else(|| panic!("no capabilities line:\n{stdout}"));
+    let (_, list) = capabilities.split_once(": ").unwrap();
+    let list: Vec<&str> = list.split(", ").collect();
+    assert!(
+        matches!(list[..], [one] if one.starts_with("wasi:clocks/monotonic-clock@")),
+        "{capabilities}"
+    );
+
+    let demo = target_dir().join("demo");
+    for name in ["app.wasm", "keystore.wasm", "composed.wasm"] {
+        let path = demo.join(name);
+        let written = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(written >= started, "{name} was not written by this run");
+        let wasm = fs::read(&path).unwrap();
+        assert_eq!(
+            wasm.get(4..8),
+            Some(&[0x0d, 0, 1, 0][..]),
+            "{name}: not a component"
+        );
+    }
+    let composed = demo.join("composed.wasm");
+    let exports = component_exports(&fs::read(&composed).unwrap()).unwrap();
+    assert_eq!(exports, ["wcomp:keystore/handler@0.1.0"]);
+
+    // Outside wasmtime: the same script under jco (node), real clock.
+    wcomp_tests::jco::check_script_file("demo", &composed, &root.join("fixtures/demo/script"))
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // A wrong expectation fails the run and names its line.
+    let out = run_script(
+        &composed,
+        "get nobody => error: not found\nget nobody => ok\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("script:2: `get nobody` answered \"error: not found\", expected \"ok\""),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The same component on the real clock: the TTL runs out in real time.
+    let real = "set s v 1 => ok\nget s => v\nwait 1.1\nget s => error: not found\n";
+    let out = run_script(&composed, real, &["--real-clock"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}

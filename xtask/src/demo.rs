@@ -1,0 +1,252 @@
+//! `cargo xtask demo`: the keystore story end to end, as a user would type
+//! it. Bind the `keystore` and `app` worlds of `wit/` for the two Rust guests
+//! under `fixtures/`, build them for wasm32, wrap each with `wcomp new`,
+//! compose the app with the key store, and run `fixtures/demo/script`
+//! through the result in wasmtime, checking every answer.
+//!
+//! Leaves `target/demo/{app,keystore,composed}.wasm` for other tools. Exit
+//! 0 when every step passed and every answer was right, 1 otherwise, 3 when
+//! no wasm32 toolchain exists (with how to install one).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use crate::guests::{self, Guest, grouped, shell_line};
+use crate::toolchain;
+
+pub const ABOUT: &str = "the keystore demo: bind, build, wrap and compose a Rust app and key \
+                         store, then run fixtures/demo/script in wasmtime";
+
+const SCRIPT: &str = "fixtures/demo/script";
+const STEPS: usize = 9;
+
+/// Numbered steps: each prints its command line, then its time.
+struct Steps<'a> {
+    root: &'a Path,
+    done: usize,
+}
+
+impl Steps<'_> {
+    /// Runs `cmd` from the workspace root. With `capture`, its output is
+    /// printed indented under the command and returned (stdout, stderr);
+    /// otherwise it goes straight to the terminal (cargo's progress).
+    fn run(&mut self, cmd: &mut Command, capture: bool) -> Result<(String, String), String> {
+        self.done += 1;
+        let line = shell_line(cmd, self.root);
+        println!("[{}/{STEPS}] {line}", self.done);
+        cmd.current_dir(self.root).stdin(Stdio::null());
+        let start = Instant::now();
+        let (status, stdout, stderr) = if capture {
+            let out = cmd.output();
+            let out = out.map_err(|e| format!("cannot run `{line}`: {e}"))?;
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            (out.status, text(&out.stdout), text(&out.stderr))
+        } else {
+            let status = cmd.status();
+            let status = status.map_err(|e| format!("cannot run `{line}`: {e}"))?;
+            (status, String::new(), String::new())
+        };
+        for text in [&stdout, &stderr] {
+            for l in text.lines() {
+                println!("      {l}");
+            }
+        }
+        let took = start.elapsed().as_secs_f64();
+        if !status.success() {
+            return Err(format!(
+                "step {} failed ({status}) after {took:.2}s",
+                self.done
+            ));
+        }
+        println!("      ({took:.2}s)");
+        Ok((stdout, stderr))
+    }
+}
+
+pub fn run(args: &[String]) -> ExitCode {
+    if let [extra, ..] = args {
+        eprintln!("error: unexpected argument `{extra}`\nusage: cargo xtask demo");
+        return ExitCode::from(1);
+    }
+    let route = match toolchain::detect() {
+        Ok(route) => route,
+        Err(how) => {
+            eprintln!("error: the demo builds Rust guests for wasm32, but {how}");
+            return ExitCode::from(3);
+        }
+    };
+    let start = Instant::now();
+    match demo(&route) {
+        Ok(out) => {
+            println!(
+                "demo passed in {:.1}s; the components are in {}/",
+                start.elapsed().as_secs_f64(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: the demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The whole path; the folder of the artifacts, shown relative to the root.
+fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
+    let root = crate::step::workspace_root();
+    let target = guests::target_dir(&root);
+    let shown = |p: &Path| p.strip_prefix(&root).unwrap_or(p).to_path_buf();
+    let out = shown(&target.join("demo"));
+    let guests_target = shown(&target.join("guests"));
+    fs::create_dir_all(root.join(&out))
+        .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let keystore = Guest::load_bound(&root, Path::new("fixtures/keystore-rust"))?;
+    let app = Guest::load_bound(&root, Path::new("fixtures/app-rust"))?;
+    println!(
+        "The keystore demo: a Rust key store and a Rust app, bound from `{}`, built for \
+         wasm32, wrapped, composed, and run in wasmtime.\n\
+         wasm32 builds: {}\n\
+         wcomp: {}\n",
+        keystore.1.wit.display(),
+        route.describe(),
+        shown(&guests::wcomp_path(&target)).display()
+    );
+    let mut steps = Steps {
+        root: &root,
+        done: 0,
+    };
+    steps.run(&mut guests::build_wcomp(&root), false)?;
+    let wcomp = || Command::new(guests::wcomp_path(&target));
+
+    for (guest, bind) in [&keystore, &app] {
+        steps.run(wcomp().args(guest.bind_args(bind)), true)?;
+    }
+    let (keystore, app) = (keystore.0, app.0);
+    for guest in [&keystore, &app] {
+        steps.run(&mut route.build(&guest.manifest(), &guests_target), false)?;
+    }
+    let (app_wasm, keystore_wasm) = (out.join("app.wasm"), out.join("keystore.wasm"));
+    for (guest, component) in [(&keystore, &keystore_wasm), (&app, &app_wasm)] {
+        let core = guest.core_module(&guests_target);
+        steps.run(wcomp().arg("new").arg(&core).arg("-o").arg(component), true)?;
+    }
+    let composed = out.join("composed.wasm");
+    let (stdout, _) = steps.run(
+        wcomp()
+            .arg("compose")
+            .arg(&app_wasm)
+            .arg("--with")
+            .arg(&keystore_wasm)
+            .arg("-o")
+            .arg(&composed),
+        true,
+    )?;
+    let capabilities = capabilities(&stdout)?;
+
+    println!("\nsizes:");
+    let size = |p: &Path| fs::metadata(root.join(p)).map_or(0, |m| m.len());
+    let width = composed.display().to_string().len();
+    for (component, core) in [
+        (&app_wasm, Some(&app)),
+        (&keystore_wasm, Some(&keystore)),
+        (&composed, None),
+    ] {
+        let core = core.map_or(String::new(), |guest| {
+            let core = size(&guest.core_module(&guests_target));
+            format!("  (core module {} bytes)", grouped(core))
+        });
+        println!(
+            "  {:<width$}  {:>9} bytes{core}",
+            component.display().to_string(),
+            grouped(size(component)),
+        );
+    }
+    println!(
+        "capabilities of {} (what the host must grant): {}\n",
+        composed.display(),
+        if capabilities.is_empty() {
+            "none".to_string()
+        } else {
+            capabilities.join(", ")
+        }
+    );
+
+    let mut script = guests::cargo(&root);
+    script
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "wcomp-tests",
+            "--bin",
+            "run-script",
+            "--",
+        ])
+        .arg(&composed)
+        .arg(SCRIPT);
+    steps
+        .run(&mut script, false)
+        .map_err(|e| format!("{e}: the script did not pass (see above)"))?;
+    debug_assert_eq!(steps.done, STEPS, "STEPS counts the steps above");
+    Ok(out)
+}
+
+/// The imports a composition still needs, as `namespace:package/interface@version`,
+/// from what `wcomp compose` prints:
+///
+/// ```text
+/// capabilities (imports the host must provide):
+///   wasi:clocks
+///     monotonic-clock@0.2.12  (keystore.wasm)
+/// ```
+///
+/// or `capabilities: none (...)`.
+fn capabilities(compose_stdout: &str) -> Result<Vec<String>, String> {
+    let mut lines = compose_stdout.lines();
+    match lines.next() {
+        Some(l) if l.starts_with("capabilities: none") => return Ok(Vec::new()),
+        Some(l) if l.starts_with("capabilities (") => {}
+        _ => {
+            return Err(format!(
+                "cannot read the capabilities from `wcomp compose`'s output:\n{compose_stdout}"
+            ));
+        }
+    }
+    let (mut found, mut package) = (Vec::new(), "");
+    for line in lines.take_while(|l| l.starts_with("  ")) {
+        match line.strip_prefix("    ") {
+            Some(item) => {
+                let name = item.split_whitespace().next().unwrap_or_default();
+                found.push(format!("{package}/{name}"));
+            }
+            None => package = line.trim(),
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_capabilities_from_compose() {
+        let out = "capabilities (imports the host must provide):\n  wasi:clocks\n    \
+                   monotonic-clock@0.2.12  (keystore.wasm)\n    wall-clock@0.2.12  (a.wasm, \
+                   b.wasm)\n  wasi:io\n    poll@0.2.12  (keystore.wasm)\n";
+        assert_eq!(
+            capabilities(out).unwrap(),
+            [
+                "wasi:clocks/monotonic-clock@0.2.12",
+                "wasi:clocks/wall-clock@0.2.12",
+                "wasi:io/poll@0.2.12"
+            ]
+        );
+        let none = "capabilities: none (the composition imports nothing)\n";
+        assert!(capabilities(none).unwrap().is_empty());
+        assert!(capabilities("").is_err());
+    }
+}
