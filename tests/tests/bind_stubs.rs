@@ -18,7 +18,11 @@ use wcomp_tests::{fnv_key, target_dir, text, wcomp_bin, workspace_root};
 
 /// (WIT file, world) pairs the Rust backend refuses, and a word of the
 /// error: features outside the synchronous ABI or this backend's reach.
-const REFUSED: &[(&str, &str, &str)] = &[];
+const REFUSED: &[(&str, &str, &str)] = &[(
+    "fixtures/cli/bind-rust-borrow-in-record-refused/handles.wit",
+    "app",
+    "a borrowed handle inside a named type",
+)];
 
 /// Files that are meant not to load (error fixtures) are skipped by trying:
 /// at least this many worlds must remain, so that a loader regression
