@@ -16,7 +16,6 @@
 //! target/bench/compose-large-*/keystore.wasm -o /tmp/out.wasm` (build with
 //! `RUSTFLAGS=-Cforce-frame-pointers=yes` into another target folder for whole call stacks).
 
-use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,8 +23,8 @@ use std::path::{Path, PathBuf};
 use super::Context;
 use super::inputs::{self, Pair};
 use super::measure::{
-    Stats, Tool, file_size, io_err, json_num, json_object, json_str, mb, on_path, run_quiet, stats,
-    timed_runs, tool_json, warm_up,
+    Stats, Tool, bytes, dur, file_size, find_installed, io_err, json_num, json_object, json_str,
+    mb, run_quiet, stats, timed_runs, tool_json, warm_up,
 };
 
 /// The custom section wcomp adds and the peers do not.
@@ -101,14 +100,7 @@ pub fn run(ctx: &Context) -> Result<(), String> {
 
 /// `WAC`, else `wac` on PATH, else in cargo's bin folder (where `cargo install` puts it).
 fn find_wac() -> Option<PathBuf> {
-    if let Some(p) = env::var_os("WAC") {
-        return Some(PathBuf::from(p));
-    }
-    let cargo_home = env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
-    let installed = cargo_home.map(|h| h.join("bin").join("wac"));
-    on_path("wac").or_else(|| installed.filter(|p| p.is_file()))
+    find_installed("WAC", "wac")
 }
 
 /// The tools of one pair: `[COMMAND..., APP, FLAG, DEP, -o, OUT]` each.
@@ -450,28 +442,6 @@ fn to_json(outcomes: &[Outcome], skipped: &[(String, String)], runs: usize) -> S
     )
 }
 
-/// Milliseconds below a second, where the small pair lives.
-fn dur(s: f64) -> String {
-    if s < 1.0 {
-        format!("{:.1}ms", s * 1e3)
-    } else {
-        format!("{s:.3}s")
-    }
-}
-
-/// `36,704,613 B`.
-fn bytes(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out + " B"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,7 +458,7 @@ mod tests {
 
     #[test]
     fn custom_sections_are_measured_by_name() {
-        let dir = env::temp_dir().join(format!("xtask-sections-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("xtask-sections-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c.wasm");
         let mut wasm = b"\0asm\x0d\0\x01\0".to_vec();

@@ -28,6 +28,8 @@ pub struct Tool {
     pub output: PathBuf,
     /// Where the tool's stderr goes, so that a full pipe never stalls it.
     pub log: PathBuf,
+    /// Variables set for the tool (none but for special rows).
+    pub env: Vec<(OsString, OsString)>,
     pub samples: Vec<Sample>,
 }
 
@@ -41,6 +43,7 @@ impl Tool {
             args,
             output: files.with_extension("wasm"),
             log: files.with_extension("stderr"),
+            env: Vec::new(),
             samples: Vec::new(),
         }
     }
@@ -48,7 +51,12 @@ impl Tool {
     /// The command line, for messages.
     pub fn command(&self) -> String {
         let args: Vec<_> = self.args.iter().map(|a| a.to_string_lossy()).collect();
-        format!("{} {}", self.program.display(), args.join(" "))
+        let env: String = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{}={} ", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
+        format!("{env}{} {}", self.program.display(), args.join(" "))
     }
 }
 
@@ -87,20 +95,29 @@ pub fn timed_runs(tools: &mut [Tool], runs: usize, what: &str) -> Result<(), Str
 
 /// Runs `tool` once.
 pub fn measure(tool: &Tool) -> Result<Sample, String> {
-    let stderr = fs::File::create(&tool.log).map_err(io_err("cannot create", &tool.log))?;
+    let mut command = Command::new(&tool.program);
+    command.args(&tool.args).envs(tool.env.iter().cloned());
+    measure_command(&mut command, &tool.log, &tool.command())
+}
+
+/// Runs `command` once, timed, its stdout dropped and its stderr written to `log`; `shown`
+/// names it in the error when it fails. The CPU time and peak memory include those of the
+/// children it waited for (rustc under cargo).
+pub fn measure_command(command: &mut Command, log: &Path, shown: &str) -> Result<Sample, String> {
+    let stderr = fs::File::create(log).map_err(io_err("cannot create", log))?;
+    let program = PathBuf::from(command.get_program());
     let start = Instant::now();
-    let child = Command::new(&tool.program)
-        .args(&tool.args)
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
-        .map_err(io_err("could not start", &tool.program))?;
-    let (status, cpu, rss_kib) = wait(child).map_err(io_err("waiting for", &tool.program))?;
+        .map_err(io_err("could not start", &program))?;
+    let (status, cpu, rss_kib) = wait(child).map_err(io_err("waiting for", &program))?;
     let wall = start.elapsed();
     if !status.success() {
-        let stderr = fs::read_to_string(&tool.log).unwrap_or_default();
-        return Err(format!("{} ({status}):\n{stderr}", tool.command()));
+        let stderr = fs::read_to_string(log).unwrap_or_default();
+        return Err(format!("{shown} ({status}):\n{stderr}"));
     }
     Ok(Sample { wall, cpu, rss_kib })
 }
@@ -137,22 +154,23 @@ fn wait(mut child: Child) -> io::Result<Usage> {
 }
 
 pub fn stats(tool: &Tool) -> Stats {
+    stats_of(&tool.samples, file_size(&tool.output))
+}
+
+/// The statistics of `samples` (at least one), for a run that wrote `output` bytes.
+pub fn stats_of(samples: &[Sample], output: u64) -> Stats {
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         (v[(v.len() - 1) / 2] + v[v.len() / 2]) / 2.0
     };
-    let walls: Vec<f64> = tool.samples.iter().map(|s| s.wall.as_secs_f64()).collect();
-    let cpu: Option<Vec<f64>> = tool
-        .samples
-        .iter()
-        .map(|s| Some(s.cpu?.as_secs_f64()))
-        .collect();
+    let walls: Vec<f64> = samples.iter().map(|s| s.wall.as_secs_f64()).collect();
+    let cpu: Option<Vec<f64>> = samples.iter().map(|s| Some(s.cpu?.as_secs_f64())).collect();
     Stats {
         min: walls.iter().copied().fold(f64::INFINITY, f64::min),
         median: median(walls),
         cpu: cpu.map(median),
-        rss_kib: tool.samples.iter().map(|s| s.rss_kib).max().flatten(),
-        output: file_size(&tool.output),
+        rss_kib: samples.iter().map(|s| s.rss_kib).max().flatten(),
+        output,
     }
 }
 
@@ -195,6 +213,19 @@ pub fn find_wasm_tools() -> Option<PathBuf> {
         eprintln!("==> note: {shown} is a launcher script; its start-up is timed too");
     }
     Some(on_path)
+}
+
+/// The program named by the variable `var`, else `name` on PATH, else in cargo's bin folder
+/// (where `cargo install` puts it, and which need not be on PATH).
+pub fn find_installed(var: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = env::var_os(var) {
+        return Some(PathBuf::from(p));
+    }
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    let installed = cargo_home.map(|h| h.join("bin").join(format!("{name}{EXE_SUFFIX}")));
+    on_path(name).or_else(|| installed.filter(|p| p.is_file()))
 }
 
 /// The first `name` (plus the platform's suffix) in a folder of PATH.
@@ -300,4 +331,26 @@ pub fn secs(since: Instant) -> String {
 
 pub fn s3(s: f64) -> String {
     format!("{s:.3}s")
+}
+
+/// Milliseconds below a second.
+pub fn dur(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.1}ms", s * 1e3)
+    } else {
+        format!("{s:.3}s")
+    }
+}
+
+/// `36,704,613 B`.
+pub fn bytes(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + " B"
 }

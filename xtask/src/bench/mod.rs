@@ -1,20 +1,29 @@
-//! `cargo xtask bench [new|compose] [--runs N]`: wcomp against the other tools that do the same
-//! job, on the same inputs. Both benches by default:
+//! `cargo xtask bench [new|compose|bind|guest] [--runs N]`: wcomp against the other tools that
+//! do the same job, on the same inputs. All four benches by default:
 //!
 //! - `new`: `wcomp new` against `wasm-tools component new` on a generated 30 MB core module
 //!   (see `new.rs`), written to `target/bench/new.json`;
 //! - `compose`: `wcomp compose` against `wasm-tools compose` and `wac plug` on a small WAT key
 //!   store pair and on a large componentize-py pair (see `compose.rs`), written to
-//!   `target/bench/compose.json`.
+//!   `target/bench/compose.json`;
+//! - `bind`: `wcomp bind --lang rust` against `wit-bindgen rust` on the keystore world and
+//!   the WASI 0.2 command world: lines, bytes, generation and `cargo build` times (see
+//!   `bind.rs`), written to `target/bench/bind.json`;
+//! - `guest`: the keystore guest on wcomp's bindings against the same guest on wit-bindgen's:
+//!   module sizes and the wasmtime fuel of a `get` and a `set` (see `guest.rs`), written to
+//!   `target/bench/guest.json`.
 //!
-//! `WASM_TOOLS=PATH` and `WAC=PATH` pick the peers. A peer that is not installed is skipped
-//! with the command that installs it. Timing noise never fails the command: it reports, and
-//! fails only when a tool fails.
+//! `WASM_TOOLS=PATH`, `WAC=PATH` and `WIT_BINDGEN=PATH` pick the peers. A peer that is not
+//! installed is skipped with the command that installs it. Timing noise never fails the
+//! command: it reports, and fails only when a tool fails.
 
+mod bind;
 mod compose;
+mod guest;
 mod inputs;
 mod measure;
 mod new;
+mod wasm32;
 
 use std::env::{self, consts::EXE_SUFFIX};
 use std::fs;
@@ -27,8 +36,8 @@ use measure::{find_wasm_tools, io_err, note_load, secs};
 const DEFAULT_RUNS: usize = 5;
 
 /// The summary `cargo xtask help` shows.
-pub const ABOUT: &str = "time wcomp against its peers: `new` (30 MB module), `compose` (keystore pairs) \
-     [new|compose] [--runs N]";
+pub const ABOUT: &str = "time wcomp against its peers: `new` (30 MB module), `compose` (keystore pairs), \
+     `bind` (generated Rust), `guest` (keystore guest cost) [new|compose|bind|guest] [--runs N]";
 
 /// What every bench needs.
 pub struct Context {
@@ -46,6 +55,8 @@ enum Which {
     All,
     New,
     Compose,
+    Bind,
+    Guest,
 }
 
 pub fn run(args: &[String]) -> ExitCode {
@@ -61,13 +72,15 @@ pub fn run(args: &[String]) -> ExitCode {
 fn parse(args: &[String]) -> Result<(Which, usize), String> {
     let usage = || {
         format!(
-            "usage: cargo xtask bench [new|compose] [--runs N], not `{}`",
+            "usage: cargo xtask bench [new|compose|bind|guest] [--runs N], not `{}`",
             args.join(" ")
         )
     };
     let (which, rest) = match args.split_first() {
         Some((w, rest)) if w == "new" => (Which::New, rest),
         Some((w, rest)) if w == "compose" => (Which::Compose, rest),
+        Some((w, rest)) if w == "bind" => (Which::Bind, rest),
+        Some((w, rest)) if w == "guest" => (Which::Guest, rest),
         _ => (Which::All, args),
     };
     let runs = match rest {
@@ -107,11 +120,18 @@ fn bench(args: &[String]) -> Result<(), String> {
         runs,
         wasm_tools: find_wasm_tools(),
     };
-    if which != Which::Compose {
+    let wanted = |one: Which| which == Which::All || which == one;
+    if wanted(Which::New) {
         new::run(&ctx)?;
     }
-    if which != Which::New {
+    if wanted(Which::Compose) {
         compose::run(&ctx)?;
+    }
+    if wanted(Which::Bind) {
+        bind::run(&ctx)?;
+    }
+    if wanted(Which::Guest) {
+        guest::run(&ctx)?;
     }
     eprintln!("==> bench took {}", secs(total));
     Ok(())
@@ -131,7 +151,16 @@ mod tests {
         assert_eq!(parse(&args("--runs 3")), Ok((Which::All, 3)));
         assert_eq!(parse(&args("new")), Ok((Which::New, DEFAULT_RUNS)));
         assert_eq!(parse(&args("compose --runs 2")), Ok((Which::Compose, 2)));
-        for bad in ["--runs 0", "--runs", "compose new", "other", "new --runs x"] {
+        assert_eq!(parse(&args("bind")), Ok((Which::Bind, DEFAULT_RUNS)));
+        assert_eq!(parse(&args("guest --runs 1")), Ok((Which::Guest, 1)));
+        for bad in [
+            "--runs 0",
+            "--runs",
+            "compose new",
+            "bind guest",
+            "other",
+            "new --runs x",
+        ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");
         }
     }
