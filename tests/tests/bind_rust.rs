@@ -170,18 +170,23 @@ fn resource_user() {
 
 /// Values too big for a calls script: 1 MiB of non-ASCII text and of bytes
 /// go into the kitchen sink and come back intact (strings as they are,
-/// bytes reversed), so realloc, copies and frees hold at size.
+/// bytes reversed), so realloc, copies and frees hold at size; then many
+/// calls under a memory cap show that nothing leaks (every buffer an export
+/// hands over is freed by its post-return, every argument by the guest).
 #[test]
 fn kitchen_sink_big_values() {
-    use wasmtime::Store;
     use wasmtime::component::{Linker, Val};
+    use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
     let Some(component) = build("kitchen-sink") else {
         return;
     };
     let engine = Engine::default();
     let component = Component::from_file(&engine, &component).unwrap();
-    let mut store = Store::new(&engine, ());
+    // 8 MiB: room for a few 1 MiB values at a time, not for a leak of them.
+    let limits = StoreLimitsBuilder::new().memory_size(8 << 20).build();
+    let mut store: Store<StoreLimits> = Store::new(&engine, limits);
+    store.limiter(|l| l);
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &component)
         .unwrap();
@@ -194,7 +199,8 @@ fn kitchen_sink_big_values() {
             .unwrap_or_else(|| panic!("no export {name}"));
         let func = instance.get_func(&mut store, idx).unwrap();
         let mut results = [Val::Bool(false)];
-        func.call(&mut store, &[arg], &mut results).unwrap();
+        func.call(&mut store, &[arg], &mut results)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         results[0].clone()
     };
 
@@ -202,26 +208,44 @@ fn kitchen_sink_big_values() {
     let unit = "aé✓🦀";
     let text = unit.repeat((1 << 20) / unit.len());
     assert!(text.len() >= (1 << 20) - unit.len());
-    match call("echo-str", Val::String(text.clone())) {
-        Val::String(back) => assert!(back == text, "the 1 MiB string changed"),
-        other => panic!("echo-str returned {other:?}"),
-    }
-
     let bytes: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
+    let mut reversed = bytes.clone();
+    reversed.reverse();
     let list = Val::List(bytes.iter().map(|b| Val::U8(*b)).collect());
-    match call("bytes", list) {
-        Val::List(back) => {
-            let back: Vec<u8> = back
-                .iter()
-                .map(|v| match v {
-                    Val::U8(b) => *b,
-                    other => panic!("not a byte: {other:?}"),
-                })
-                .collect();
-            let mut want = bytes.clone();
-            want.reverse();
-            assert!(back == want, "the 1 MiB list did not come back reversed");
+    for round in 0..24 {
+        match call("echo-str", Val::String(text.clone())) {
+            Val::String(back) => assert!(back == text, "round {round}: the 1 MiB string changed"),
+            other => panic!("echo-str returned {other:?}"),
         }
-        other => panic!("bytes returned {other:?}"),
+        match call("bytes", list.clone()) {
+            Val::List(back) => {
+                let back: Vec<u8> = back
+                    .iter()
+                    .map(|v| match v {
+                        Val::U8(b) => *b,
+                        other => panic!("not a byte: {other:?}"),
+                    })
+                    .collect();
+                assert!(
+                    back == reversed,
+                    "round {round}: the 1 MiB list did not come back reversed"
+                );
+            }
+            other => panic!("bytes returned {other:?}"),
+        }
+    }
+    // Nested lists of strings, both ways, many times.
+    let strings = || {
+        Val::List(
+            ["a", "bc", "", "déjà vu"]
+                .map(|s| Val::String(s.into()))
+                .to_vec(),
+        )
+    };
+    for _ in 0..20_000 {
+        let Val::List(outer) = call("strings", strings()) else {
+            panic!("strings returned no list");
+        };
+        assert_eq!(outer.len(), 2);
     }
 }

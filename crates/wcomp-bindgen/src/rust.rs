@@ -686,7 +686,8 @@ pub unsafe fn alloc(size: usize, align: usize) -> *mut u8 {
 if size == 0 {
 return align as *mut u8;
 }
-let layout = alloc::alloc::Layout::from_size_align(size, align).unwrap();
+// Sizes and alignments come from the plan or the host: valid by construction.
+let layout = unsafe { alloc::alloc::Layout::from_size_align_unchecked(size, align) };
 let ptr = unsafe { alloc::alloc::alloc(layout) };
 if ptr.is_null() {
 alloc::alloc::handle_alloc_error(layout);
@@ -697,7 +698,8 @@ ptr
 /// Frees what [`alloc`] (or `cabi_realloc`) returned.
 pub unsafe fn free(ptr: *mut u8, size: usize, align: usize) {
 if size != 0 {
-let layout = alloc::alloc::Layout::from_size_align(size, align).unwrap();
+// Sizes and alignments come from the plan or the host: valid by construction.
+let layout = unsafe { alloc::alloc::Layout::from_size_align_unchecked(size, align) };
 unsafe { alloc::alloc::dealloc(ptr, layout) }
 }
 }
@@ -712,16 +714,22 @@ dst
 }
 }
 
-/// Takes ownership of UTF-8 bytes allocated with `cabi_realloc`; invalid
-/// UTF-8 traps.
+/// Takes ownership of UTF-8 bytes allocated with `cabi_realloc` (checked
+/// only in debug builds, where invalid UTF-8 traps).
 pub unsafe fn string_lift(ptr: *mut u8, len: usize) -> String {
 if len == 0 {
 return String::new();
 }
 let bytes = unsafe { Vec::from_raw_parts(ptr, len, len) };
+// The canonical ABI hands a guest only valid UTF-8 (the runtime checks it
+// when it lifts the sender's string), so release builds trust it.
+if cfg!(debug_assertions) {
 match String::from_utf8(bytes) {
 Ok(s) => s,
 Err(_) => invalid(),
+}
+} else {
+unsafe { String::from_utf8_unchecked(bytes) }
 }
 }
 
@@ -753,7 +761,7 @@ extern crate alloc;
 if old_len == 0 {
 return unsafe { _rt::alloc(new_len, align) };
 }
-let layout = alloc::alloc::Layout::from_size_align(old_len, align).unwrap();
+let layout = unsafe { alloc::alloc::Layout::from_size_align_unchecked(old_len, align) };
 let ptr = unsafe { alloc::alloc::realloc(old, layout, new_len) };
 if ptr.is_null() {
 _rt::invalid();

@@ -33,6 +33,11 @@ pub struct BindArgs {
     /// Also write a stub implementation of every export, so the file alone is a crate root.
     #[arg(long)]
     stubs: bool,
+    /// Pipe the output through `rustfmt` (found on PATH). Off by default: the
+    /// bindings are laid out already, and without it they are the same on
+    /// every machine.
+    #[arg(long)]
+    rustfmt: bool,
     #[command(flatten)]
     features: Features,
 }
@@ -43,7 +48,7 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     let files = match args.lang {
         Lang::Rust => wcomp_bindgen::rust::Opts {
             bindings_module: args.bindings_module,
-            rustfmt: true,
+            rustfmt: args.rustfmt,
             stubs: args.stubs,
         }
         .generate(&wit.resolve, world)

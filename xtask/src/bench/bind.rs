@@ -52,9 +52,9 @@ const WORLDS: &[World] = &[
     },
 ];
 
-/// The row of wcomp with `rustfmt` out of reach: `wcomp bind` pipes its output through
-/// rustfmt when it finds one on PATH, which costs most of its time and changes the line count.
-const UNFORMATTED: &str = "wcomp, no rustfmt";
+/// The row of `wcomp bind --rustfmt`: the same bindings piped through rustfmt, which
+/// costs most of the time and changes the line count (not built: the same code).
+const FORMATTED: &str = "wcomp --rustfmt";
 
 /// One generator on one world.
 struct Row {
@@ -156,15 +156,10 @@ fn bench_world(
     tool.output = path("wcomp.rs");
     tools.push(tool);
     args.pop();
-    args.push(path("wcomp-no-rustfmt.rs").into());
-    let mut tool = Tool::new(
-        UNFORMATTED,
-        ctx.wcomp.clone(),
-        args,
-        &path("wcomp-no-rustfmt"),
-    );
-    tool.output = path("wcomp-no-rustfmt.rs");
-    tool.env.push(("PATH".into(), "".into()));
+    args.push(path("wcomp-rustfmt.rs").into());
+    args.push("--rustfmt".into());
+    let mut tool = Tool::new(FORMATTED, ctx.wcomp.clone(), args, &path("wcomp-rustfmt"));
+    tool.output = path("wcomp-rustfmt.rs");
     tools.push(tool);
     if let Some(peer) = peer {
         let out = path("wit-bindgen");
@@ -188,7 +183,7 @@ fn bench_world(
     for tool in tools {
         let text = fs::read_to_string(&tool.output).map_err(io_err("cannot read", &tool.output))?;
         let build = match builder {
-            _ if tool.name == UNFORMATTED => Build::NotBuilt,
+            _ if tool.name == FORMATTED => Build::NotBuilt,
             Some(b) => {
                 let krate = path(&format!("{}-crate", tool.name));
                 let built = stub_crate(ctx, world, &tool, peer, &krate)
@@ -356,15 +351,15 @@ fn report(o: &Outcome, runs: usize, build_runs: usize) -> String {
         .rows
         .iter()
         .map(|r| &r.tool)
-        .filter(|t| t.name != UNFORMATTED)
+        .filter(|t| t.name != FORMATTED)
     {
         let (name, version, program) = (t.name, &t.version, t.program.display());
         let _ = writeln!(out, "{name:<19}{version}  ({program})");
     }
     let _ = writeln!(
         out,
-        "({UNFORMATTED}: the same command with an empty PATH, since `wcomp bind` pipes its \
-         output through rustfmt when it finds one; not built: the same code, unformatted)"
+        "({FORMATTED}: the same bindings piped through rustfmt, as `--rustfmt` asks; \
+         not built: the same code, laid out by rustfmt)"
     );
     let Some([lines, size, time, build]) = ratios(o) else {
         out += "no ratio: wit-bindgen did not run (see skipped)\n";

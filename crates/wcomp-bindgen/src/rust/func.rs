@@ -94,9 +94,14 @@ struct Body<'a, 'b> {
     /// Buffers an import's lowering allocated, freed after the call.
     cleanup: bool,
     /// Lowering a value the bindings own (an export's result): places are
-    /// borrowed mutably, so strings and plain lists can hand their buffers
-    /// over instead of being copied.
+    /// borrowed mutably, so strings and lists can hand their buffers over
+    /// instead of being copied.
     owned: bool,
+    /// An owned lowering took something out of the value.
+    took: bool,
+    /// An owned lowering left heap memory in the value, so it must be
+    /// dropped rather than forgotten.
+    leftover: bool,
 }
 
 impl Body<'_, '_> {
@@ -211,6 +216,7 @@ impl Body<'_, '_> {
                 // Hand the string's own buffer over (exact-size, as the
                 // post-return function frees it), leaving an empty one.
                 let v = stack.operand("operand");
+                self.took = true;
                 let t = self.bind(&format!("core::mem::take(&mut {v}).into_boxed_str()"));
                 let len = self.bind(&format!("{t}.len()"));
                 let p = self.bind(&format!("Box::into_raw({t}).cast::<u8>()"));
@@ -218,6 +224,7 @@ impl Body<'_, '_> {
                 stack.push(len);
             }
             Step::StringLower { realloc } => {
+                self.leftover |= self.owned;
                 let v = stack.operand("operand");
                 let t = self.bind(&format!("&{v}"));
                 if *realloc {
@@ -244,6 +251,7 @@ impl Body<'_, '_> {
             } if self.owned => {
                 // As for strings: the vector's buffer, shrunk to its length.
                 let v = stack.operand("operand");
+                self.took = true;
                 let t = self.bind(&format!("core::mem::take(&mut {v}).into_boxed_slice()"));
                 let len = self.bind(&format!("{t}.len()"));
                 let p = self.bind(&format!("Box::into_raw({t}).cast::<u8>()"));
@@ -258,7 +266,17 @@ impl Body<'_, '_> {
                 ..
             } => {
                 let v = stack.operand("operand");
-                let t = self.bind(&format!("{}{v}", self.borrow()));
+                // Owned: the vector itself is taken (its elements are then
+                // taken one by one, and it is freed here, emptied).
+                let t = if self.owned && *realloc {
+                    self.took = true;
+                    let t = self.tmp();
+                    let _ = writeln!(self.out, "let mut {t} = core::mem::take(&mut {v});");
+                    t
+                } else {
+                    self.leftover |= self.owned;
+                    self.bind(&format!("&{v}"))
+                };
                 let (size, align) = (layout.size, layout.align);
                 if *byte_copy && !*realloc {
                     // The slice's own storage is the canonical layout.
@@ -646,6 +664,8 @@ fn new_body<'a, 'b>(g: &'a Gen<'b>, path: &'a [String]) -> Body<'a, 'b> {
         base: "base".into(),
         cleanup: false,
         owned: false,
+        took: false,
+        leftover: false,
     }
 }
 
@@ -962,6 +982,11 @@ fn lower_result(b: &mut Body<'_, '_>, r: &ValuePlan) {
             );
             let mut stack = vec!["result".to_string()];
             b.run(&r.steps, &mut stack);
+            // What owned memory was handed over; the rest is plain data
+            // and emptied containers, not worth a drop.
+            if b.took && !b.leftover {
+                let _ = writeln!(b.out, "core::mem::forget(result);");
+            }
             let _ = writeln!(b.out, "base");
         }
     }
