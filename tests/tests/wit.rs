@@ -374,3 +374,45 @@ fn a_file_gets_the_deps_beside_it() {
     assert!(stderr.contains("wit::unknown_package"), "{stderr}");
     assert!(stderr.contains("wasi:cli@0.2.12"), "{stderr}");
 }
+
+/// `--world` also takes a qualified name, of the package or of a
+/// dependency: `wasi:cli/command@0.2.12` binds the same world as the
+/// vendored package's `command`, which includes it.
+#[test]
+fn qualified_world_names_pick_a_dependency_world() {
+    let root = workspace_root();
+    let dir = tempfile::tempdir().unwrap();
+    let bind = |world: &str, out: &str| {
+        run(
+            [
+                "bind",
+                "fixtures/wasi",
+                "--lang",
+                "rust",
+                "--world",
+                world,
+                "-o",
+                dir.path().join(out).to_str().unwrap(),
+            ],
+            root,
+        )
+    };
+    for (world, out) in [
+        ("wasi:cli/command@0.2.12", "qualified.rs"),
+        ("wasi:cli/command", "unversioned.rs"),
+    ] {
+        let done = bind(world, out);
+        assert!(done.status.success(), "{world}: {}", text(&done.stderr));
+        let src = fs::read_to_string(dir.path().join(out)).unwrap();
+        assert!(src.contains("world `command`"), "{world}");
+        assert!(src.contains("pub mod wasi"), "{world}");
+    }
+    let done = bind("wasi:cli/comand@0.2.12", "typo.rs");
+    assert_eq!(done.status.code(), Some(1));
+    let stderr = text(&done.stderr);
+    assert!(
+        stderr.contains("`wasi:cli/comand@0.2.12` not found"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("typo.rs").exists());
+}

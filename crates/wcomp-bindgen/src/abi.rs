@@ -452,6 +452,16 @@ pub enum AbiError {
         help: &'static str,
     },
 
+    /// A shape of world a language backend cannot express (so far).
+    #[error("world `{world}` {what}; the {backend} backend cannot express that yet")]
+    #[diagnostic(code(wcomp::bind::backend_unsupported), help("{help}"))]
+    BackendWorld {
+        world: String,
+        backend: &'static str,
+        what: String,
+        help: &'static str,
+    },
+
     #[error("cannot compute the memory layout of the world's types: {0}")]
     #[diagnostic(code(wcomp::bind::layout))]
     Layout(String),

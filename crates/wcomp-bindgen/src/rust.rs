@@ -82,6 +82,7 @@ impl Opts {
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, AbiError> {
         let plan = WorldPlan::new(resolve, world)?;
         let g = Gen::new(resolve, world, &plan);
+        resource::check_world(resolve, world)?;
         for f in plan.imports.iter().chain(&plan.exports) {
             resource::check(&g, f)?;
         }

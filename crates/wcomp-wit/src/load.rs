@@ -120,6 +120,19 @@ impl Wit {
             }
         };
         match name {
+            // `wasi:cli/command@0.2.12`: a world of any loaded package.
+            Some(name) if name.contains(':') => self
+                .resolve
+                .select_world(&[self.package], Some(name))
+                .map_err(|e| WitError::World {
+                    message: format!("world `{name}` not found: {}", e.root_cause()),
+                    help: Some(format!(
+                        "a qualified world is `namespace:package/world[@version]`, from this \
+                         package or one of its dependencies; this package's own are named \
+                         alone: {}",
+                        list()
+                    )),
+                }),
             Some(name) => {
                 let name = name.rsplit('/').next().unwrap_or(name);
                 if let Some(id) = pkg.worlds.get(name) {

@@ -253,6 +253,46 @@ pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), AbiError> {
     Ok(())
 }
 
+/// Refuses a resource defined by an interface the world both imports and
+/// exports: wit-parser gives both sides one type, but they are two
+/// resources (the host's and the guest's), and the plan would treat both
+/// as the guest's.
+pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Result<(), AbiError> {
+    let w = &resolve.worlds[world];
+    let interfaces = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
+        items
+            .values()
+            .filter_map(|item| match item {
+                wit_parser::WorldItem::Interface { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let exported = interfaces(&w.exports);
+    for id in interfaces(&w.imports) {
+        if !exported.contains(&id) {
+            continue;
+        }
+        let iface = &resolve.interfaces[id];
+        let resource = iface
+            .types
+            .iter()
+            .find(|(_, t)| matches!(resolve.types[**t].kind, TypeDefKind::Resource));
+        if let Some((name, _)) = resource {
+            return Err(AbiError::BackendWorld {
+                world: w.name.clone(),
+                backend: "Rust",
+                what: format!(
+                    "both imports and exports `{}`, which defines resource `{name}`",
+                    resolve.id_of(id).unwrap_or_default()
+                ),
+                help: "move the resource to an interface the world only imports or only exports",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The name of a named type inside `ty` that holds a `borrow`.
 fn named_with_borrow(resolve: &Resolve, ty: &Type) -> Option<String> {
     let Type::Id(id) = ty else { return None };

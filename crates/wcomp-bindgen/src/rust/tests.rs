@@ -254,3 +254,19 @@ fn byte_string_round_trips() {
     }
     assert_eq!(out, bytes);
 }
+
+/// An interface both imported and exported that defines a resource is two
+/// resources in the component model but one type in wit-parser: refused.
+#[test]
+fn resource_in_an_interface_both_ways_is_refused() {
+    let wit =
+        "package a:b;\ninterface i { resource r; f: func(x: r); }\nworld w { import i; export i; }";
+    let (resolve, world) = load(wit, "w");
+    let err = Opts::default().generate(&resolve, world).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("world `w` both imports and exports `a:b/i`"),
+        "{text}"
+    );
+    assert!(text.contains("resource `r`"), "{text}");
+}
