@@ -26,9 +26,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use wasmtime::component::{Component, Func, Linker, ResourceTable, Val};
+use wasmtime::component::{Component, Func, Linker, Val};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtxBuilder;
+use wcomp_tests::host::WasiHost;
 
 const INTERFACE: &str = "wcomp:keystore/store@0.1.0";
 const DEFAULT_SIZES: &[usize] = &[16, 65536];
@@ -38,20 +39,6 @@ const DEFAULT_CALLS: usize = 20;
 const WARM_UP: usize = 3;
 /// Plenty for every call; what matters is what each call takes from it.
 const FUEL: u64 = 1 << 62;
-
-struct Host {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
 
 /// One function at one payload size.
 struct Case {
@@ -126,7 +113,7 @@ fn run(path: &Path, sizes: &[usize], calls: usize) -> Result<Vec<Case>, String> 
 
 /// One instance of the component, with its `set` and `get`.
 struct Bench {
-    store: Store<Host>,
+    store: Store<WasiHost>,
     set: Func,
     get: Func,
     /// Whether samples are fuel (else nanoseconds).
@@ -139,10 +126,7 @@ impl Bench {
             .map_err(|e| format!("wasmtime cannot load {}: {e:?}", path.display()))?;
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:?}"))?;
-        let host = Host {
-            wasi: WasiCtxBuilder::new().inherit_stderr().build(),
-            table: ResourceTable::new(),
-        };
+        let host = WasiHost::new(WasiCtxBuilder::new().inherit_stderr().build());
         let mut store = Store::new(engine, host);
         if metered {
             store.set_fuel(FUEL).map_err(|e| format!("{e:?}"))?;

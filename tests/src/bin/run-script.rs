@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, Linker, ResourceTable, TypedFunc};
+use wasmtime::component::{Component, Linker, TypedFunc};
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::{HostMonotonicClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostMonotonicClock, WasiCtxBuilder};
+use wcomp_tests::host::WasiHost;
 use wcomp_tests::script::{self, Step};
 
 const INTERFACE: &str = "wcomp:keystore/handler@0.1.0";
@@ -39,20 +40,6 @@ impl HostMonotonicClock for VirtualClock {
     }
     fn now(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
-    }
-}
-
-struct Host {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
     }
 }
 
@@ -111,13 +98,7 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
     if !real_clock {
         wasi.monotonic_clock(clock.clone());
     }
-    let mut store = Store::new(
-        &engine,
-        Host {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-        },
-    );
+    let mut store = Store::new(&engine, WasiHost::new(wasi.build()));
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
         .map_err(|e| Failure::Setup(format!("{e:?}")))?;
@@ -191,8 +172,8 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
 
 /// Instantiates the component and finds `handle` in its handler export.
 fn instantiate(
-    linker: &Linker<Host>,
-    store: &mut Store<Host>,
+    linker: &Linker<WasiHost>,
+    store: &mut Store<WasiHost>,
     component: &Component,
 ) -> Result<TypedFunc<(String,), (String,)>, String> {
     let instance = linker

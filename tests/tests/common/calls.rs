@@ -18,10 +18,10 @@
 use std::collections::HashMap;
 
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
-use wasmtime::component::{Component, Func, Instance, Linker, ResourceTable, Type, Val};
+use wasmtime::component::{Component, Func, Instance, Linker, Type, Val};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wcomp_tests::host::WasiHost;
 
 /// A parsed script: the host functions to define, then the steps to run.
 pub struct Script {
@@ -217,21 +217,6 @@ fn split_top_level(text: &str) -> Result<(Vec<String>, &str), String> {
     Err("no `)` closes the arguments".into())
 }
 
-/// The store's data: WASI with stdout and stderr kept in memory.
-struct Host {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
 /// Instantiates `component` and runs the script against it. The first step
 /// that fails ends the run; the error names its line.
 pub fn run(engine: &Engine, component: &Component, script: &Script) -> Result<(), String> {
@@ -241,13 +226,7 @@ pub fn run(engine: &Engine, component: &Component, script: &Script) -> Result<()
         .stdout(stdout.clone())
         .stderr(stderr.clone())
         .build();
-    let mut store = Store::new(
-        engine,
-        Host {
-            wasi,
-            table: ResourceTable::new(),
-        },
-    );
+    let mut store = Store::new(engine, WasiHost::new(wasi));
     let linker = linker(engine, component, script)?;
     let instance = linker
         .instantiate(&mut store, component)
@@ -295,7 +274,11 @@ pub fn run(engine: &Engine, component: &Component, script: &Script) -> Result<()
 
 /// WASI if the component imports any of it, the `host` lines, and a trap for
 /// every other import.
-fn linker(engine: &Engine, component: &Component, script: &Script) -> Result<Linker<Host>, String> {
+fn linker(
+    engine: &Engine,
+    component: &Component,
+    script: &Script,
+) -> Result<Linker<WasiHost>, String> {
     let ty = component.component_type();
     let mut linker = Linker::new(engine);
     if ty
@@ -318,7 +301,7 @@ fn linker(engine: &Engine, component: &Component, script: &Script) -> Result<Lin
             }
             (None, Some(_)) => return Err(at("the function returns nothing".into())),
         };
-        let define = move |_: wasmtime::StoreContextMut<'_, Host>,
+        let define = move |_: wasmtime::StoreContextMut<'_, WasiHost>,
                            _: ComponentFunc,
                            _: &[Val],
                            results: &mut [Val]| {
@@ -347,7 +330,7 @@ fn trap_other_imports(
     engine: &Engine,
     component: &Component,
     script: &Script,
-    linker: &mut Linker<Host>,
+    linker: &mut Linker<WasiHost>,
 ) -> wasmtime::Result<()> {
     let hosted = |iface: Option<&str>, func: &str| {
         script
@@ -379,7 +362,7 @@ fn trap_other_imports(
 }
 
 type HostFunc = dyn Fn(
-        wasmtime::StoreContextMut<'_, Host>,
+        wasmtime::StoreContextMut<'_, WasiHost>,
         ComponentFunc,
         &[Val],
         &mut [Val],
@@ -421,7 +404,7 @@ struct Runner<'a> {
     engine: &'a Engine,
     component: &'a Component,
     instance: Instance,
-    store: Store<Host>,
+    store: Store<WasiHost>,
     vars: HashMap<String, Val>,
 }
 

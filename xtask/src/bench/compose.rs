@@ -26,6 +26,7 @@ use super::measure::{
     Stats, Tool, bytes, dur, file_size, find_installed, io_err, json_num, json_object, json_str,
     mb, run_quiet, stats, timed_runs, tool_json, warm_up,
 };
+use super::wasm32::leb128;
 
 /// The custom section wcomp adds and the peers do not.
 const PROVENANCE: &str = "wcomp-provenance";
@@ -230,18 +231,6 @@ fn section_size(path: &Path, name: &str) -> Result<u64, String> {
         at = end;
     }
     Ok(total)
-}
-
-/// An unsigned LEB128 at the start of `bytes`, and how many bytes it took.
-fn leb128(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut value = 0usize;
-    for (i, &b) in bytes.iter().enumerate().take(5) {
-        value |= usize::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
 }
 
 /// The faster and the smaller peer (valid ones only), by index.

@@ -344,13 +344,5 @@ pub fn dur(s: f64) -> String {
 
 /// `36,704,613 B`.
 pub fn bytes(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out + " B"
+    crate::guests::grouped(n) + " B"
 }

@@ -171,7 +171,7 @@ pub fn section_sizes(bytes: &[u8]) -> [u64; 13] {
 pub const CODE: usize = 10;
 
 /// An unsigned LEB128 at the start of `bytes`, and how many bytes it took.
-fn leb128(bytes: &[u8]) -> Option<(usize, usize)> {
+pub(super) fn leb128(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut value = 0usize;
     for (i, &b) in bytes.iter().enumerate().take(5) {
         value |= usize::from(b & 0x7f) << (7 * i);
