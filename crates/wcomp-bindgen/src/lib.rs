@@ -9,3 +9,5 @@
 
 pub mod abi;
 pub mod rust;
+#[cfg(test)]
+mod test_wit;

@@ -10,27 +10,7 @@ use super::*;
 mod resources;
 
 const SINK: &str = include_str!("sink.wit");
-const KEYSTORE: &str = include_str!("../../../../wit/keystore.wit");
-
-/// The WASI packages of `wit/deps`, which the keystore world imports: pushed
-/// before the text, as loading the `wit` directory would.
-const WASI_DEPS: [(&str, &str); 2] = [
-    ("io.wit", include_str!("../../../../wit/deps/io.wit")),
-    (
-        "clocks.wit",
-        include_str!("../../../../wit/deps/clocks.wit"),
-    ),
-];
-
-fn load(text: &str, world: &str) -> (Resolve, WorldId) {
-    let mut resolve = Resolve::default();
-    for (name, wit) in WASI_DEPS {
-        resolve.push_str(name, wit).expect("valid WASI WIT");
-    }
-    let pkg = resolve.push_str("test.wit", text).expect("valid WIT");
-    let world = resolve.select_world(&[pkg], Some(world)).expect("world");
-    (resolve, world)
-}
+use crate::test_wit::{KEYSTORE, load};
 
 fn sink() -> (Resolve, WorldId, WorldPlan) {
     let (mut resolve, world) = load(SINK, "sink");

@@ -405,15 +405,7 @@ impl Body<'_, '_> {
                 stack.push(t);
             }
             Step::VariantLower { ty, cases } => {
-                let TypeDefKind::Variant(v) = &g.resolve.types[*ty].kind else {
-                    unreachable!()
-                };
-                let tp = g.type_path(*ty, path);
-                let arms: Vec<(String, bool)> = v
-                    .cases
-                    .iter()
-                    .map(|c| (format!("{tp}::{}", camel(&c.name)), c.ty.is_some()))
-                    .collect();
+                let arms = self.variant_arms(*ty);
                 self.lower_variant(&arms, cases, stack);
             }
             Step::OptionLower { none, some, .. } => {
@@ -431,15 +423,7 @@ impl Body<'_, '_> {
                 self.lower_variant(&arms, &[ok.clone(), err.clone()], stack);
             }
             Step::VariantLift { ty, joined, cases } => {
-                let TypeDefKind::Variant(v) = &g.resolve.types[*ty].kind else {
-                    unreachable!()
-                };
-                let tp = g.type_path(*ty, path);
-                let arms: Vec<(String, bool)> = v
-                    .cases
-                    .iter()
-                    .map(|c| (format!("{tp}::{}", camel(&c.name)), c.ty.is_some()))
-                    .collect();
+                let arms = self.variant_arms(*ty);
                 self.lift_variant(&arms, joined.len(), cases, stack);
             }
             Step::OptionLift {
@@ -559,6 +543,19 @@ impl Body<'_, '_> {
                 let _ = writeln!(self.out, "match {d} {{\n{arms}_ => {{}}\n}}");
             }
         }
+    }
+
+    /// The cases of variant `ty` as match patterns (`path::Case`), and
+    /// whether each has a payload.
+    fn variant_arms(&self, ty: wit_parser::TypeId) -> Vec<(String, bool)> {
+        let TypeDefKind::Variant(v) = &self.g.resolve.types[ty].kind else {
+            unreachable!("the plan's variant steps name variants")
+        };
+        let tp = self.g.type_path(ty, self.path);
+        v.cases
+            .iter()
+            .map(|c| (format!("{tp}::{}", camel(&c.name)), c.ty.is_some()))
+            .collect()
     }
 
     /// Field accessors of a record (`name`) or a tuple (`0`, `1`, ...).

@@ -5,32 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use wit_parser::{Resolve, WorldId};
-
 use super::*;
 
 const SINK: &str = include_str!("sink.wit");
-const KEYSTORE: &str = include_str!("../../../../wit/keystore.wit");
-
-/// The WASI packages of `wit/deps`, which the keystore world imports: pushed
-/// before the text, as loading the `wit` directory would.
-const WASI_DEPS: [(&str, &str); 2] = [
-    ("io.wit", include_str!("../../../../wit/deps/io.wit")),
-    (
-        "clocks.wit",
-        include_str!("../../../../wit/deps/clocks.wit"),
-    ),
-];
-
-fn load(text: &str, world: &str) -> (Resolve, WorldId) {
-    let mut resolve = Resolve::default();
-    for (name, wit) in WASI_DEPS {
-        resolve.push_str(name, wit).unwrap();
-    }
-    let pkg = resolve.push_str("test.wit", text).unwrap();
-    let world = resolve.select_world(&[pkg], Some(world)).unwrap();
-    (resolve, world)
-}
+use crate::test_wit::{KEYSTORE, load};
 
 fn generate(text: &str, world: &str) -> String {
     let (resolve, world) = load(text, world);
