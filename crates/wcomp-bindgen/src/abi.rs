@@ -33,6 +33,8 @@ pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
 pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Block, Cast, Step, flat_types, has_memory};
 
+/// The resource behind a handle's type id (through `use` aliases).
+pub(crate) use step::resource_of;
 use step::{At, Planner};
 
 /// Which way a function crosses the component boundary, from the guest.

@@ -144,13 +144,7 @@ fn resource_name(resolve: &Resolve, r: TypeId) -> String {
     snake(resolve.types[r].name.as_deref().unwrap_or("resource"))
 }
 
-/// The resource behind a handle's type id (through `use` aliases).
-pub(super) fn resource_of(resolve: &Resolve, mut id: TypeId) -> TypeId {
-    while let TypeDefKind::Type(Type::Id(next)) = resolve.types[id].kind {
-        id = next;
-    }
-    id
-}
+pub(super) use crate::abi::resource_of;
 
 /// Where a type holds handles: `own` and `borrow` ones.
 #[derive(Default, Clone, Copy)]
