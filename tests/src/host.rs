@@ -1,6 +1,9 @@
 //! The store data every wasmtime runner here uses: WASI state and the
 //! resource table its handles live in.
 
+use std::sync::OnceLock;
+
+use wasmtime::Engine;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -26,4 +29,11 @@ impl WasiView for WasiHost {
             table: &mut self.table,
         }
     }
+}
+
+/// One default engine for a whole test binary: compiling is what costs,
+/// and an engine is shared safely.
+pub fn shared_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(Engine::default)
 }

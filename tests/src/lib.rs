@@ -170,6 +170,28 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
+/// Builds the guest crate (or workspace) at `manifest` for wasm32 with
+/// `cargo xtask build-guest`: `Ok(Some(path))` of the core module it
+/// printed, `Ok(None)` (after a `skipped:` note) where no wasm32 route
+/// exists, `Err` with cargo's output when the build fails.
+pub fn build_guest(manifest: &Path) -> Result<Option<PathBuf>, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["xtask", "build-guest"])
+        .arg(manifest)
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if out.status.code() == Some(3) {
+        eprintln!("skipped: {}", text(&out.stderr));
+        return Ok(None);
+    }
+    if !out.status.success() {
+        return Err(text(&out.stderr));
+    }
+    Ok(Some(PathBuf::from(text(&out.stdout).trim())))
+}
+
 /// The program `name` on `PATH`, if any.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

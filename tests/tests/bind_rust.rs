@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
-use wcomp_tests::{target_dir, text, wcomp_bin, workspace_root};
+use wcomp_tests::{build_guest, target_dir, text, wcomp_bin, workspace_root};
 
 const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
 [lib]\ncrate-type = [\"cdylib\"]\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\n\n[workspace]\n";
@@ -64,23 +64,8 @@ fn build_once(name: &str) -> Option<PathBuf> {
         text(&out.stderr)
     );
 
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["xtask", "build-guest"])
-        .arg(dir.join("Cargo.toml"))
-        .current_dir(root)
-        .output()
-        .unwrap();
-    if out.status.code() == Some(3) {
-        eprintln!("skipped: {}", text(&out.stderr));
-        return None;
-    }
-    assert!(
-        out.status.success(),
-        "the guest did not build:\n{}",
-        text(&out.stderr)
-    );
-    let core = text(&out.stdout).trim().to_string();
+    let core = build_guest(&dir.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("the guest did not build:\n{e}"))?;
 
     let component = dir.join(format!("{name}.component.wasm"));
     let out = Command::new(wcomp_bin())

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wcomp_tests::{fnv_key, target_dir, text, wcomp_bin, workspace_root};
+use wcomp_tests::{build_guest, fnv_key, target_dir, text, wcomp_bin, workspace_root};
 
 /// (WIT file, world) pairs the Rust backend refuses, and a word of the
 /// error: features outside the synchronous ABI or this backend's reach.
@@ -151,24 +151,12 @@ fn every_world_binds_and_builds_for_wasm32() {
         ),
     )
     .unwrap();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["xtask", "build-guest"])
-        .arg(dir.join("Cargo.toml"))
-        .current_dir(root)
-        .output()
-        .unwrap();
-    if out.status.code() == Some(3) {
-        eprintln!("skipped: {}", text(&out.stderr));
+    let Some(printed) = build_guest(&dir.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("the stubs did not build for wasm32:\n{e}"))
+    else {
         return;
-    }
-    assert!(
-        out.status.success(),
-        "the stubs did not build for wasm32:\n{}",
-        text(&out.stderr)
-    );
+    };
     // `build-guest` prints the path of one artifact; the others sit beside it.
-    let printed = PathBuf::from(text(&out.stdout).trim());
     let release = printed.parent().unwrap();
     for (name, what) in &crates {
         let core = release.join(format!("{name}.wasm"));

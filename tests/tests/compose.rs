@@ -24,12 +24,11 @@ mod calls;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use wasmtime::Engine;
 use wasmtime::component::Component;
+use wcomp_tests::host::shared_engine;
 use wcomp_tests::{
     component_exports, copy_dir, custom_section, custom_section_names, expect_file, fnv_key,
     normalize, run, split_args, target_dir, temporaries, text, wasm_tools_validate, workspace_root,
@@ -63,12 +62,6 @@ fn main() {
         trials.push(Trial::test(name, move || check(&case)).with_ignored_flag(ignored));
     }
     libtest_mimic::run(&args, trials).exit();
-}
-
-/// One engine for every case.
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
 }
 
 /// Prints how long a slow step took, when `WCOMP_TEST_TIMES` is set.
@@ -226,7 +219,7 @@ fn run_calls(case: &Path, file: &Path, script: &str, script_name: &str) -> Resul
     // exports with the composition's.
     let seen: Vec<String> = component
         .component_type()
-        .exports(engine())
+        .exports(shared_engine())
         .map(|(n, _)| n.to_string())
         .collect();
     if component_exports(&bytes).as_ref() != Some(&seen) {
@@ -236,7 +229,7 @@ fn run_calls(case: &Path, file: &Path, script: &str, script_name: &str) -> Resul
         ));
     }
     timed(&format!("{script_name} against {name}"), || {
-        calls::run(engine(), &component, &script)
+        calls::run(shared_engine(), &component, &script)
     })
     .map_err(|e| format!("{script_name} against {name}: {e}"))
 }
@@ -249,7 +242,7 @@ const CACHE_FROM: usize = 1 << 20;
 /// the cache keeps one compiled file per `slot` (case and file name).
 fn compile(bytes: &[u8], slot: &str) -> wasmtime::Result<Component> {
     if bytes.len() < CACHE_FROM {
-        return Component::new(engine(), bytes);
+        return Component::new(shared_engine(), bytes);
     }
     let cache = target_dir().join("compose-fixtures");
     let prefix = format!("compiled-{slot}-");
@@ -258,11 +251,11 @@ fn compile(bytes: &[u8], slot: &str) -> wasmtime::Result<Component> {
         // SAFETY: the file was written below by `precompile_component` of
         // an engine of this same test binary; wasmtime still checks that it
         // was compiled for a compatible engine, and it is rebuilt if not.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine(), &path) } {
+        if let Ok(component) = unsafe { Component::deserialize_file(shared_engine(), &path) } {
             return Ok(component);
         }
     }
-    let compiled = engine().precompile_component(bytes)?;
+    let compiled = shared_engine().precompile_component(bytes)?;
     // What an older wcomp composed for this slot is of no more use.
     for old in fs::read_dir(&cache).into_iter().flatten().flatten() {
         if old.file_name().to_string_lossy().starts_with(&prefix) {
@@ -281,7 +274,7 @@ fn compile(bytes: &[u8], slot: &str) -> wasmtime::Result<Component> {
         );
     }
     // SAFETY: `compiled` was just made by `precompile_component` of this engine.
-    unsafe { Component::deserialize(engine(), &compiled) }
+    unsafe { Component::deserialize(shared_engine(), &compiled) }
 }
 
 /// Checks every written composition gets: it validates, `wcomp inspect`

@@ -25,8 +25,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use wasmtime::Engine;
 use wasmtime::component::Component;
+use wcomp_tests::host::shared_engine;
 use wcomp_tests::{
     copy_dir, expect_file, normalize, run, split_args, temporaries, text, wasm_tools_validate,
     workspace_root,
@@ -62,12 +62,6 @@ fn main() {
         trials.push(Trial::test(name, move || check(&case)).with_ignored_flag(ignored));
     }
     libtest_mimic::run(&args, trials).exit();
-}
-
-/// One engine for every case.
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
 }
 
 /// A `wcomp` command of a case and the file it should write.
@@ -196,9 +190,9 @@ fn check_component(case: &Path, work: &Path) -> Result<Vec<String>, Failed> {
 
     let script = fs::read_to_string(case.join("calls"))?;
     let result = calls::Script::parse(&script).and_then(|script| {
-        let component = Component::new(engine(), &bytes)
+        let component = Component::new(shared_engine(), &bytes)
             .map_err(|e| format!("wasmtime cannot compile {OUT}: {e:?}"))?;
-        calls::run(engine(), &component, &script)
+        calls::run(shared_engine(), &component, &script)
     });
     if let Err(e) = result {
         problems.push(e);

@@ -701,16 +701,9 @@ pub(super) fn import(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut S
     };
     let mut b = new_body(g, path);
     let method = matches!(f.function.kind, FunctionKind::Method(_));
-    let params: Vec<String> = f
-        .function
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, p)| match i {
-            0 if method => "&self".to_string(),
-            _ => format!("{}: {}", snake(&p.name), g.param_ty(&p.ty, path)),
-        })
-        .collect();
+    let params = rust_params(f, |p| {
+        format!("{}: {}", snake(&p.name), g.param_ty(&p.ty, path))
+    });
     docs(&f.function.docs, out);
     root_allow(path, out);
     let _ = writeln!(
@@ -810,28 +803,33 @@ fn area_decl(b: &mut Body<'_, '_>, what: &str, size: usize, align: usize) {
     );
 }
 
-/// The signature of the trait method a user implements for export `f`,
-/// spelled from module `path`; `prefix` goes before parameter names.
-fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> String {
-    let own = owner_resource(f);
+/// The Rust parameters of `f`: `&self` for a method's receiver, `spell`
+/// for every other parameter.
+fn rust_params(f: &FunctionPlan, spell: impl Fn(&wit_parser::Param) -> String) -> Vec<String> {
     let method = matches!(f.function.kind, FunctionKind::Method(_));
-    let params: Vec<String> = f
-        .function
+    f.function
         .params
         .iter()
         .enumerate()
         .map(|(i, p)| match i {
             0 if method => "&self".to_string(),
-            _ => {
-                let name = snake(&p.name);
-                let name = match prefix {
-                    "" => name,
-                    _ => format!("{prefix}{}", name.trim_start_matches("r#")),
-                };
-                format!("{name}: {}", g.trait_param_ty(&p.ty, path, own))
-            }
+            _ => spell(p),
         })
-        .collect();
+        .collect()
+}
+
+/// The signature of the trait method a user implements for export `f`,
+/// spelled from module `path`; `prefix` goes before parameter names.
+fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> String {
+    let own = owner_resource(f);
+    let params = rust_params(f, |p| {
+        let name = snake(&p.name);
+        let name = match prefix {
+            "" => name,
+            _ => format!("{prefix}{}", name.trim_start_matches("r#")),
+        };
+        format!("{name}: {}", g.trait_param_ty(&p.ty, path, own))
+    });
     let result = match f.function.kind {
         FunctionKind::Constructor(_) => " -> Self".to_string(),
         _ => result_ty(g, f, path),
