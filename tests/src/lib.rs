@@ -2,6 +2,7 @@
 //! the way a script would (no terminal, no colour), and make what it prints
 //! comparable across machines.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io;
@@ -215,6 +216,35 @@ pub fn fnv_key(parts: &[&[u8]]) -> String {
         eat(part);
     }
     format!("{hash:016x}")
+}
+
+/// Every file under `dir` (by path relative to it) with a key of its bytes,
+/// to tell afterwards what a run wrote or changed.
+pub fn snapshot(dir: &Path) -> io::Result<BTreeMap<PathBuf, String>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in fs::read_dir(&at)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let key = fnv_key(&[&fs::read(&path)?]);
+                let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+                found.insert(rel, key);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The files under `dir` that are new or changed since `before` ([`snapshot`]).
+pub fn changed_since(dir: &Path, before: &BTreeMap<PathBuf, String>) -> io::Result<Vec<String>> {
+    Ok(snapshot(dir)?
+        .into_iter()
+        .filter(|(path, key)| before.get(path) != Some(key))
+        .map(|(path, _)| path.display().to_string())
+        .collect())
 }
 
 /// Reads an unsigned LEB128 number at `*at`, moving past it.

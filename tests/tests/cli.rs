@@ -7,6 +7,12 @@
 //! - `stdout`, `stderr`: the expected text (a missing file expects nothing).
 //! - `exit`: the expected exit code (missing: 0).
 //! - `expect-no-file`: names, one a line, that must not exist after the run.
+//! - `expect-file`: names, one a line, that must exist (not empty) after it.
+//! - `from-root`: repository paths, one a line, copied into the case's
+//!   folder at the same relative path first (`wit` for the shipped WIT), so
+//!   a command runs exactly as a user types it in a clone.
+//!
+//! A run that fails (exit code not 0) must leave every file as it was.
 //! - `pending`: why the current output is not accepted yet; the case is
 //!   ignored (run it with `-- --ignored`).
 //!
@@ -17,7 +23,9 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use similar::TextDiff;
-use wcomp_tests::{copy_dir, normalize, run, split_args, text, workspace_root};
+use wcomp_tests::{
+    changed_since, copy_dir, normalize, run, snapshot, split_args, text, workspace_root,
+};
 
 const SUITES: &[&str] = &["cli", "wit-errors"];
 /// Files that describe a case; they are not copied to where it runs.
@@ -27,6 +35,8 @@ const META: &[&str] = &[
     "stderr",
     "exit",
     "expect-no-file",
+    "expect-file",
+    "from-root",
     "pending",
 ];
 
@@ -69,6 +79,17 @@ fn check(case: &Path) -> Result<(), Failed> {
     let args = split_args(&read(case, "cmd"))?;
     let tmp = tempfile::tempdir()?;
     copy_dir(case, tmp.path(), META)?;
+    for rel in lines(case, "from-root") {
+        let from = workspace_root().join(&rel);
+        let to = tmp.path().join(&rel);
+        if from.is_dir() {
+            copy_dir(&from, &to, &[])?;
+        } else {
+            fs::create_dir_all(to.parent().unwrap_or(tmp.path()))?;
+            fs::copy(&from, &to).map_err(|e| format!("from-root `{rel}`: {e}"))?;
+        }
+    }
+    let before = snapshot(tmp.path())?;
     let out = run(&args, tmp.path());
     let stdout = normalize(&text(&out.stdout), tmp.path());
     let stderr = normalize(&text(&out.stderr), tmp.path());
@@ -92,9 +113,22 @@ fn check(case: &Path) -> Result<(), Failed> {
             problems.push(format!("exit code: expected {want}, got {exit}"));
         }
     }
-    for name in read(case, "expect-no-file").lines().map(str::trim) {
-        if !name.is_empty() && tmp.path().join(name).exists() {
+    for name in lines(case, "expect-no-file") {
+        if tmp.path().join(&name).exists() {
             problems.push(format!("`{name}` exists after the run, but should not"));
+        }
+    }
+    for name in lines(case, "expect-file") {
+        if fs::metadata(tmp.path().join(&name)).map_or(true, |m| m.len() == 0) {
+            problems.push(format!(
+                "`{name}` should have been written, but is missing or empty"
+            ));
+        }
+    }
+    if exit != "0" {
+        let changed = changed_since(tmp.path(), &before)?;
+        if !changed.is_empty() {
+            problems.push(format!("the run failed, but wrote or changed {changed:?}"));
         }
     }
     for path in wcomp_tests::temporaries(tmp.path()) {
@@ -110,6 +144,16 @@ fn check(case: &Path) -> Result<(), Failed> {
 /// A case file's text; a missing file reads as empty.
 fn read(case: &Path, name: &str) -> String {
     fs::read_to_string(case.join(name)).unwrap_or_default()
+}
+
+/// The non-empty lines of a case file.
+fn lines(case: &Path, name: &str) -> Vec<String> {
+    read(case, name)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Writes an expectation file, or removes it when it would be empty.

@@ -1,10 +1,18 @@
-//! `wcomp bind WIT --world NAME --lang rust -o FILE`: guest bindings.
+//! `wcomp bind WIT --lang rust`: guest bindings, one file set per world.
+//!
+//! Without `--world` every world of the root package is bound; without
+//! `-o` the files go to the current folder (or `--out-dir`), named by the
+//! backend after the world. Every world is generated before anything is
+//! written, so a refusal in one world leaves no file of another behind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use miette::MietteDiagnostic;
+use wcomp_wit::wit_parser::WorldId;
+use wcomp_wit::{Origin, Wit};
 
-use crate::output::{shown, write_output};
+use crate::output::{refuse_overwriting_input, shown, write_output};
 use crate::report::{Failure, Ui};
 use crate::wit_cmd::Features;
 
@@ -18,15 +26,19 @@ pub enum Lang {
 pub struct BindArgs {
     /// The WIT: a `.wit` file, a package directory (with `deps/`) or a wasm-encoded package.
     wit: PathBuf,
-    /// The world to bind (needed when the package has more than one).
+    /// The world to bind (default: every world of the package).
     #[arg(long, value_name = "NAME")]
     world: Option<String>,
     /// The guest's language.
     #[arg(long, value_enum)]
     lang: Lang,
-    /// Where to write the bindings (`-` is stdout).
-    #[arg(short, long)]
-    output: PathBuf,
+    /// The file to write, for one world (`-` is stdout).
+    #[arg(short, long, conflicts_with = "out_dir")]
+    output: Option<PathBuf>,
+    /// The folder to write each world's files into, named after the world
+    /// (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
     /// Where the guest crate puts the file, for `export!(T)` (default `crate::bindings`).
     #[arg(long, value_name = "PATH")]
     bindings_module: Option<String>,
@@ -42,30 +54,194 @@ pub struct BindArgs {
     features: Features,
 }
 
+/// One file to write: where, what, and how to describe it.
+struct Planned {
+    path: PathBuf,
+    text: String,
+    world: String,
+}
+
 pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     let wit = wcomp_wit::load(&args.wit, &args.features.options())?;
-    let world = wit.world(args.world.as_deref())?;
-    let files = match args.lang {
-        Lang::Rust => wcomp_bindgen::rust::Opts {
-            bindings_module: args.bindings_module,
-            rustfmt: args.rustfmt,
-            stubs: args.stubs,
+    let worlds = chosen_worlds(&wit, args.world.as_deref())?;
+    let mut generated = Vec::new();
+    for &world in &worlds {
+        let files = match args.lang {
+            Lang::Rust => wcomp_bindgen::rust::Opts {
+                bindings_module: args.bindings_module.clone(),
+                rustfmt: args.rustfmt,
+                stubs: args.stubs,
+            }
+            .generate(&wit.resolve, world)
+            .map_err(|e| Failure::User(Box::new(e)))?,
+        };
+        let files: Vec<(String, String)> = files
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
+        if files.is_empty() {
+            return Err(internal("the backend wrote no file"));
         }
-        .generate(&wit.resolve, world)
-        .map_err(|e| Failure::User(Box::new(e)))?,
+        generated.push((wit.resolve.worlds[world].name.clone(), files));
+    }
+
+    let planned = match &args.output {
+        Some(output) => single_file(output, generated)?,
+        None => {
+            let dir = args.out_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            in_folder(&dir, generated)?
+        }
     };
-    // One file per world for Rust: it goes where `-o` says.
-    let Some((_, src)) = files.iter().next() else {
-        return Err(Failure::Internal(Box::new(miette::MietteDiagnostic::new(
-            "internal error: the Rust backend wrote no file",
-        ))));
-    };
-    write_output(&args.output, src.as_bytes())?;
-    ui.info(format!(
-        "wrote {}: Rust bindings of world {}, {} lines",
-        shown(&args.output),
-        wit.resolve.worlds[world].name,
-        src.lines().count()
-    ));
+    for p in &planned {
+        refuse_overwriting_input(&p.path, &wit_inputs(&wit))?;
+    }
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::User(Box::new(
+                MietteDiagnostic::new(format!("cannot create `{}`: {e}", dir.display()))
+                    .with_code("wcomp::write")
+                    .with_help("check that the parent folder exists and is writable"),
+            ))
+        })?;
+    }
+    for p in &planned {
+        write_output(&p.path, p.text.as_bytes())?;
+        ui.info(format!(
+            "wrote {}: Rust bindings of world {}, {} lines, {} bytes",
+            shown(&p.path),
+            p.world,
+            p.text.lines().count(),
+            p.text.len()
+        ));
+    }
     Ok(())
+}
+
+/// The worlds to bind: the one named; else the component's own world; else
+/// every world of the root package (not of its dependencies).
+fn chosen_worlds(wit: &Wit, name: Option<&str>) -> Result<Vec<WorldId>, Failure> {
+    if name.is_some() || matches!(wit.origin, Origin::Component(_)) {
+        return Ok(vec![wit.world(name)?]);
+    }
+    let worlds: Vec<WorldId> = wit.resolve.packages[wit.package]
+        .worlds
+        .values()
+        .copied()
+        .collect();
+    if worlds.is_empty() {
+        // The library's message, with its help on adding a world.
+        return Ok(vec![wit.world(None)?]);
+    }
+    Ok(worlds)
+}
+
+/// `-o FILE`: one world, one file.
+fn single_file(
+    output: &Path,
+    generated: Vec<(String, Vec<(String, String)>)>,
+) -> Result<Vec<Planned>, Failure> {
+    if generated.len() > 1 {
+        let names: Vec<String> = generated.iter().map(|(w, _)| format!("`{w}`")).collect();
+        return Err(Failure::User(Box::new(
+            MietteDiagnostic::new(format!(
+                "`-o {}` names one file, but the package has {} worlds: {}",
+                output.display(),
+                generated.len(),
+                names.join(", ")
+            ))
+            .with_code("wcomp::bind::several_worlds")
+            .with_help(format!(
+                "pass `--world {}` to bind one world into `{}`, or drop `-o` (or use `--out-dir DIR`) to write one file per world, named after it",
+                generated[0].0,
+                output.display()
+            )),
+        )));
+    }
+    let Some((world, mut files)) = generated.into_iter().next() else {
+        return Err(internal("no world was bound"));
+    };
+    if files.len() > 1 {
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(Failure::User(Box::new(
+            MietteDiagnostic::new(format!(
+                "world `{world}` is bound as {} files ({}), and `-o` names one",
+                files.len(),
+                names.join(", ")
+            ))
+            .with_code("wcomp::bind::several_files")
+            .with_help("use `--out-dir DIR` instead of `-o`"),
+        )));
+    }
+    let (_, text) = files.remove(0);
+    Ok(vec![Planned {
+        path: output.to_path_buf(),
+        text,
+        world,
+    }])
+}
+
+/// `--out-dir DIR` (or the current folder): every file of every world, by its own name.
+fn in_folder(
+    dir: &Path,
+    generated: Vec<(String, Vec<(String, String)>)>,
+) -> Result<Vec<Planned>, Failure> {
+    let mut planned: Vec<Planned> = Vec::new();
+    for (world, files) in generated {
+        for (name, text) in files {
+            let path = if dir == Path::new(".") {
+                PathBuf::from(&name)
+            } else {
+                dir.join(&name)
+            };
+            if let Some(other) = planned.iter().find(|p| p.path == path) {
+                return Err(internal(&format!(
+                    "worlds `{}` and `{world}` are both bound into `{name}`",
+                    other.world
+                )));
+            }
+            planned.push(Planned {
+                path,
+                text,
+                world: world.clone(),
+            });
+        }
+    }
+    Ok(planned)
+}
+
+/// The files the WIT was read from, as far as an output could clobber one:
+/// the input itself, and for a directory or a file with `deps/` beside it,
+/// the `.wit` and `.wasm` files under those folders.
+fn wit_inputs(wit: &Wit) -> Vec<PathBuf> {
+    let mut inputs = vec![wit.path.clone()];
+    let dirs: Vec<PathBuf> = if wit.path.is_dir() {
+        vec![wit.path.clone()]
+    } else {
+        let parent = wit.path.parent().unwrap_or(Path::new(""));
+        vec![parent.join("deps")]
+    };
+    for dir in dirs {
+        collect_wit_files(&dir, &mut inputs);
+    }
+    inputs
+}
+
+fn collect_wit_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_wit_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "wit" || e == "wasm") {
+            out.push(path);
+        }
+    }
+}
+
+fn internal(what: &str) -> Failure {
+    Failure::Internal(Box::new(MietteDiagnostic::new(format!(
+        "internal error: {what}; this is a bug in wcomp"
+    ))))
 }

@@ -70,6 +70,42 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Refuses to write `output` over one of `inputs` (a typo such as
+/// `-o keystore.wasm` for an input would destroy it). Compares canonical
+/// paths, so `./a.wasm` and `a.wasm` are one file; an output that does not
+/// exist yet clobbers nothing.
+pub fn refuse_overwriting_input(output: &Path, inputs: &[PathBuf]) -> Result<(), OverwriteInput> {
+    if output == Path::new("-") {
+        return Ok(());
+    }
+    let Ok(out) = output.canonicalize() else {
+        return Ok(());
+    };
+    match inputs
+        .iter()
+        .find(|i| i.canonicalize().is_ok_and(|i| i == out))
+    {
+        Some(input) => Err(OverwriteInput {
+            output: output.to_path_buf(),
+            // Named only where the spelling differs (`./a.wasm` and `a.wasm`).
+            alias: (input != output).then(|| format!(" (`{}`)", input.display())),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[derive(Debug, Error, Diagnostic)]
+#[error("the output `{}` is one of the inputs{}: writing it would destroy that input", output.display(), alias.as_deref().unwrap_or_default())]
+#[diagnostic(
+    code(wcomp::output_is_input),
+    help("name another output file with `-o FILE`; the inputs are only read")
+)]
+pub struct OverwriteInput {
+    pub output: PathBuf,
+    /// How the input was spelled, when not as the output is.
+    pub alias: Option<String>,
+}
+
 /// How messages name an output: `stdout` for `-`, else its path.
 pub fn shown(path: &Path) -> String {
     if path == Path::new("-") {

@@ -59,6 +59,12 @@ impl From<crate::output::WriteError> for Failure {
     }
 }
 
+impl From<crate::output::OverwriteInput> for Failure {
+    fn from(e: crate::output::OverwriteInput) -> Self {
+        Failure::User(Box::new(e))
+    }
+}
+
 impl Ui {
     /// Prints a diagnostic to stderr.
     pub fn error(&self, diag: &dyn Diagnostic) {
