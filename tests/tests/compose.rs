@@ -6,11 +6,12 @@
 //!   `wcomp new`, or from Python with componentize-py), in a temporary copy
 //!   of the case's folder; `cmd` holds the arguments after `wcomp compose`;
 //! - a case with a `stdout` file must succeed and print it (and `stderr`);
-//!   what it writes (`out.wasm`) must validate, carry its provenance, come
-//!   out byte-identical a second time, and pass its `calls` script in
-//!   wasmtime (and each `calls-NAME` script against `NAME.wasm`);
+//!   what it writes (`out.wasm`, or what its `output` file names, `none`
+//!   for nothing) must validate, carry its provenance, come out
+//!   byte-identical a second time, and pass its `calls` script in wasmtime
+//!   (and each `calls-NAME` script against `NAME.wasm`);
 //! - a case without one must fail with exit code 1, the error in `stderr`,
-//!   and no `out.wasm`;
+//!   no output and every input as it was;
 //! - a `pending` file (what the message should say) ignores the case.
 //!
 //! `BLESS=1 cargo test -p wcomp-tests --test compose` rewrites `stdout` and
@@ -21,6 +22,7 @@ mod build;
 #[path = "common/calls.rs"]
 mod calls;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -30,11 +32,12 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use wasmtime::component::Component;
 use wcomp_tests::host::shared_engine;
 use wcomp_tests::{
-    component_exports, copy_dir, custom_section, custom_section_names, expect_file, fnv_key,
-    normalize, run, split_args, target_dir, temporaries, text, wasm_tools_validate, workspace_root,
+    changed_since, component_exports, copy_dir, custom_section, custom_section_names, expect_file,
+    fnv_key, normalize, run, snapshot, split_args, target_dir, temporaries, text,
+    wasm_tools_validate, workspace_root,
 };
 
-/// The composed component every succeeding case writes.
+/// The composed component a succeeding case writes, unless its `output` file says otherwise.
 const OUT: &str = "out.wasm";
 /// The name of the provenance custom section.
 const PROVENANCE: &str = "wcomp-provenance";
@@ -78,7 +81,7 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 fn is_meta(name: &str) -> bool {
     matches!(
         name,
-        "build" | "cmd" | "calls" | "stdout" | "stderr" | "pending" | "README.md"
+        "build" | "cmd" | "calls" | "stdout" | "stderr" | "output" | "pending" | "README.md"
     ) || name.starts_with("calls-")
 }
 
@@ -102,11 +105,13 @@ fn check(case: &Path) -> Result<(), Failed> {
     let mut args = vec!["compose".to_string()];
     args.extend(split_args(&cmd)?);
 
+    let output = expected_output(case)?;
+    let before = snapshot(work)?;
     let out = timed(&format!("{name}: compose"), || run(&args, work));
     let mut problems = if case.join("stdout").exists() {
-        check_success(case, work, &args, &out)?
+        check_success(case, work, &args, &out, output.as_deref(), &before)?
     } else {
-        check_error(case, work, &out)?
+        check_error(case, work, &out, &before)?
     };
     for path in temporaries(work) {
         problems.push(format!("temporary file left behind: {}", path.display()));
@@ -115,6 +120,17 @@ fn check(case: &Path) -> Result<(), Failed> {
         Ok(())
     } else {
         Err(problems.join("\n\n").into())
+    }
+}
+
+/// The file a succeeding case writes: `out.wasm`, or the path its `output`
+/// file names; `None` when that says `none` (`--explain` alone writes nothing).
+fn expected_output(case: &Path) -> Result<Option<String>, Failed> {
+    match fs::read_to_string(case.join("output")) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(OUT.to_string())),
+        Err(e) => Err(format!("cannot read `output`: {e}").into()),
+        Ok(text) if text.trim() == "none" => Ok(None),
+        Ok(text) => Ok(Some(text.trim().to_string())),
     }
 }
 
@@ -151,6 +167,8 @@ fn check_success(
     work: &Path,
     args: &[String],
     out: &Output,
+    output: Option<&str>,
+    before: &BTreeMap<PathBuf, String>,
 ) -> Result<Vec<String>, Failed> {
     if !out.status.success() {
         return Ok(vec![format!(
@@ -167,18 +185,28 @@ fn check_success(
     )?;
     expect_file(case, "stderr", &stderr_of(out, work), &mut problems)?;
 
-    let composed = work.join(OUT);
+    let written = changed_since(work, before)?;
     let has_calls = case.join("calls").exists();
-    if !composed.exists() {
-        if has_calls {
-            problems.push(format!("{OUT} was not written, but the case has `calls`"));
+    match output {
+        None if written.is_empty() => {}
+        None => problems.push(format!(
+            "the case writes nothing (`output` says none), but the run wrote {written:?}"
+        )),
+        Some(name) if !work.join(name).is_file() => {
+            problems.push(format!("{name} was not written"));
         }
-    } else {
-        check_output(work, args, &mut problems)?;
-        if has_calls {
-            let script = fs::read_to_string(case.join("calls"))?;
-            if let Err(e) = run_calls(case, &composed, &script, "calls") {
-                problems.push(e);
+        Some(name) => {
+            if written != [name] {
+                problems.push(format!(
+                    "the run wrote {written:?}, expected only [{name:?}]"
+                ));
+            }
+            check_output(work, name, args, &mut problems)?;
+            if has_calls {
+                let script = fs::read_to_string(case.join("calls"))?;
+                if let Err(e) = run_calls(case, &work.join(name), &script, "calls") {
+                    problems.push(e);
+                }
             }
         }
     }
@@ -280,28 +308,35 @@ fn compile(bytes: &[u8], slot: &str) -> wasmtime::Result<Component> {
 /// Checks every written composition gets: it validates, `wcomp inspect`
 /// reads it, its provenance names its inputs, a second run writes the same
 /// bytes, and `--strip` makes it smaller.
-fn check_output(work: &Path, args: &[String], problems: &mut Vec<String>) -> Result<(), Failed> {
-    let composed = work.join(OUT);
+fn check_output(
+    work: &Path,
+    out_name: &str,
+    args: &[String],
+    problems: &mut Vec<String>,
+) -> Result<(), Failed> {
+    let composed = work.join(out_name);
     let bytes = fs::read(&composed)?;
     if let Some(error) = wasm_tools_validate(&composed) {
-        problems.push(format!("`wasm-tools validate` rejects {OUT}:\n{error}"));
+        problems.push(format!(
+            "`wasm-tools validate` rejects {out_name}:\n{error}"
+        ));
     }
 
-    let inspect = run(["inspect", OUT], work);
+    let inspect = run(["inspect", out_name], work);
     let shown = text(&inspect.stdout);
     if !inspect.status.success() {
         problems.push(format!(
-            "`wcomp inspect {OUT}` failed ({}):\n{}",
+            "`wcomp inspect {out_name}` failed ({}):\n{}",
             inspect.status,
             text(&inspect.stderr)
         ));
     } else if !shown.contains(PROVENANCE) {
         problems.push(format!(
-            "`wcomp inspect {OUT}` does not mention {PROVENANCE}:\n{shown}"
+            "`wcomp inspect {out_name}` does not mention {PROVENANCE}:\n{shown}"
         ));
     }
     if let Err(e) = check_provenance(&bytes, work) {
-        problems.push(format!("{PROVENANCE} of {OUT}: {e}"));
+        problems.push(format!("{PROVENANCE} of {out_name}: {e}"));
     }
     // The composition exports what the app (`app.wasm` in every case) exports.
     if let Ok(app) = fs::read(work.join("app.wasm")) {
@@ -311,7 +346,7 @@ fn check_output(work: &Path, args: &[String], problems: &mut Vec<String>) -> Res
         }
         if want != got {
             problems.push(format!(
-                "{OUT} exports {got:?}, but app.wasm exports {want:?}"
+                "{out_name} exports {got:?}, but app.wasm exports {want:?}"
             ));
         }
     }
@@ -328,7 +363,7 @@ fn check_output(work: &Path, args: &[String], problems: &mut Vec<String>) -> Res
             second.len()
         )),
         Err(e) => problems.push(format!(
-            "a second run wrote no {OUT} ({e}): {}",
+            "a second run wrote no {out_name} ({e}): {}",
             describe(args, &again, work)
         )),
     }
@@ -339,7 +374,7 @@ fn check_output(work: &Path, args: &[String], problems: &mut Vec<String>) -> Res
             .iter()
             .filter(|a| *a != "--strip")
             .map(|a| {
-                if a == OUT {
+                if a == out_name {
                     "unstripped.wasm".into()
                 } else {
                     a.clone()
@@ -420,7 +455,12 @@ fn check_provenance(bytes: &[u8], work: &Path) -> Result<(), String> {
 
 /// A composition that must fail: exit code 1, the expected message, nothing
 /// on stdout, and no output.
-fn check_error(case: &Path, work: &Path, out: &Output) -> Result<Vec<String>, Failed> {
+fn check_error(
+    case: &Path,
+    work: &Path,
+    out: &Output,
+    before: &BTreeMap<PathBuf, String>,
+) -> Result<Vec<String>, Failed> {
     let mut problems = Vec::new();
     if out.status.code() != Some(1) {
         problems.push(format!(
@@ -432,8 +472,11 @@ fn check_error(case: &Path, work: &Path, out: &Output) -> Result<Vec<String>, Fa
         problems.push(format!("expected no stdout, got:\n{}", text(&out.stdout)));
     }
     expect_file(case, "stderr", &stderr_of(out, work), &mut problems)?;
-    if work.join(OUT).exists() {
-        problems.push(format!("`{OUT}` was written, but the command failed"));
+    let written = changed_since(work, before)?;
+    if !written.is_empty() {
+        problems.push(format!(
+            "the command failed, but wrote or changed {written:?}"
+        ));
     }
     Ok(problems)
 }

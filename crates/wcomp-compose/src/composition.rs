@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ComposeError;
 use crate::input::{self, Component};
-use crate::plan::{self, Plan, Plug};
+use crate::plan::{self, ImportReport, Plan, Plug};
 use crate::policy::{self, Capabilities, Pattern};
 use crate::provenance::Provenance;
 use crate::{graph, strip, unify};
@@ -230,23 +230,49 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
     })
 }
 
-/// The `--explain` report: every import of every component in the plan,
-/// what plugged it, and each candidate with why it was not taken.
+/// The `--explain` text: per component, each import and what plugged it
+/// (with every candidate and its verdict); the imports that nothing
+/// exports are listed last, one line per package, since a WASI app has
+/// dozens of them and each would say the same.
 pub fn explain(components: &[Component], plan: &Plan) -> String {
     let mut out = String::new();
-    let mut current = None;
-    for r in &plan.reports {
-        if current != Some(r.component) {
-            current = Some(r.component);
-            let role = if r.component == 0 {
-                "app"
-            } else {
-                "dependency"
-            };
-            out.push_str(&format!(
-                "{} ({role}) imports:\n",
-                components[r.component].label
-            ));
+    let mut start = 0;
+    while start < plan.reports.len() {
+        let component = plan.reports[start].component;
+        let end = plan.reports[start..]
+            .iter()
+            .position(|r| r.component != component)
+            .map_or(plan.reports.len(), |n| start + n);
+        explain_component(components, component, &plan.reports[start..end], &mut out);
+        start = end;
+    }
+    for &u in &plan.unused {
+        out.push_str(&format!(
+            "{} (dependency) satisfies no import and is left out\n",
+            components[u].label
+        ));
+    }
+    out
+}
+
+fn explain_component(
+    components: &[Component],
+    component: usize,
+    reports: &[ImportReport],
+    out: &mut String,
+) {
+    let role = if component == 0 { "app" } else { "dependency" };
+    out.push_str(&format!(
+        "{} ({role}) imports:\n",
+        components[component].label
+    ));
+    // Imports with no candidate at all, by package: `wasi:io` -> `poll@0.2.12`, ...
+    let mut unprovided: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in reports {
+        if r.plugged.is_none() && r.candidates.is_empty() {
+            let (package, item) = split_package(&r.import);
+            unprovided.entry(package).or_default().push(item);
+            continue;
         }
         let outcome = match &r.plugged {
             Some((c, export)) => format!(
@@ -259,7 +285,6 @@ pub fn explain(components: &[Component], plan: &Plan) -> String {
                 },
                 if r.explicit { ", by --plug" } else { "" }
             ),
-            None if r.candidates.is_empty() => "stays an import: no component exports it".into(),
             None => "stays an import".into(),
         };
         out.push_str(&format!("  {}: {outcome}\n", r.import));
@@ -274,13 +299,28 @@ pub fn explain(components: &[Component], plan: &Plan) -> String {
             ));
         }
     }
-    for &u in &plan.unused {
-        out.push_str(&format!(
-            "{} (dependency) satisfies no import and is left out\n",
-            components[u].label
-        ));
+    if unprovided.is_empty() {
+        return;
     }
-    out
+    let count: usize = unprovided.values().map(Vec::len).sum();
+    out.push_str(&format!(
+        "  left to the host (no component exports {}):\n",
+        if count == 1 { "it" } else { "them" }
+    ));
+    let width = unprovided.keys().map(|p| p.len()).max().unwrap_or(0);
+    for (package, mut items) in unprovided {
+        items.sort_unstable();
+        out.push_str(&format!("    {package:<width$}  {}\n", items.join(", ")));
+    }
+}
+
+/// `wasi:io/poll@0.2.12` -> (`wasi:io`, `poll@0.2.12`); a name of the
+/// world itself (a function, an inline interface) has none: (`(world)`, name).
+fn split_package(import: &str) -> (&str, &str) {
+    match import.split_once('/') {
+        Some((package, item)) if package.contains(':') => (package, item),
+        _ => ("(world)", import),
+    }
 }
 
 /// The same file, by canonical path when both resolve, else by spelling.

@@ -7,8 +7,11 @@ use wcomp_compose::composition::{ComposeOptions, read_inputs};
 use wcomp_compose::policy::Pattern;
 use wcomp_compose::{ComposeError, PlugSpec, config, plan};
 
-use crate::output::{shown, write_output};
+use crate::output::{refuse_overwriting_input, shown, write_output};
 use crate::report::{Failure, Ui};
+
+/// Where the composition goes when neither `-o` nor `wcomp.toml` says.
+const DEFAULT_OUTPUT: &str = "composed.wasm";
 
 #[derive(Args)]
 pub struct ComposeArgs {
@@ -19,7 +22,8 @@ pub struct ComposeArgs {
     /// instantiated at most once and shared.
     #[arg(long = "with", value_name = "DEP.wasm")]
     with: Vec<PathBuf>,
-    /// Where to write the composed component (`-` is stdout).
+    /// Where to write the composed component (`-` is stdout; default
+    /// `composed.wasm`, or `output` of `wcomp.toml`).
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// Satisfy IMPORT (a name, with or without version) with DEP's export
@@ -30,7 +34,8 @@ pub struct ComposeArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Print every import of every component, what satisfied it, and why
-    /// each other candidate was rejected. Without `-o`, only explain.
+    /// each other candidate was rejected. Without `-o`, only explain and
+    /// write nothing.
     #[arg(long)]
     explain: bool,
     /// Fail if an import that remains matches PATTERN (`wasi:filesystem/*`).
@@ -83,7 +88,7 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
     let output = args.output.or(config_output);
 
     let inputs = read_inputs(&opts)?;
-    if args.explain || output.is_none() {
+    if args.explain {
         let (plan, error) = match plan::plan(&inputs.components, &inputs.plugs) {
             Ok(plan) => (plan, None),
             Err(failed) => (failed.partial, Some(failed.error)),
@@ -93,12 +98,17 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
             return Err(e.into());
         }
         if output.is_none() {
+            ui.info(format!(
+                "nothing was written: `--explain` alone only explains; add `-o {DEFAULT_OUTPUT}` to write the composition too"
+            ));
             return Ok(());
         }
     }
-    let Some(output) = output else {
-        return Ok(());
-    };
+    // What users type first, `wcomp compose app.wasm --with keystore.wasm`,
+    // writes the artifact they asked for.
+    let output = output.unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
+    let input_paths: Vec<PathBuf> = inputs.components.iter().map(|c| c.path.clone()).collect();
+    refuse_overwriting_input(&output, &input_paths)?;
     let composition = wcomp_compose::compose(&inputs, &opts)?;
     for w in &composition.warnings {
         ui.info(format!("warning: {w}"));
