@@ -20,7 +20,7 @@ pub const ABOUT: &str = "the keystore demo: bind, build, wrap and compose a Rust
                          store, then run fixtures/demo/script in wasmtime";
 
 const SCRIPT: &str = "fixtures/demo/script";
-const STEPS: usize = 9;
+const STEPS: usize = 10;
 
 /// Numbered steps: each prints its command line, then its time.
 struct Steps<'a> {
@@ -174,19 +174,22 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         }
     );
 
-    let mut script = guests::cargo(&root);
-    script
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "wcomp-tests",
-            "--bin",
-            "run-script",
-            "--",
-        ])
-        .arg(&composed)
-        .arg(SCRIPT);
+    // The runner embeds wasmtime: on a fresh clone its first build takes
+    // minutes, so it is a step of its own, with cargo's progress on screen.
+    let runner = target
+        .join("debug")
+        .join(format!("run-script{}", std::env::consts::EXE_SUFFIX));
+    if !runner.exists() {
+        println!(
+            "The next step builds the script runner, which embeds wasmtime: the first time, \
+             that takes several minutes (about ten on two cores); later demos reuse it."
+        );
+    }
+    let mut build_runner = guests::cargo(&root);
+    build_runner.args(["build", "-p", "wcomp-tests", "--bin", "run-script"]);
+    steps.run(&mut build_runner, false)?;
+    let mut script = Command::new(&runner);
+    script.arg(&composed).arg(SCRIPT);
     steps
         .run(&mut script, false)
         .map_err(|e| format!("{e}: the script did not pass (see above)"))?;
