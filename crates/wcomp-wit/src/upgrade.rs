@@ -45,7 +45,9 @@ pub fn upgrade_path(path: &Path) -> Result<Vec<FileUpgrade>, WitError> {
     for file in files {
         let bytes = fs::read(&file).map_err(|e| WitError::io(&file, e))?;
         let original = crate::load::utf8(&file, bytes)?;
-        let upgrade = legacy::upgrade(&original);
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let cx = legacy::Context::for_file(&stem.unwrap_or_default());
+        let upgrade = legacy::upgrade(&original, &cx);
         let name = file.display().to_string();
         let unfixable: Vec<&legacy::LegacyUse> = upgrade.unfixable().collect();
         if !unfixable.is_empty() {

@@ -94,7 +94,7 @@ fn mutated_wit_never_panics() {
     for i in 0..3000 {
         let base = if i % 3 == 0 { &legacy_src } else { &keystore };
         let text = mutate(base, &mut rng);
-        let _ = legacy::upgrade(&text);
+        let _ = legacy::upgrade(&text, &legacy::Context::default());
         match load_str("mutant.wit", &text, &LoadOptions::default()) {
             Ok(_) => ok += 1,
             Err(e) => {
