@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use super::names::{union_cases, wit_name};
 use super::{Context, Edit, LegacyUse};
-use crate::lex::{Kind, Token, tokenize};
+use crate::lex::{Kind, Token, is_keyword, tokenize};
 
 const DEFAULT_ITEM: &str = "nothing: a package has no default world or interface";
 const DEFAULT_EXPORT: &str =
@@ -42,11 +42,12 @@ const IMPLEMENTS: &str =
     "nothing: a resource has no supertype; drop `implements` and repeat its methods";
 const LOOSE_MIXED: &str =
     "an `interface NAME { ... }` around the items outside any interface or world";
+const KEYWORD_NAME: &str = "a keyword: as a name it is written with a `%` (`%name`)";
 
 /// Uses that are only a guess on a file that does not parse (a value is a
 /// typo away from a function, loose items from a misplaced `}`): they block
 /// an upgrade, but are not pointed at as old syntax.
-pub(super) const GUESSES: &[&str] = &[VALUE, LOOSE_MIXED];
+pub(super) const GUESSES: &[&str] = &[VALUE, LOOSE_MIXED, KEYWORD_NAME];
 
 /// What this pass found and the edits it makes.
 #[derive(Debug, Default)]
@@ -67,6 +68,14 @@ pub(super) fn rewrite(src: &str, tokens: &[Token<'_>], cx: &Context) -> Shape {
         cx,
         out: Shape::default(),
     };
+    // A name that is a keyword now (`from: func()`, `(stream: u32)`): a
+    // keyword followed by `:` is a name in old and current WIT alike.
+    for k in 0..tokens.len() {
+        let next = tokens.get(k + 1).is_some_and(|t| t.is_punct(':'));
+        if next && tokens[k].kind == Kind::Ident && is_keyword(tokens[k].text) {
+            w.escape(k);
+        }
+    }
     let mut top = Top::default();
     let mut i = 0;
     while i < tokens.len() {
@@ -187,6 +196,37 @@ impl<'s> Walker<'_, 's, '_> {
             self.edit(line_start..line_end, "");
         } else {
             self.edit(range, "");
+        }
+    }
+
+    /// Moves the lines between `from` and `to` one level out, to the
+    /// indentation of the line of `outer`: the body of a block that is removed.
+    fn dedent(&mut self, outer: usize, from: usize, to: usize) {
+        let src = self.src;
+        let width_at = |line: usize| {
+            let rest = &src[line..];
+            rest.len() - rest.trim_start_matches([' ', '\t']).len()
+        };
+        let outer_line = src[..outer].rfind('\n').map_or(0, |n| n + 1);
+        let outer_width = width_at(outer_line);
+        let mut extra = None;
+        let mut at = src[from..].find('\n').map(|n| from + n + 1);
+        while let Some(line) = at.filter(|&l| l < to) {
+            let width = width_at(line);
+            let blank = src[line..]
+                .lines()
+                .next()
+                .is_none_or(|l| l.trim().is_empty());
+            if !blank {
+                // The first line inside sets how much deeper the block is.
+                let deeper = width.saturating_sub(outer_width);
+                let cut = (*extra.get_or_insert(deeper)).min(deeper);
+                if cut > 0 {
+                    let start = line + outer_width;
+                    self.edit(start..start + cut, "");
+                }
+            }
+            at = src[line..].find('\n').map(|n| line + n + 1);
         }
     }
 
@@ -403,7 +443,11 @@ impl<'s> Walker<'_, 's, '_> {
             "record" | "variant" | "enum" | "flags"
                 if self.ident(i + 1) && self.punct(i + 2, '{') =>
             {
-                self.closing(i + 2, '{', '}') + 1
+                let close = self.closing(i + 2, '{', '}');
+                if t.text != "record" {
+                    self.case_names(i + 2, close);
+                }
+                close + 1
             }
             "union" if self.ident(i + 1) && self.punct(i + 2, '{') => self.union(i),
             "resource" if self.ident(i + 1) => self.resource(i),
@@ -520,6 +564,34 @@ impl<'s> Walker<'_, 's, '_> {
             }
         }
         self.t.len()
+    }
+
+    /// Escapes the case names between the braces at `open` and `close` of a
+    /// `variant`, `enum` or `flags` that are keywords now (`%stream`).
+    fn case_names(&mut self, open: usize, close: usize) {
+        let mut depth = 0usize;
+        for k in open + 1..close.min(self.t.len()) {
+            let t = &self.t[k];
+            match t.kind {
+                Kind::Punct('(' | '<') => depth += 1,
+                Kind::Punct(')' | '>') => depth = depth.saturating_sub(1),
+                Kind::Ident if depth == 0 && is_keyword(t.text) => {
+                    let starts_case = self.punct(k - 1, '{') || self.punct(k - 1, ',');
+                    let named = self.punct(k + 1, ':');
+                    if starts_case && !named {
+                        self.escape(k);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Writes the name at token `k`, a keyword now, as `%name`.
+    fn escape(&mut self, k: usize) {
+        let span = self.start(k)..self.end(k);
+        self.found(span.clone(), KEYWORD_NAME, true);
+        self.edit(span.start..span.start, "%");
     }
 
     /// `union name { T, U }` → `variant name { t(T), u(U) }`.
@@ -676,6 +748,7 @@ impl<'s> Walker<'_, 's, '_> {
             let close = self.closing(open, '{', '}');
             self.found(self.start(i)..self.end(open), DEFAULT_EXPORT_INLINE, true);
             self.remove_on_line(self.start(i)..self.end(open));
+            self.dedent(self.start(i), self.end(open), self.start(close));
             let mut k = open + 1;
             while k < close {
                 let next = self.interface_item(k, Items::DefaultExport);
@@ -1007,7 +1080,7 @@ mod tests {
     #[test]
     fn inline_default_export() {
         let src = "world w {\n  import x: func()\n  default export interface {\n    type t = u8\n    f: func(a: t)\n  }\n}\n";
-        let want = "package local:x;\n\nworld w {\n  import x: func();\n    type t = u8;\n    export f: func(a: t);\n}\n";
+        let want = "package local:x;\n\nworld w {\n  import x: func();\n  type t = u8;\n  export f: func(a: t);\n}\n";
         assert_eq!(up(src), want);
     }
 
@@ -1055,6 +1128,32 @@ mod tests {
             let result = upgrade(src, &Context::for_file("x"));
             assert_eq!(result.unfixable().count(), 1, "{src}");
         }
+    }
+
+    #[test]
+    fn names_that_are_keywords_now() {
+        for (src, want) in [
+            (
+                "copy: func(from: u8, to: u8)",
+                "copy: func(%from: u8, to: u8);",
+            ),
+            (
+                "record r { own: u8, with: string }",
+                "record r { %own: u8, %with: string }",
+            ),
+            (
+                "enum e { stream, future, other }",
+                "enum e { %stream, %future, other }",
+            ),
+            ("flags f { include }", "flags f { %include }"),
+            ("variant v { map(u8), own }", "variant v { %map(u8), %own }"),
+            ("world: func() -> (result: u8)", "%world: func() -> u8;"),
+        ] {
+            assert_eq!(in_interface(src), want, "{src}");
+        }
+        // Not a name: a keyword where the grammar has it.
+        let src = "variant v { a(list<u8>), b(own<r>) }";
+        assert_eq!(in_interface(src), src);
     }
 
     #[test]
