@@ -98,8 +98,9 @@ impl UpgradeSet {
                 format!("{names} were not written: their upgraded text has {errors} (above)")
             }
         };
+        let them = if count == 1 { "it" } else { "them" };
         let mut help = format!(
-            "fix them in {names} as it is (old syntax is fine there), then run the upgrade again"
+            "fix {them} in {names} as it is (old syntax is fine there), then run the upgrade again"
         );
         if !dry_run {
             help.push_str("; `--dry-run` shows the upgraded text");
