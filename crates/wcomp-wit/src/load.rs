@@ -575,6 +575,17 @@ fn legacy_override(
 ) -> SourceDiagnostic {
     let uses = legacy::find_legacy(diag.text());
     if uses.is_empty() {
+        // No old token to point at, but maybe the shape of an old file.
+        if let Some(shape) = legacy::old_shape(diag.text()) {
+            let hint = format!(
+                "{shape}: run `wcomp wit upgrade {}` to rewrite it in current syntax (`--dry-run` shows the diff)",
+                diag.path
+            );
+            diag.help = Some(match diag.help.take() {
+                Some(help) => format!("{help}; also, this file {hint}"),
+                None => format!("this file {hint}"),
+            });
+        }
         return diag;
     }
     let at_error = uses.iter().any(|u| u.span.start == error_span.start);

@@ -125,6 +125,20 @@ pub fn declares_package(src: &str) -> bool {
     !tokens.get(end).is_some_and(|t| t.is_punct('{'))
 }
 
+/// How `src` looks like WIT from before 1.0 when no old token says so: its
+/// items stand outside any interface, or no declaration ends with `;`.
+pub fn old_shape(src: &str) -> Option<&'static str> {
+    let tokens = tokenize(src);
+    let shape = structure::rewrite(src, &tokens, &Context::default());
+    if shape.wrapped_in.is_some() {
+        Some("has its items outside any interface, as in 2022 (a file was one interface)")
+    } else if shape.semicolons > 0 && !tokens.iter().any(|t| t.is_punct(';')) {
+        Some("ends no declaration with `;`, as before late 2023")
+    } else {
+        None
+    }
+}
+
 /// Every evident use of pre-1.0 WIT syntax in `src`, in source order: old
 /// type spellings and old declarations. Missing `;` and a missing `package`
 /// line are not listed (they have no token to point at), nor what looks old
@@ -329,6 +343,21 @@ mod tests {
             src.find("expected").unwrap_or_default()
         );
         assert_eq!(result.original_offset(text.len()), src.len());
+    }
+
+    #[test]
+    fn old_shapes() {
+        assert!(old_shape("f: func()\n").is_some_and(|s| s.contains("2022")));
+        assert!(
+            old_shape("package a:b\ninterface i { f: func() }").is_some_and(|s| s.contains("`;`"))
+        );
+        // One `;` missing is a typo, not an old file.
+        assert_eq!(old_shape("package a:b;\ninterface i { f: func() }"), None);
+        assert_eq!(
+            old_shape(include_str!("../../../../wit/keystore.wit")),
+            None
+        );
+        assert_eq!(old_shape(""), None);
     }
 
     #[test]
