@@ -45,7 +45,7 @@ pub enum WitCommand {
         #[command(flatten)]
         features: Features,
     },
-    /// Rewrite pre-1.0 WIT (2022–2023 syntax: no `;`, no `package`, `expected`, `union`, ...) in place.
+    /// Rewrite WIT of 2022–2023 (no `;`, `expected`, `union`, ...) in current syntax, in place.
     Upgrade {
         /// A `.wit` file, or a package directory (its `deps/` too).
         path: PathBuf,
