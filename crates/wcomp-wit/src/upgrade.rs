@@ -265,43 +265,27 @@ fn unfixable(file: &Path, original: &str, upgrade: &legacy::Upgrade) -> WitError
         .iter()
         .map(|u| Label {
             span: u.span.clone(),
-            text: format!("no current equivalent for `{}` here", short(&u.found)),
+            text: u.label(),
         })
         .collect();
-    // What each marked spelling becomes, once per kind.
+    // What to write instead, once per kind.
     let mut instead: Vec<String> = Vec::new();
     for u in &stuck {
-        let line = format!("instead of `{}` there: {}", kind_of(&u.found), u.now);
+        let line = u.instead();
         if !instead.contains(&line) {
             instead.push(line);
         }
     }
-    let fixable = upgrade.uses.iter().filter(|u| u.fixable).count();
+    let waiting = match upgrade.uses.iter().filter(|u| u.fixable).count() {
+        0 => String::new(),
+        1 => " (the 1 other old construct waits too)".to_string(),
+        n => format!(" (the {n} other old constructs wait too)"),
+    };
     d.help = Some(format!(
-        "{}. Nothing was rewritten (the {fixable} other old constructs wait too): fix the marked ones by hand, then run the upgrade again",
+        "{}. Nothing was rewritten{waiting}: fix the marked ones by hand, then run the upgrade again",
         instead.join("; ")
     ));
     d.into()
-}
-
-/// A found spelling short enough for a label: its first line, at most 40 characters.
-fn short(found: &str) -> String {
-    let line = found.lines().next().unwrap_or_default();
-    if line.chars().count() > 40 || line.len() < found.len() {
-        let cut: String = line.chars().take(40).collect();
-        format!("{}...", cut.trim_end())
-    } else {
-        line.to_string()
-    }
-}
-
-/// The kind of a found spelling, for "instead of X": its first word.
-fn kind_of(found: &str) -> String {
-    let word: String = found
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    if word.is_empty() { short(found) } else { word }
 }
 
 /// Loads the package at `root` with the upgraded texts of `files`, and
@@ -471,13 +455,5 @@ mod tests {
         assert_eq!(&text[at..], "} }");
         assert!(placeholder("type x = y;", 9..10).is_none());
         assert!(placeholder("interface i { a: func() -> y<u8>; }", 27..31).is_none());
-    }
-
-    #[test]
-    fn short_and_kinds() {
-        assert_eq!(short("unit"), "unit");
-        assert_eq!(short("(a: u8,\n b: u8)"), "(a: u8,...");
-        assert_eq!(kind_of("use * from x"), "use");
-        assert_eq!(kind_of("(a: u8, b: u8)"), "(a: u8, b: u8)");
     }
 }

@@ -54,6 +54,48 @@ impl fmt::Display for LegacyUse {
     }
 }
 
+impl LegacyUse {
+    /// A label for the old spelling, when it has no mechanical rewrite.
+    pub fn label(&self) -> String {
+        if self.now == structure::LOOSE_MIXED {
+            return "outside any interface or world".into();
+        }
+        format!("no current equivalent for `{}` here", short(&self.found))
+    }
+
+    /// What to write instead, as a help line: "instead of `X` there: ...".
+    pub fn instead(&self) -> String {
+        if self.now == structure::LOOSE_MIXED {
+            return format!(
+                "put `{}` and the other items outside any interface or world into an interface of their own",
+                short(&self.found)
+            );
+        }
+        format!("instead of `{}` there: {}", kind_of(&self.found), self.now)
+    }
+}
+
+/// A found spelling short enough for a label: its first line, at most 40 characters.
+fn short(found: &str) -> String {
+    let line = found.lines().next().unwrap_or_default();
+    if line.chars().count() > 40 || line.len() < found.len() {
+        let cut: String = line.chars().take(40).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        line.to_string()
+    }
+}
+
+/// The kind of a found spelling, for "instead of X": its first word (or
+/// all of it when it does not start with one).
+fn kind_of(found: &str) -> String {
+    let word: String = found
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if word.is_empty() { short(found) } else { word }
+}
+
 /// What the file is upgraded as: the names it gets when it has none.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -343,6 +385,33 @@ mod tests {
             src.find("expected").unwrap_or_default()
         );
         assert_eq!(result.original_offset(text.len()), src.len());
+    }
+
+    #[test]
+    fn unfixable_labels_and_help() {
+        let result = upgrade(
+            "interface i {}\nput: func()\nx: func() -> (a: u8,\n b: u8)",
+            &Context::default(),
+        );
+        let stuck: Vec<_> = result.unfixable().collect();
+        let texts: Vec<(String, String)> = stuck.iter().map(|u| (u.label(), u.instead())).collect();
+        assert_eq!(texts[0].0, "outside any interface or world");
+        assert!(
+            texts[0].1.starts_with(
+                "put `put` and the other items outside any interface or world into an interface"
+            ),
+            "{}",
+            texts[0].1
+        );
+        assert_eq!(texts[1].0, "no current equivalent for `(a: u8,...` here");
+        assert!(
+            texts[1]
+                .1
+                .starts_with("instead of `(a: u8,...` there: one result"),
+            "{}",
+            texts[1].1
+        );
+        assert_eq!(kind_of("use * from x"), "use");
     }
 
     #[test]

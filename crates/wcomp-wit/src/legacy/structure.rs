@@ -40,7 +40,7 @@ const VALUE: &str =
     "nothing: an interface holds no values; a function can return one (`name: func() -> T;`)";
 const IMPLEMENTS: &str =
     "nothing: a resource has no supertype; drop `implements` and repeat its methods";
-const LOOSE_MIXED: &str =
+pub(super) const LOOSE_MIXED: &str =
     "an `interface NAME { ... }` around the items outside any interface or world";
 const KEYWORD_NAME: &str = "a keyword: as a name it is written with a `%` (`%name`)";
 
