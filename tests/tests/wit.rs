@@ -202,6 +202,57 @@ fn failed_upgrade_leaves_the_file_alone() {
     assert_eq!(listing(dir.path()), ["store.wit"]);
 }
 
+/// The 2022 keystore snippet, a file that was an interface, with its names
+/// declared: it is written as a package that checks clean, as the rewriter's
+/// own case expects it.
+#[test]
+fn upgrade_of_2022_text_writes_a_package_that_checks() {
+    let cases = workspace_root().join("fixtures/upgrade/2022-keystore-declared");
+    let old = fs::read_to_string(cases.join("keystore.wit")).unwrap();
+    let want = fs::read_to_string(cases.join("upgraded/keystore.wit")).unwrap();
+    let dir = dir_with("keystore.wit", &old);
+    let out = ok(&["wit", "upgrade", "keystore.wit"], dir.path());
+    assert!(text(&out.stderr).starts_with("upgraded keystore.wit: "));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("keystore.wit")).unwrap(),
+        want
+    );
+    let summary = stdout(&["wit", "check", "keystore.wit"], dir.path());
+    assert!(summary.starts_with("local:keystore"), "{summary}");
+    // Once upgraded, there is nothing left to do.
+    let again = ok(&["wit", "upgrade", "keystore.wit"], dir.path());
+    assert!(text(&again.stderr).contains("nothing to do"));
+}
+
+/// The snippet as articles show it names `payload` and `error` without
+/// declaring them: both are reported, and the file is left as it was.
+#[test]
+fn upgrade_that_does_not_resolve_writes_nothing() {
+    let old =
+        fs::read_to_string(workspace_root().join("fixtures/upgrade/2022-keystore/keystore.wit"))
+            .unwrap();
+    let dir = dir_with("keystore.wit", &old);
+    for args in [
+        &["wit", "upgrade", "keystore.wit"][..],
+        &["wit", "upgrade", "--dry-run", "keystore.wit"],
+    ] {
+        let out = run(args, dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        for name in ["`payload`", "`error`"] {
+            assert!(
+                stderr.contains(&format!("name {name} does not exist")),
+                "{stderr}"
+            );
+        }
+        assert_eq!(
+            fs::read_to_string(dir.path().join("keystore.wit")).unwrap(),
+            old
+        );
+        assert_eq!(listing(dir.path()), ["keystore.wit"]);
+    }
+}
+
 #[test]
 fn output_into_a_missing_directory_fails_and_creates_nothing() {
     let dir = keystore();

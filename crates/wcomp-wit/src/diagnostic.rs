@@ -73,6 +73,24 @@ pub enum WitError {
     #[diagnostic(code(wit::encode))]
     Encode { message: String },
 
+    #[error("`{value}` is not a package name: {reason}")]
+    #[diagnostic(
+        code(wit::package_name),
+        help(
+            "a package name is `namespace:name` or `namespace:name@version`, in kebab-case, e.g. `my-org:keystore@0.1.0`"
+        )
+    )]
+    PackageName { value: String, reason: String },
+
+    /// The upgraded text has errors (listed on their own): nothing was written.
+    #[error("{message}")]
+    #[diagnostic(code(wit::upgrade_not_written))]
+    NotWritten {
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+
     /// A bug in wcomp or in a library under it, not in the input.
     #[error("internal error: {0}")]
     #[diagnostic(

@@ -54,8 +54,33 @@ pub struct Wit {
 
 /// Loads and resolves the WIT at `path`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Wit, WitError> {
+    load_with(path, opts, &BTreeMap::new())
+}
+
+/// Loads the WIT at `path` as [`load`] does, with the text of some `.wit`
+/// files replaced by `upgraded` (by path, as they are found under `path`):
+/// what the package would be once the upgrade is written. Those files are
+/// named `NAME (upgraded)` in diagnostics.
+pub(crate) fn load_upgraded(
+    path: &Path,
+    upgraded: &BTreeMap<PathBuf, String>,
+) -> Result<Wit, WitError> {
+    load_with(path, &LoadOptions::default(), upgraded)
+}
+
+/// How a file whose upgraded text is loaded is named in diagnostics.
+pub(crate) fn upgraded_name(path: &Path) -> String {
+    format!("{} (upgraded)", path_name(path))
+}
+
+fn load_with(
+    path: &Path,
+    opts: &LoadOptions,
+    upgraded: &BTreeMap<PathBuf, String>,
+) -> Result<Wit, WitError> {
     let meta = fs::metadata(path).map_err(|e| missing_path(path, e))?;
     let mut loader = Loader::new(opts);
+    loader.upgraded = upgraded.clone();
     if meta.is_dir() {
         let package = loader.load_dir(path)?;
         return Ok(loader.finish(path, package, Origin::Directory));
@@ -83,8 +108,8 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Wit, WitError> {
             ),
         });
     }
-    let text = utf8(path, bytes)?;
-    let group = loader.parse(&[(path_name(path), text)], path)?;
+    let file = loader.wit_text(path, bytes)?;
+    let group = loader.parse(&[file], path)?;
     let deps_dir = path.parent().unwrap_or(Path::new("")).join("deps");
     let deps = if deps_dir.is_dir() {
         loader.load_deps(&deps_dir)?
@@ -175,6 +200,8 @@ struct Loader {
     /// "looked there and found ..." help.
     deps_dir: Option<PathBuf>,
     deps_found: Vec<String>,
+    /// Texts to use instead of what is on disk (see [`load_upgraded`]).
+    upgraded: BTreeMap<PathBuf, String>,
 }
 
 impl Loader {
@@ -189,7 +216,27 @@ impl Loader {
             texts: BTreeMap::new(),
             deps_dir: None,
             deps_found: Vec::new(),
+            upgraded: BTreeMap::new(),
         }
+    }
+
+    /// The name and text of the `.wit` file at `path`, read as `bytes`
+    /// (or its upgraded text).
+    fn wit_text(&self, path: &Path, bytes: Vec<u8>) -> Result<(String, String), WitError> {
+        if let Some(text) = self.upgraded.get(path) {
+            return Ok((upgraded_name(path), text.clone()));
+        }
+        Ok((path_name(path), utf8(path, bytes)?))
+    }
+
+    /// Reads the `.wit` file at `path` (or takes its upgraded text).
+    fn read_wit(&self, path: &Path) -> Result<(String, String), WitError> {
+        let bytes = if self.upgraded.contains_key(path) {
+            Vec::new()
+        } else {
+            fs::read(path).map_err(|e| WitError::io(path, e))?
+        };
+        self.wit_text(path, bytes)
     }
 
     fn finish(self, path: &Path, package: PackageId, origin: Origin) -> Wit {
@@ -224,9 +271,8 @@ impl Loader {
             }
             match entry.extension().and_then(|e| e.to_str()) {
                 Some("wit") => {
-                    let bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
-                    let text = utf8(&entry, bytes)?;
-                    deps.push(self.parse(&[(path_name(&entry), text)], &entry)?);
+                    let file = self.read_wit(&entry)?;
+                    deps.push(self.parse(&[file], &entry)?);
                 }
                 Some(ext @ ("wasm" | "wat")) => {
                     let mut bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
@@ -252,8 +298,7 @@ impl Loader {
         let mut files = Vec::new();
         for entry in sorted_entries(dir)? {
             if entry.extension().is_some_and(|e| e == "wit") && entry.is_file() {
-                let bytes = fs::read(&entry).map_err(|e| WitError::io(&entry, e))?;
-                files.push((path_name(&entry), utf8(&entry, bytes)?));
+                files.push(self.read_wit(&entry)?);
             }
         }
         if files.is_empty() {
@@ -530,6 +575,17 @@ fn legacy_override(
 ) -> SourceDiagnostic {
     let uses = legacy::find_legacy(diag.text());
     if uses.is_empty() {
+        // No old token to point at, but maybe the shape of an old file.
+        if let Some(shape) = legacy::old_shape(diag.text()) {
+            let hint = format!(
+                "{shape}: run `wcomp wit upgrade {}` to rewrite it in current syntax (`--dry-run` shows the diff)",
+                diag.path
+            );
+            diag.help = Some(match diag.help.take() {
+                Some(help) => format!("{help}; also, this file {hint}"),
+                None => format!("this file {hint}"),
+            });
+        }
         return diag;
     }
     let at_error = uses.iter().any(|u| u.span.start == error_span.start);

@@ -1,83 +1,32 @@
-//! No input makes the WIT front end panic: a seeded loop mutates the keystore
-//! WIT (and a legacy variant) a few thousand ways, loads each, and renders
-//! every error the way the CLI does.
+//! No input makes the WIT front end panic: seeded loops mutate the keystore
+//! WIT (and a legacy variant) a few thousand ways, load each, and render
+//! every error the way the CLI does; and mutate old WIT (2022–2023 forms)
+//! and upgrade each, which must end in an upgrade or a user error, never
+//! an internal error.
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-use wcomp_wit::{LoadOptions, legacy, load_str};
+use std::fs;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use wcomp_wit::upgrade::{UpgradeOptions, upgrade_path};
+use wcomp_wit::{LoadOptions, WitError, legacy, load_str};
+
+mod common;
+use common::mutate::{OLD, Rng, mutate};
 
 const KEYSTORE: &str = include_str!("../../../wit/keystore.wit");
 
-/// Pieces that make mutations land on interesting syntax.
-const PIECES: &[&str] = &[
-    "",
-    ";",
-    "{",
-    "}",
-    "<",
-    ">",
-    "(",
-    ")",
-    ",",
-    ":",
-    "->",
-    "@",
-    "%",
-    "\"",
-    "/*",
-    "*/",
-    "//",
-    "type",
-    "record",
-    "use",
-    "include",
-    "world",
-    "interface",
-    "expected<unit,",
-    "unit",
-    "float32",
-    "own<",
-    "borrow<",
-    "@unstable(feature = x)",
-    "package a:b;",
-    "\u{0}",
-    "é",
-    "\n",
-    "payload",
-    "error",
-    "store",
-];
-
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 as usize
+/// Renders `e` as the CLI does; the text must not be empty.
+fn render(handler: &GraphicalReportHandler, e: &dyn Diagnostic) -> Result<String, String> {
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, e)
+        .map_err(|_| "cannot render the error".to_string())?;
+    if out.is_empty() {
+        return Err("the rendered error is empty".into());
     }
-}
-
-fn mutate(src: &str, rng: &mut Rng) -> String {
-    let mut s = src.to_string();
-    for _ in 0..1 + rng.next() % 3 {
-        let mut at = rng.next() % (s.len() + 1);
-        while !s.is_char_boundary(at) {
-            at -= 1;
-        }
-        let mut end = (at + rng.next() % 12).min(s.len());
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        let piece = PIECES[rng.next() % PIECES.len()];
-        match rng.next() % 3 {
-            0 => s.replace_range(at..end, piece),
-            1 => s.insert_str(at, piece),
-            _ => s.truncate(at),
-        }
-    }
-    s
+    Ok(out)
 }
 
 #[test]
@@ -94,7 +43,7 @@ fn mutated_wit_never_panics() {
     for i in 0..3000 {
         let base = if i % 3 == 0 { &legacy_src } else { &keystore };
         let text = mutate(base, &mut rng);
-        let _ = legacy::upgrade(&text);
+        let _ = legacy::upgrade(&text, &legacy::Context::default());
         match load_str("mutant.wit", &text, &LoadOptions::default()) {
             Ok(_) => ok += 1,
             Err(e) => {
@@ -103,14 +52,84 @@ fn mutated_wit_never_panics() {
                     !e.is_internal(),
                     "internal error on input {i}:\n{text}\n{e}"
                 );
-                let mut out = String::new();
-                handler
-                    .render_report(&mut out, &e)
-                    .unwrap_or_else(|_| panic!("cannot render the error for input {i}"));
-                assert!(!out.is_empty());
+                if let Err(why) = render(&handler, &e) {
+                    panic!("{why}, for input {i}:\n{text}");
+                }
             }
         }
     }
     // The loop must exercise both paths to mean anything.
     assert!(ok > 50 && failed > 1000, "ok {ok}, failed {failed}");
+}
+
+/// How many mutants of old WIT are upgraded (the CLI runs a sample of its own).
+const OLD_MUTANTS: usize = 1500;
+
+#[test]
+fn mutated_old_wit_upgrades_or_fails_as_the_users_error() {
+    let started = Instant::now();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut rng = Rng(0x0001_d5a7_2022);
+    // Upgraded and written; upgraded but not loadable; refused (no rewrite).
+    let (mut clean, mut unloadable, mut refused) = (0, 0, 0);
+    for i in 0..OLD_MUTANTS {
+        let (name, base) = OLD[i % OLD.len()];
+        let text = mutate(base, &mut rng);
+        let path = dir.path().join(name);
+        fs::write(&path, &text).expect("write the mutant");
+        let fail = |why: String| -> ! { panic!("{why}, for mutant {i} of {name}:\n{text}") };
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            upgrade_path(&path, &UpgradeOptions::default())
+        }))
+        .unwrap_or_else(|_| fail("upgrading panicked".into()));
+        let not_written = result.as_ref().ok().and_then(|set| set.not_written(false));
+        let errors: Vec<&WitError> = match &result {
+            Ok(set) if set.errors.is_empty() => {
+                clean += 1;
+                Vec::new()
+            }
+            Ok(set) => {
+                unloadable += 1;
+                set.errors.iter().chain(not_written.as_ref()).collect()
+            }
+            Err(e) => {
+                refused += 1;
+                vec![e]
+            }
+        };
+        for e in errors {
+            if e.is_internal() {
+                fail(format!("internal error: {e}"));
+            }
+            if let Err(why) = render(&handler, e) {
+                fail(why);
+            }
+        }
+        // The library never writes; the CLI's own sample checks what it writes.
+        let after = fs::read_to_string(&path).unwrap_or_default();
+        if after != text {
+            fail("the library changed the file".into());
+        }
+        if let Ok(set) = &result
+            && set.errors.is_empty()
+        {
+            // What is written loads, and upgrading it again changes nothing.
+            for file in set.changed() {
+                let again = legacy::upgrade(&file.upgrade.text, &legacy::Context::for_file("x"));
+                if again.changed() && again.unfixable().next().is_none() {
+                    let diff = again.diff(&file.upgrade.text, name);
+                    fail(format!("upgrading the output again changes it:\n{diff}"));
+                }
+            }
+        }
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "{OLD_MUTANTS} old-WIT mutants in {took:.1?}: {clean} upgraded, {unloadable} upgraded but not loadable, {refused} refused"
+    );
+    assert!(
+        clean > 100 && unloadable > 300 && refused > 20,
+        "clean {clean}, unloadable {unloadable}, refused {refused}"
+    );
 }

@@ -45,13 +45,16 @@ pub enum WitCommand {
         #[command(flatten)]
         features: Features,
     },
-    /// Rewrite pre-1.0 WIT syntax (`expected`, `unit`, `float32`, ...) in place.
+    /// Rewrite WIT of 2022–2023 (no `;`, `expected`, `union`, ...) in current syntax, in place.
     Upgrade {
         /// A `.wit` file, or a package directory (its `deps/` too).
         path: PathBuf,
         /// Print the diff instead of writing.
         #[arg(long)]
         dry_run: bool,
+        /// The package of files without a `package` line (default: `local:NAME` after the file or directory).
+        #[arg(long, value_name = "NS:NAME[@VERSION]")]
+        package: Option<String>,
     },
 }
 
@@ -115,7 +118,11 @@ pub fn run(cmd: WitCommand, ui: &Ui) -> Result<(), Failure> {
             }
             Ok(())
         }
-        WitCommand::Upgrade { path, dry_run } => upgrade(&path, dry_run, ui),
+        WitCommand::Upgrade {
+            path,
+            dry_run,
+            package,
+        } => upgrade(&path, dry_run, package, ui),
     }
 }
 
@@ -159,23 +166,30 @@ fn check(paths: &[PathBuf], json: bool, opts: &LoadOptions, ui: &Ui) -> Result<(
     Ok(())
 }
 
-fn upgrade(path: &Path, dry_run: bool, ui: &Ui) -> Result<(), Failure> {
-    let files = wcomp_wit::upgrade::upgrade_path(path)?;
-    let mut changed = 0;
-    for file in &files {
-        if !file.upgrade.changed() {
-            continue;
-        }
-        changed += 1;
-        if dry_run {
+fn upgrade(path: &Path, dry_run: bool, package: Option<String>, ui: &Ui) -> Result<(), Failure> {
+    let opts = wcomp_wit::upgrade::UpgradeOptions { package };
+    let set = wcomp_wit::upgrade::upgrade_path(path, &opts)?;
+    if dry_run {
+        for file in set.changed() {
             print!("{}", file.diff());
-        } else {
+        }
+    }
+    if let Some(not_written) = set.not_written(dry_run) {
+        for error in &set.errors {
+            ui.error(error);
+        }
+        return Err(not_written.into());
+    }
+    let mut changed = 0;
+    for file in set.changed() {
+        changed += 1;
+        let name = file.path.display();
+        if !dry_run {
             write_output(&file.path, file.upgrade.text.as_bytes())?;
-            ui.info(format!(
-                "upgraded {} ({} old constructs)",
-                file.path.display(),
-                file.upgrade.uses.len()
-            ));
+            ui.info(format!("upgraded {name}: {}", file.upgrade.summary()));
+        }
+        for note in &file.upgrade.notes {
+            ui.info(format!("note: {name}: {note}"));
         }
     }
     if changed == 0 {

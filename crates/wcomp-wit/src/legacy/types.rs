@@ -1,15 +1,15 @@
-//! Finds and upgrades pre-1.0 WIT syntax copied from old articles:
-//! `expected<T, E>` (now `result<T, E>`), `unit` (now `_`, or nothing) and
-//! `float32`/`float64` (now `f32`/`f64`).
+//! Old type spellings: `expected<T, E>` (now `result<T, E>`), `unit` (now
+//! `_`, or nothing), `float32`/`float64` (now `f32`/`f64`), `handle r` (now
+//! `r`), and `stream<T, E>` (no current equivalent).
 //!
-//! Works on tokens, so it never fails and only touches type positions;
-//! comments, strings and spacing stay byte-for-byte.
+//! Only type positions are touched, judged by the tokens before them; a name
+//! the file declares (`type unit = u8`) is never taken for the old one.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::ops::Range;
 
-use crate::lex::{Kind, Token, tokenize};
+use super::{Edit, LegacyUse};
+use crate::lex::{Kind, Token};
 use crate::outline::{self, DeclKind};
 
 const RESULT: &str = "`result<T, E>`";
@@ -22,106 +22,29 @@ const UNIT_RETURN: &str = "no result: the function has no `-> ...`";
 const UNIT_IN_OPTION: &str = "`bool` (an `option<unit>` says only present or not)";
 const UNIT_OTHER: &str = "nothing, there is no mechanical equivalent: remove it, \
      or use an enum case or a variant case without a payload";
+const HANDLE: &str = "the resource name alone (`r` is an owned handle, `borrow<r>` a borrowed one)";
+const STREAM_END: &str =
+    "`stream<T>`: a stream no longer carries an end or error type; return it beside the stream";
 
 /// Statements whose `a:b` colon is a package path, not a type annotation.
 const PATH_STATEMENTS: &[&str] = &["package", "use", "import", "export", "include"];
 
-/// One use of pre-1.0 WIT syntax.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegacyUse {
-    /// The offending token in the original text (for `expected<...>`, the word `expected`).
-    pub span: Range<usize>,
-    /// The legacy spelling: `expected`, `unit`, `float32` or `float64`.
-    pub found: String,
-    /// One line on the current spelling, e.g. "`result<T, E>`" or "`f32`".
-    pub now: &'static str,
-    /// Whether [`upgrade`] rewrites it.
-    pub fixable: bool,
-}
-
-impl fmt::Display for LegacyUse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is pre-1.0 WIT; now {}", self.found, self.now)?;
-        if !self.fixable {
-            f.write_str(" (not upgraded automatically)")?;
-        }
-        Ok(())
-    }
-}
-
-/// Every use of pre-1.0 WIT syntax in `src`, in source order.
-///
-/// Each `unit` argument of an `expected<..>` is reported on its own as well.
-pub fn find_legacy(src: &str) -> Vec<LegacyUse> {
-    scan(src).0
-}
-
-/// The result of [`upgrade`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upgrade {
-    /// The upgraded source.
-    pub text: String,
-    /// What was found (the same as [`find_legacy`]).
-    pub uses: Vec<LegacyUse>,
-}
-
-impl Upgrade {
-    /// True when at least one rewrite was applied.
-    pub fn changed(&self) -> bool {
-        self.uses.iter().any(|u| u.fixable)
-    }
-
-    /// The uses left as they are, which need a hand edit.
-    pub fn unfixable(&self) -> impl Iterator<Item = &LegacyUse> {
-        self.uses.iter().filter(|u| !u.fixable)
-    }
-
-    /// A unified diff from `original` to the upgraded text, with `path` in the
-    /// `---`/`+++` headers (empty when nothing changed).
-    pub fn diff(&self, original: &str, path: &str) -> String {
-        similar::TextDiff::from_lines(original, &self.text)
-            .unified_diff()
-            .header(path, path)
-            .to_string()
-    }
-}
-
-/// Applies every fixable rewrite to `src`; unfixable uses stay as they are.
-pub fn upgrade(src: &str) -> Upgrade {
-    let (uses, mut edits) = scan(src);
-    edits.sort_by_key(|(range, _)| (range.start, range.end));
-    let mut text = String::with_capacity(src.len());
-    let mut at = 0;
-    for (range, with) in edits {
-        // Edits never overlap; skip one defensively rather than corrupt the text.
-        if range.start < at || range.end > src.len() {
-            continue;
-        }
-        text.push_str(&src[at..range.start]);
-        text.push_str(with);
-        at = range.end;
-    }
-    text.push_str(&src[at..]);
-    Upgrade { text, uses }
-}
-
-/// A replacement of a byte range.
-type Edit = (Range<usize>, &'static str);
-
-fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
-    let tokens = tokenize(src);
+/// The old type spellings of `src` (tokens `tokens`) and their rewrites.
+pub(super) fn scan(src: &str, tokens: &[Token<'_>]) -> (Vec<LegacyUse>, Vec<Edit>) {
     let local = declared_names(src);
     let legacy = |t: &Token<'_>, word: &str| t.is_ident(word) && !local.contains(word);
 
     let mut uses = Vec::new();
-    let mut edits = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     // `unit` arguments of fixable `expected<..>`s: token index -> description.
     let mut unit_args: HashMap<usize, &'static str> = HashMap::new();
+    // Open brackets; `u` is the `{` of a `union`, whose cases are types.
     let mut brackets: Vec<char> = Vec::new();
 
     for (i, tok) in tokens.iter().enumerate() {
         let innermost = brackets.last().copied();
         match tok.kind {
+            Kind::Punct('{') if i >= 2 && tokens[i - 2].is_ident("union") => brackets.push('u'),
             Kind::Punct(c @ ('(' | '{' | '<')) => brackets.push(c),
             Kind::Punct(c @ (')' | '}' | '>')) => {
                 let opener = match c {
@@ -129,13 +52,14 @@ fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
                     '}' => '{',
                     _ => '<',
                 };
-                if brackets.last() == Some(&opener) {
+                let top = brackets.last().copied();
+                if top == Some(opener) || (c == '}' && top == Some('u')) {
                     brackets.pop();
                 }
             }
             _ => {}
         }
-        if tok.kind == Kind::Ident && in_type_position(&tokens, i, innermost) {
+        if tok.kind == Kind::Ident && in_type_position(tokens, i, innermost) {
             let mut report = |now: &'static str, fixable: bool| {
                 uses.push(LegacyUse {
                     span: tok.span.clone(),
@@ -147,7 +71,7 @@ fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
             if legacy(tok, "expected") && tokens.get(i + 1).is_some_and(|t| t.is_punct('<')) {
                 let open = i + 1;
                 let args =
-                    generic_args(&tokens, open).and_then(|(args, close)| match args.as_slice() {
+                    generic_args(tokens, open).and_then(|(args, close)| match args.as_slice() {
                         [ok, err] if !ok.is_empty() && !err.is_empty() => {
                             Some((ok.clone(), err.clone(), close))
                         }
@@ -158,7 +82,7 @@ fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
                     continue;
                 };
                 report(RESULT, true);
-                edits.push((tok.span.clone(), "result"));
+                edits.push((tok.span.clone(), "result".into()));
                 let unit_arg = |r: &Range<usize>| {
                     (r.len() == 1 && legacy(&tokens[r.start], "unit")).then_some(r.start)
                 };
@@ -167,30 +91,30 @@ fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
                         unit_args.insert(a, UNIT_BOTH);
                         unit_args.insert(b, UNIT_BOTH);
                         let range = tokens[open].span.start..tokens[close].span.end;
-                        edits.push((range, ""));
+                        edits.push((range, String::new()));
                     }
                     (Some(a), None) => {
                         unit_args.insert(a, UNIT_OK);
-                        edits.push((tokens[a].span.clone(), "_"));
+                        edits.push((tokens[a].span.clone(), "_".into()));
                     }
                     (None, Some(b)) => {
                         unit_args.insert(b, UNIT_ERR);
                         let from = tokens[ok.end - 1].span.end;
-                        edits.push((from..tokens[b].span.end, ""));
+                        edits.push((from..tokens[b].span.end, String::new()));
                     }
                     (None, None) => {}
                 }
             } else if legacy(tok, "unit") {
                 if let Some(&now) = unit_args.get(&i) {
                     report(now, true);
-                } else if let Some(paren) = returned_from(&tokens, i) {
+                } else if let Some(paren) = returned_from(tokens, i) {
                     report(UNIT_RETURN, true);
                     // Drop ` -> unit`, including the whitespace before the arrow.
                     let after_paren = paren.span.end;
                     let arrow = tokens[i - 1].span.start;
                     let start = after_paren + src[after_paren..arrow].trim_end().len();
-                    edits.push((start..tok.span.end, ""));
-                } else if option_arg(&tokens, i) {
+                    edits.push((start..tok.span.end, String::new()));
+                } else if option_arg(tokens, i) {
                     report(UNIT_IN_OPTION, false);
                 } else {
                     report(UNIT_OTHER, false);
@@ -202,11 +126,21 @@ fn scan(src: &str) -> (Vec<LegacyUse>, Vec<Edit>) {
                     ("`f64`", "f64")
                 };
                 report(now, true);
-                edits.push((tok.span.clone(), with));
+                edits.push((tok.span.clone(), with.into()));
+            } else if legacy(tok, "handle")
+                && tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Ident)
+                && !tokens.get(i + 2).is_some_and(|t| t.is_punct(':'))
+            {
+                report(HANDLE, true);
+                edits.push((tok.span.start..tokens[i + 1].span.start, String::new()));
+            } else if tok.is_ident("stream")
+                && tokens.get(i + 1).is_some_and(|t| t.is_punct('<'))
+                && generic_args(tokens, i + 1).is_some_and(|(args, _)| args.len() == 2)
+            {
+                report(STREAM_END, false);
             }
         }
     }
-    uses.sort_by_key(|u| u.span.start);
     (uses, edits)
 }
 
@@ -220,8 +154,10 @@ fn in_type_position(tokens: &[Token<'_>], i: usize, innermost: Option<char>) -> 
     match prev.kind {
         // `-> T`, `list<T`
         Kind::Arrow | Kind::Punct('<') => true,
-        // `result<A, T`
-        Kind::Punct(',') => innermost == Some('<'),
+        // `result<A, T`, or a case of a `union`
+        Kind::Punct(',') => matches!(innermost, Some('<' | 'u')),
+        // The first case of a `union`: `union u { T`
+        Kind::Punct('{') => innermost == Some('u'),
         // `type x = T`, but not `@since(version = ...)`
         Kind::Punct('=') => before(3).is_some_and(|t| t.is_ident("type")),
         // `name: T`, but not `package a:b` or `use a:b/c`
@@ -231,7 +167,10 @@ fn in_type_position(tokens: &[Token<'_>], i: usize, innermost: Option<char>) -> 
         // A variant case payload `case(T)`, not `func(name` or `@unstable(feature`
         Kind::Punct('(') => {
             before(2).is_some_and(|t| {
-                t.kind == Kind::Ident && !t.is_ident("func") && !t.is_ident("constructor")
+                t.kind == Kind::Ident
+                    && !["func", "function", "constructor"]
+                        .iter()
+                        .any(|w| t.is_ident(w))
             }) && !before(3).is_some_and(|t| t.is_punct('@'))
         }
         _ => false,
@@ -292,6 +231,34 @@ fn declared_names(src: &str) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lex::tokenize;
+
+    /// What this pass alone makes of `src`.
+    struct Scanned {
+        text: String,
+        uses: Vec<LegacyUse>,
+    }
+
+    impl Scanned {
+        fn changed(&self) -> bool {
+            self.uses.iter().any(|u| u.fixable)
+        }
+
+        fn unfixable(&self) -> impl Iterator<Item = &LegacyUse> {
+            self.uses.iter().filter(|u| !u.fixable)
+        }
+    }
+
+    fn upgrade(src: &str) -> Scanned {
+        let (mut uses, edits) = scan(src, &tokenize(src));
+        uses.sort_by_key(|u| u.span.start);
+        let (text, _) = super::super::apply(src, edits);
+        Scanned { text, uses }
+    }
+
+    fn find_legacy(src: &str) -> Vec<LegacyUse> {
+        upgrade(src).uses
+    }
 
     const EXAMPLE: &str = "package a:b;
 
@@ -513,27 +480,5 @@ f: func(/* unit */ x: float32 /* float32 */) -> unit; // -> unit
         assert_eq!(result.text, want);
         assert!(resolves(&result.text), "{}", result.text);
         assert_eq!(up(EXAMPLE), want);
-    }
-
-    #[test]
-    fn diff_and_changed() {
-        let src = "a\nf: func() -> unit;\nb\n";
-        let result = upgrade(src);
-        assert!(result.changed());
-        let diff = result.diff(src, "x.wit");
-        assert!(diff.starts_with("--- x.wit\n+++ x.wit\n"), "{diff}");
-        assert!(
-            diff.contains("-f: func() -> unit;\n+f: func();\n"),
-            "{diff}"
-        );
-
-        let clean_src = "f: func() -> result<_, u8>;";
-        let clean = upgrade(clean_src);
-        assert!(!clean.changed() && clean.uses.is_empty());
-        assert_eq!(clean.diff(clean_src, "x.wit"), "");
-
-        let stuck = upgrade("x: option<unit>");
-        assert!(!stuck.changed());
-        assert_eq!(stuck.unfixable().count(), 1);
     }
 }
