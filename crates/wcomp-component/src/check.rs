@@ -1011,6 +1011,24 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_export_is_named_in_the_modules_mangling() {
+        let (_, wit, wat) = case!("cm32p2-missing-export");
+        let Some(ComponentError::MissingExport { export, .. }) = explain_wat(wit, wat) else {
+            panic!("no missing export found");
+        };
+        assert_eq!(export, "cm32p2||run");
+        let legacy = wat.replace(
+            "cm32p2|wcomp:test/math@0.1|add",
+            "wcomp:test/math@0.1.0#add",
+        );
+        let legacy = legacy.replace("cm32p2||runn", "runn");
+        let Some(ComponentError::MissingExport { export, .. }) = explain_wat(wit, &legacy) else {
+            panic!("no missing export found");
+        };
+        assert_eq!(export, "run");
+    }
+
+    #[test]
     fn env_accessors_of_the_wrong_type_are_unresolved() {
         let wit = "package a:b; world w {}";
         let wat =
