@@ -996,6 +996,23 @@ mod tests {
     }
 
     #[test]
+    fn imported_resources_are_dropped_under_either_mangling() {
+        let wit = "package a:b@0.2.0;
+            interface files { resource file; open: func() -> file; }
+            world w { import files; }";
+        let wat = r#"(module
+          (import "a:b/files@0.2.0" "[resource-drop]file" (func (param i32)))
+          (import "cm32p2|a:b/files@0.2" "file_drop" (func (param i32)))
+          (import "cm32p2|a:b/files@0.2" "open" (func (result i32))))"#;
+        assert!(explain_wat(wit, wat).is_none());
+        let wat = wat.replace("file_drop", "file_free");
+        let Some(ComponentError::UndeclaredImport { help, .. }) = explain_wat(wit, &wat) else {
+            panic!("an unknown name passed");
+        };
+        assert!(help.contains("has no function `file_free`"), "{help}");
+    }
+
+    #[test]
     fn an_async_lift_needs_its_callback() {
         let wat = r#"(module
           (func (export "[async-lift]a:b/jobs@0.1.0#run") (param i32) (result i32) (local.get 0)))"#;
