@@ -494,7 +494,9 @@ fn missing_export_help(
 ) -> String {
     let resolve = cx.resolve;
     let name = |e: &ExpectedExport| e.name(resolve, cx.mangling.abi(), WasmExportKind::Normal);
-    let first = missing[0];
+    let Some((first, rest)) = missing.split_first() else {
+        return String::new();
+    };
     let wanted = name(first);
     let sig = resolve.wasm_signature(AbiVariant::GuestExport, first.func);
     let mut help = format!(
@@ -531,16 +533,16 @@ fn missing_export_help(
             "; the module exports `{n}`, which no world function uses: is that it, misnamed?"
         ));
     }
-    if missing.len() > 1 {
-        let rest: Vec<String> = missing[1..]
+    if !rest.is_empty() {
+        let shown: Vec<String> = rest
             .iter()
             .take(6)
             .map(|e| format!("`{}`", name(e)))
             .collect();
-        let more = missing.len() - 1 - rest.len();
+        let more = rest.len() - shown.len();
         help.push_str(&format!(
             "; also missing: {}{}",
-            rest.join(", "),
+            shown.join(", "),
             if more > 0 {
                 format!(" and {more} more")
             } else {
