@@ -393,6 +393,21 @@ pub fn expect_file(
 /// `wasm-tools validate --features all FILE` as an outside check: `None`
 /// when the file is valid or wasm-tools is not installed.
 pub fn wasm_tools_validate(file: &Path) -> Option<String> {
+    let args = [
+        OsStr::new("validate"),
+        "--features".as_ref(),
+        "all".as_ref(),
+    ];
+    let out = wasm_tools(args.into_iter().chain([file.as_os_str()]), Path::new("."))?.ok()?;
+    (!out.status.success()).then(|| text(&out.stderr))
+}
+
+/// Runs `wasm-tools args...` in `cwd`: `None` when wasm-tools is not
+/// installed, `Err` when it cannot be started.
+pub fn wasm_tools<S: AsRef<OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    cwd: &Path,
+) -> Option<io::Result<Output>> {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
     let installed = INSTALLED.get_or_init(|| {
         Command::new("wasm-tools")
@@ -404,13 +419,13 @@ pub fn wasm_tools_validate(file: &Path) -> Option<String> {
     if !installed {
         return None;
     }
-    let out = Command::new("wasm-tools")
-        .args(["validate", "--features", "all"])
-        .arg(file)
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    (!out.status.success()).then(|| text(&out.stderr))
+    Some(
+        Command::new("wasm-tools")
+            .args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .output(),
+    )
 }
 
 #[cfg(test)]

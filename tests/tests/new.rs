@@ -8,7 +8,10 @@
 //!   `wcomp new` the module that carries its world";
 //! - a case with a `calls` file must wrap: the component must validate
 //!   (`wasm-tools validate`, when installed), `wcomp inspect` must print
-//!   `inspect`, and the `calls` script runs in wasmtime;
+//!   `inspect`, its WIT must be that of what `wasm-tools component new`
+//!   makes of the same input (when installed, and no adapter is involved),
+//!   and the `calls` script runs in wasmtime; a `no-run` file (why the
+//!   component cannot run here) instead of `calls` checks all but the run;
 //! - a case without one must fail with exit code 1, the error in `stderr`,
 //!   and no output file;
 //! - a `pending` file (why the current behaviour is wrong) ignores the case.
@@ -28,16 +31,19 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use wasmtime::component::Component;
 use wcomp_tests::host::shared_engine;
 use wcomp_tests::{
-    copy_dir, expect_file, normalize, run, split_args, temporaries, text, wasm_tools_validate,
-    workspace_root,
+    copy_dir, expect_file, normalize, run, split_args, temporaries, text, wasm_tools,
+    wasm_tools_validate, workspace_root,
 };
 
 /// Files that describe a case; they are not copied to where it runs.
-const META: &[&str] = &["calls", "inspect", "stderr", "pending"];
+const META: &[&str] = &["calls", "inspect", "stderr", "pending", "no-run"];
 /// The component `wcomp new` writes, in the case's temporary folder.
 const OUT: &str = "out.wasm";
 /// The module `wcomp embed` writes for an `embed` case.
 const EMBEDDED: &str = "module.core.wasm";
+/// What `wasm-tools component embed` and `component new` write.
+const REFERENCE_CORE: &str = "reference.core.wasm";
+const REFERENCE: &str = "reference.wasm";
 
 fn main() {
     let args = Arguments::from_args();
@@ -70,22 +76,46 @@ struct Step {
     output: &'static str,
 }
 
+/// The commands of a case, and its input as `wasm-tools` takes it.
+struct Plan {
+    steps: Vec<Step>,
+    /// The module (WAT, or wasm as read or built), in the case's folder.
+    input: String,
+    /// `world.wit` or `wit`, if the case has one.
+    wit: Option<&'static str>,
+    /// `--world NAME` and `--adapt ...` from `args`.
+    world: Option<String>,
+    adapts: bool,
+}
+
 fn check(case: &Path) -> Result<(), Failed> {
     let tmp = tempfile::tempdir()?;
     let work = tmp.path();
     copy_dir(case, work, META)?;
-    let steps = steps(case, work)?;
+    let plan = plan(case, work)?;
+    let steps = &plan.steps;
 
     let mut failed = None;
-    for step in &steps {
+    // What the last step reported (on stderr): which adapters it used.
+    let mut report = String::new();
+    for step in steps {
         let out = run(&step.args, work);
         if !out.status.success() {
             failed = Some((step, out));
             break;
         }
+        report = text(&out.stderr);
     }
-    let mut problems = match (case.join("calls").exists(), failed) {
-        (true, None) => check_component(case, work)?,
+    let wraps = case.join("calls").exists() || case.join("no-run").exists();
+    let mut problems = match (wraps, failed) {
+        (true, None) => {
+            let mut problems = check_component(case, work)?;
+            // wcomp bundles the WASI adapters that wasm-tools needs named.
+            if !plan.adapts && !report.contains(", adapted with ") {
+                problems.extend(compare_with_wasm_tools(&plan, work));
+            }
+            problems
+        }
         (true, Some((step, out))) => vec![format!(
             "`wcomp {}` failed ({}):\n{}",
             step.args.join(" "),
@@ -94,7 +124,7 @@ fn check(case: &Path) -> Result<(), Failed> {
         )],
         (false, Some((step, out))) => check_error(case, work, step, &out)?,
         (false, None) => vec![format!(
-            "`wcomp {}` succeeded, but this case (no `calls` file) expects an error",
+            "`wcomp {}` succeeded, but this case (no `calls` or `no-run` file) expects an error",
             steps.last().expect("a case has steps").args.join(" ")
         )],
     };
@@ -109,7 +139,7 @@ fn check(case: &Path) -> Result<(), Failed> {
 }
 
 /// The `wcomp` commands the case runs, in `work`.
-fn steps(case: &Path, work: &Path) -> Result<Vec<Step>, Failed> {
+fn plan(case: &Path, work: &Path) -> Result<Plan, Failed> {
     let inputs: Vec<&str> = ["module.wat", "module.wasm", "module.c"]
         .into_iter()
         .filter(|f| case.join(f).is_file())
@@ -132,6 +162,12 @@ fn steps(case: &Path, work: &Path) -> Result<Vec<Step>, Failed> {
         .into_iter()
         .find(|f| case.join(f).exists());
     let extra = split_args(&fs::read_to_string(case.join("args")).unwrap_or_default())?;
+    let world = extra
+        .iter()
+        .position(|a| a == "--world")
+        .and_then(|i| extra.get(i + 1))
+        .cloned();
+    let adapts = extra.iter().any(|a| a.starts_with("--adapt"));
     let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
 
     let mut with_wit = match wit {
@@ -139,13 +175,13 @@ fn steps(case: &Path, work: &Path) -> Result<Vec<Step>, Failed> {
         None => Vec::new(),
     };
     with_wit.extend(extra);
-    if case.join("embed").exists() {
+    let steps = if case.join("embed").exists() {
         if wit.is_none() {
             return Err("an `embed` case needs world.wit or wit/".into());
         }
         let mut embed = owned(&["embed", &input, "-o", EMBEDDED]);
         embed.extend(with_wit);
-        Ok(vec![
+        vec![
             Step {
                 args: embed,
                 output: EMBEDDED,
@@ -154,14 +190,76 @@ fn steps(case: &Path, work: &Path) -> Result<Vec<Step>, Failed> {
                 args: owned(&["new", EMBEDDED, "-o", OUT]),
                 output: OUT,
             },
-        ])
+        ]
     } else {
         let mut new = owned(&["new", &input, "-o", OUT]);
         new.extend(with_wit);
-        Ok(vec![Step {
+        vec![Step {
             args: new,
             output: OUT,
-        }])
+        }]
+    };
+    Ok(Plan {
+        steps,
+        input,
+        wit,
+        world,
+        adapts,
+    })
+}
+
+/// What `wasm-tools component new` makes of the case's input (embedding its
+/// WIT first with `wasm-tools component embed`) must have the WIT that
+/// wcomp's component has. Nothing to compare without wasm-tools.
+fn compare_with_wasm_tools(plan: &Plan, work: &Path) -> Vec<String> {
+    let tool = |args: &[&str]| -> Result<Option<String>, String> {
+        let Some(out) = wasm_tools(args, work) else {
+            return Ok(None);
+        };
+        let out = out.map_err(|e| format!("cannot run wasm-tools: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`wasm-tools {}` failed ({}), though wcomp wraps the input:\n{}",
+                args.join(" "),
+                out.status,
+                normalize(&text(&out.stderr), work)
+            ));
+        }
+        Ok(Some(text(&out.stdout)))
+    };
+    let result = (|| {
+        let core = match plan.wit {
+            Some(wit) => {
+                let mut embed = vec!["component", "embed", wit, &plan.input, "-o", REFERENCE_CORE];
+                if let Some(world) = &plan.world {
+                    embed.extend(["--world", world]);
+                }
+                if tool(&embed)?.is_none() {
+                    return Ok(None);
+                }
+                REFERENCE_CORE
+            }
+            None => &plan.input,
+        };
+        if tool(&["component", "new", core, "-o", REFERENCE])?.is_none() {
+            return Ok(None);
+        }
+        let theirs = tool(&["component", "wit", REFERENCE])?;
+        let ours = tool(&["component", "wit", OUT])?;
+        Ok(theirs.zip(ours))
+    })();
+    match result {
+        Ok(Some((theirs, ours))) if theirs != ours => {
+            let diff = similar::TextDiff::from_lines(&theirs, &ours)
+                .unified_diff()
+                .header("wasm-tools component new", "wcomp new")
+                .to_string();
+            vec![format!(
+                "the WIT of {OUT} differs from that of what `wasm-tools component new` makes:\n{diff}"
+            )]
+        }
+        Ok(_) => Vec::new(),
+        Err(problem) => vec![problem],
     }
 }
 
@@ -188,6 +286,9 @@ fn check_component(case: &Path, work: &Path) -> Result<Vec<String>, Failed> {
         expect_file(case, "inspect", &shown, &mut problems)?;
     }
 
+    if case.join("no-run").exists() {
+        return Ok(problems);
+    }
     let script = fs::read_to_string(case.join("calls"))?;
     let result = calls::Script::parse(&script).and_then(|script| {
         let component = Component::new(shared_engine(), &bytes)

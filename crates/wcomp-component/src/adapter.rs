@@ -155,6 +155,21 @@ pub(crate) fn select(
     Ok(adapters)
 }
 
+/// An adapter to try the encoder with when [`select`] cannot pick one (the
+/// module exports both entry points, or a malformed one): the bundled
+/// reactor, if the module imports preview 1.
+pub(crate) fn fallback(shape: &CoreShape) -> Vec<Adapter> {
+    if shape.imports_from(WASI_P1).next().is_none() {
+        return Vec::new();
+    }
+    let reactor = Bundled::Reactor;
+    vec![Adapter {
+        name: WASI_P1.to_string(),
+        origin: reactor.name().to_string(),
+        bytes: reactor.bytes().to_vec(),
+    }]
+}
+
 /// Command or reactor, from the module's entry points.
 fn preview1_kind(path: &Path, shape: &CoreShape) -> Result<Bundled, ComponentError> {
     let start = shape.exports_func("_start");

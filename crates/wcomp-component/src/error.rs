@@ -141,27 +141,31 @@ pub enum ComponentError {
         help: String,
     },
 
-    #[error("`{}` exports no `cabi_realloc`, but {function} needs one to {why}", path.display())]
+    #[error("`{}` exports no `{realloc}`, but {function} needs one to {why}", path.display())]
     #[diagnostic(
         code(component::no_realloc),
         help(
-            "export an allocator as `cabi_realloc: func(old-ptr: i32, old-size: i32, align: i32, new-size: i32) -> i32` (bindings generators emit one)"
+            "export an allocator as `{realloc}: func(old-ptr: i32, old-size: i32, align: i32, new-size: i32) -> i32` (bindings generators emit one)"
         )
     )]
     NoRealloc {
         path: PathBuf,
         function: String,
         why: String,
+        /// `cabi_realloc`, or `cm32p2_realloc` in the standard mangling.
+        realloc: String,
     },
 
-    #[error("`{}` exports no memory named `memory`, but {function} passes values through memory", path.display())]
-    #[diagnostic(
-        code(component::no_memory),
-        help(
-            "export the module's linear memory as `memory` (wasm-ld does this by default; in WAT: `(memory (export \"memory\") 1)`)"
-        )
-    )]
-    NoMemory { path: PathBuf, function: String },
+    #[error("`{}` exports no memory named `{memory}`, but {function} passes values through memory", path.display())]
+    #[diagnostic(code(component::no_memory))]
+    NoMemory {
+        path: PathBuf,
+        function: String,
+        /// `memory`, or `cm32p2_memory` in the standard mangling.
+        memory: String,
+        #[help]
+        help: String,
+    },
 
     #[error("`{}` imports `{module}` `{name}`, which world `{world}` does not declare", path.display())]
     #[diagnostic(code(component::undeclared_import))]

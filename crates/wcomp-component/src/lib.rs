@@ -1,9 +1,9 @@
 //! Turn core wasm modules into components and look inside any wasm binary.
 //!
 //! - [`wrap`]: `wcomp new`/`wcomp embed`: find the module's WIT world (its
-//!   `component-type` section or `--wit`), check the module against it with
-//!   precise errors, add WASI preview 1 adapters, encode with wit-component
-//!   and validate the result.
+//!   `component-type` section or `--wit`), add WASI preview 1 adapters,
+//!   encode with wit-component and validate the result; when wit-component
+//!   refuses, check the module against the world to say why in WIT terms.
 //! - [`inspect`]: what a file is, its world, capabilities, nested modules and
 //!   instances, section sizes and custom sections.
 //!

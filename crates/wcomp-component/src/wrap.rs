@@ -47,10 +47,14 @@ pub struct Wrapped {
 const ALREADY_COMPONENT: &str = "it is already a component: `wcomp inspect` shows what is inside, and `wcomp compose` plugs components together";
 
 /// `wcomp new`: wraps a core module into a validated component.
+///
+/// wit-component decides what it accepts: whatever it encodes into a valid
+/// component is written. Only when it refuses (or builds an invalid
+/// component) do wcomp's checks run, to name the cause in WIT terms.
 pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, ComponentError> {
     input.expect_module(Some(ALREADY_COMPONENT))?;
-    // Bodies are validated once, as part of the output; the checks need
-    // only types, imports and exports.
+    // Bodies are validated once, as part of the output; the structure gives
+    // the imports and exports that pick adapters (and explain failures).
     let structure = input.validate_structure()?;
     let shape = CoreShape::of(&structure.types);
     let section = match &opts.wit {
@@ -69,47 +73,66 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
         });
     }
     let adapters = adapter::select(&input.path, &shape, &opts.adapters)?;
+    let module = match &section {
+        Some(section) => &[&input.bytes[..], section].concat(),
+        None => &input.bytes,
+    };
+    let refused = match encode(input, module, &adapters) {
+        Ok(encoded) => match input::validate(&encoded) {
+            Ok(_) => {
+                return Ok(Wrapped {
+                    bytes: encoded,
+                    world: has_world.then(|| world_name(&bindgen)),
+                    adapters: adapters
+                        .iter()
+                        .map(|a| format!("{} ({})", a.name, a.origin))
+                        .collect(),
+                });
+            }
+            // wit-component accepted a world it cannot encode (metadata that
+            // merges into clashing names, say), or a function body of the
+            // input is invalid: the input's doing, so a user error.
+            Err(e) => ComponentError::Encode {
+                path: input.path.clone(),
+                message: format!(
+                    "wit-component built an invalid component from it: {} (at byte offset {:#x} of the output)",
+                    e.message(),
+                    e.offset()
+                ),
+                help: Some("compare the module's embedded world (`wcomp wit print MODULE`) with the WIT given by `--wit`: they are merged, and must agree; if the module carries no embedded world, please report this with the module".into()),
+            },
+        },
+        Err(e) => e,
+    };
+    // The encoder does not validate function bodies: an invalid one is the
+    // next suspect, then wit-component's own message.
+    Err(explain(input, &shape, &bindgen, &adapters)
+        .or_else(|| input.validate().err())
+        .unwrap_or(refused))
+}
+
+/// Why wit-component refused the module (or built an invalid component of
+/// it), when one of wcomp's checks finds the cause.
+fn explain(
+    input: &WasmInput,
+    shape: &CoreShape,
+    bindgen: &Bindgen,
+    adapters: &[Adapter],
+) -> Option<ComponentError> {
     let adapted: BTreeSet<String> = adapters.iter().map(|a| a.name.clone()).collect();
-    check::check(
+    check::explain(
         &input.path,
-        &shape,
+        shape,
         &bindgen.resolve,
         bindgen.world,
         &adapted,
-    )?;
-
-    let encoded = match section {
-        Some(section) => encode(input, &[&input.bytes[..], &section].concat(), &adapters)?,
-        None => encode(input, &input.bytes, &adapters)?,
-    };
-    if let Err(e) = input::validate(&encoded) {
-        // Most likely a function body of the input: say so against the input.
-        input.validate()?;
-        // Else wit-component accepted a world it cannot encode (metadata
-        // that merges into clashing names, say): the input's doing, so a
-        // user error, though one wcomp should learn to name precisely.
-        return Err(ComponentError::Encode {
-            path: input.path.clone(),
-            message: format!(
-                "wit-component built an invalid component from it: {} (at byte offset {:#x} of the output)",
-                e.message(),
-                e.offset()
-            ),
-            help: Some("compare the module's embedded world (`wcomp wit print MODULE`) with the WIT given by `--wit`: they are merged, and must agree; if the module carries no embedded world, please report this with the module".into()),
-        });
-    }
-    Ok(Wrapped {
-        bytes: encoded,
-        world: has_world.then(|| world_name(&bindgen)),
-        adapters: adapters
-            .iter()
-            .map(|a| format!("{} ({})", a.name, a.origin))
-            .collect(),
-    })
+    )
 }
 
 /// `wcomp embed`: the module with a `component-type` section for `wit`'s
-/// world, checked against that world so mistakes surface now.
+/// world. It is refused when `wcomp new` would refuse it, so mistakes
+/// surface now: wit-component is asked to encode it (and the result is
+/// dropped), and the checks explain a refusal.
 pub fn embed(input: &WasmInput, wit: &WitSource) -> Result<Vec<u8>, ComponentError> {
     input.expect_module(Some(ALREADY_COMPONENT))?;
     // Full validation: the output is a module nobody validates after us.
@@ -117,22 +140,30 @@ pub fn embed(input: &WasmInput, wit: &WitSource) -> Result<Vec<u8>, ComponentErr
     let shape = CoreShape::of(&structure.types);
     let section = world_section(input, wit)?;
     let (_, bindgen) = decode_metadata(input, &structure.world_sections, Some(&section))?;
-    // Imports from modules an adapter may implement are not the world's.
-    let adapted: BTreeSet<String> = shape
-        .imports
-        .iter()
-        .map(|(m, _, _)| m.clone())
-        .filter(|m| m == check::WASI_P1)
-        .collect();
-    check::check(
-        &input.path,
-        &shape,
-        &bindgen.resolve,
-        bindgen.world,
-        &adapted,
-    )?;
     // Appending a custom section to a valid module keeps it valid.
-    Ok([&input.bytes[..], &section].concat())
+    let module = [&input.bytes[..], &section].concat();
+    // Which preview 1 adapter `wcomp new` will use is its business (and its
+    // flags'): any fits for trying the encoder.
+    let adapters =
+        adapter::select(&input.path, &shape, &[]).unwrap_or_else(|_| adapter::fallback(&shape));
+    let refused = match encode(input, &module, &adapters) {
+        // The module's bodies are valid (above), and the rest of the
+        // component is wit-component's: its structure is the question.
+        Ok(encoded) => match input::validate_structure(&encoded) {
+            Ok(_) => return Ok(module),
+            Err(e) => ComponentError::Encode {
+                path: input.path.clone(),
+                message: format!(
+                    "wit-component cannot make a valid component of it with this world: {} (at byte offset {:#x} of the component)",
+                    e.message(),
+                    e.offset()
+                ),
+                help: Some("compare the module's embedded world (`wcomp wit print MODULE`) with the WIT given by `--wit`: they are merged, and must agree".into()),
+            },
+        },
+        Err(e) => e,
+    };
+    Err(explain(input, &shape, &bindgen, &adapters).unwrap_or(refused))
 }
 
 /// A `component-type` custom section (id and contents) for the chosen world.
