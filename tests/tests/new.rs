@@ -110,6 +110,10 @@ fn check(case: &Path) -> Result<(), Failed> {
     let mut problems = match (wraps, failed) {
         (true, None) => {
             let mut problems = check_component(case, work)?;
+            // A warning the case expects is pinned like an error's text.
+            if case.join("stderr").exists() {
+                expect_file(case, "stderr", &normalize(&report, work), &mut problems)?;
+            }
             // wcomp bundles the WASI adapters that wasm-tools needs named.
             if !plan.adapts && !report.contains(", adapted with ") {
                 problems.extend(compare_with_wasm_tools(&plan, work));

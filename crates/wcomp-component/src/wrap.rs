@@ -42,6 +42,8 @@ pub struct Wrapped {
     pub world: Option<String>,
     /// `name (origin)` of each adapter used.
     pub adapters: Vec<String>,
+    /// What is worth saying about a component that was made all the same.
+    pub warnings: Vec<String>,
 }
 
 const ALREADY_COMPONENT: &str = "it is already a component: `wcomp inspect` shows what is inside, and `wcomp compose` plugs components together";
@@ -64,13 +66,17 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
     let (has_world, bindgen) =
         decode_metadata(input, &structure.world_sections, section.as_deref())?;
     // A WASI command needs no world: the adapter exports `wasi:cli/run`.
-    // Anything else without one would become an empty component.
+    // Anything else without one becomes an empty component, which
+    // wit-component allows and is almost never what the user meant.
     let p1_command =
         shape.imports_from(check::WASI_P1).next().is_some() && shape.exports_func("_start");
-    if !has_world && !p1_command {
-        return Err(ComponentError::NoWorld {
-            path: input.path.clone(),
-        });
+    let no_world = !has_world && !p1_command;
+    let mut warnings = Vec::new();
+    if no_world {
+        warnings.push(format!(
+            "`{}` carries no WIT world, so the component imports and exports nothing: give the world it implements with `--wit PATH [--world NAME]`, or embed it once with `wcomp embed`",
+            input.path.display()
+        ));
     }
     let adapters = adapter::select(&input.path, &shape, &opts.adapters)?;
     let module = match &section {
@@ -87,6 +93,7 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
                         .iter()
                         .map(|a| format!("{} ({})", a.name, a.origin))
                         .collect(),
+                    warnings,
                 });
             }
             // wit-component accepted a world it cannot encode (metadata that
@@ -105,9 +112,14 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
         Err(e) => e,
     };
     // The encoder does not validate function bodies: an invalid one is the
-    // next suspect, then wit-component's own message.
+    // next suspect, then a missing world, then wit-component's own message.
     Err(explain(input, &shape, &bindgen, &adapters)
         .or_else(|| input.validate().err())
+        .or_else(|| {
+            no_world.then(|| ComponentError::NoWorld {
+                path: input.path.clone(),
+            })
+        })
         .unwrap_or(refused))
 }
 

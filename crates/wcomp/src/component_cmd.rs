@@ -93,17 +93,21 @@ pub fn new(args: NewArgs, ui: &Ui) -> Result<(), Failure> {
     };
     let wrapped = wrap::new_component(&input, &opts)?;
     write_output(&args.output, &wrapped.bytes)?;
+    for w in &wrapped.warnings {
+        ui.info(format!("warning: {w}"));
+    }
     let adapters = if wrapped.adapters.is_empty() {
         String::new()
     } else {
         format!(", adapted with {}", wrapped.adapters.join(", "))
     };
-    let world = match &wrapped.world {
-        Some(w) => format!("world {w}"),
-        None => "a WASI command".to_string(),
+    let what = match (&wrapped.world, wrapped.adapters.is_empty()) {
+        (Some(w), _) => format!("component of world {w}"),
+        (None, false) => "component of a WASI command".to_string(),
+        (None, true) => "empty component (no world)".to_string(),
     };
     ui.info(format!(
-        "wrote {}: component of {world}{adapters}, {} bytes",
+        "wrote {}: {what}{adapters}, {} bytes",
         shown(&args.output),
         wrapped.bytes.len()
     ));
