@@ -262,6 +262,36 @@ pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Resu
             })
             .collect::<Vec<_>>()
     };
+    // One interface under two names (`import logging; import console:
+    // logging;`): the backend keys modules by interface, so both would
+    // land in one module.
+    for (items, side) in [(&w.imports, "imports"), (&w.exports, "exports")] {
+        let ids = interfaces(items);
+        if let Some((_, id)) = ids
+            .iter()
+            .enumerate()
+            .find(|(i, id)| ids[..*i].contains(id))
+        {
+            let names: Vec<String> = items
+                .iter()
+                .filter(|(_, item)| {
+                    matches!(item, wit_parser::WorldItem::Interface { id: x, .. } if x == id)
+                })
+                .map(|(key, _)| format!("`{}`", resolve.name_world_key(key)))
+                .collect();
+            return Err(AbiError::BackendWorld {
+                world: w.name.clone(),
+                backend: "Rust",
+                what: format!(
+                    "{side} interface `{}` under {} names ({})",
+                    resolve.id_of(*id).unwrap_or_default(),
+                    names.len(),
+                    names.join(", ")
+                ),
+                help: "import (or export) the interface once, or give the second name an interface of its own",
+            });
+        }
+    }
     let exported = interfaces(&w.exports);
     for id in interfaces(&w.imports) {
         if !exported.contains(&id) {
