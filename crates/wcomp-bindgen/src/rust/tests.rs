@@ -8,7 +8,7 @@ use std::process::Command;
 use super::*;
 
 const SINK: &str = include_str!("sink.wit");
-use crate::test_wit::{KEYSTORE, load};
+use wcomp_abi::test_support::{KEYSTORE, load};
 
 fn generate(text: &str, world: &str) -> String {
     let (resolve, world) = load(text, world);
@@ -116,7 +116,7 @@ fn stubs_compile_alone() {
 /// and exported (`counter`), in the abi tests' sink world and in WASI.
 #[test]
 fn resources_compile() {
-    let wit = include_str!("../abi/sink.wit");
+    let wit = wcomp_abi::test_support::SINK;
     let (resolve, world) = load(wit, "sink");
     let opts = Opts {
         stubs: true,

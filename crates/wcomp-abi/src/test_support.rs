@@ -1,10 +1,17 @@
-//! WIT for the unit tests: the keystore and text worlds, resolved with the
-//! WASI packages of `wit/deps` (which the keystore world imports) pushed
-//! first, as loading the `wit` directory would.
+//! WIT for tests (this crate's and the backends'): the keystore WIT and
+//! the abi tests' kitchen-sink world, resolved with the WASI packages of
+//! `wit/deps` (which the keystore world imports) pushed first, as loading
+//! the `wit` directory would.
+//!
+//! Test code: it panics on WIT that does not resolve.
 
 use wit_parser::{Resolve, WorldId};
 
+/// `wit/keystore.wit`.
 pub const KEYSTORE: &str = include_str!("../../../wit/keystore.wit");
+
+/// Every type kind and resource shape, in both directions (world `sink`).
+pub const SINK: &str = include_str!("tests/sink.wit");
 
 const WASI_DEPS: [(&str, &str); 2] = [
     ("io.wit", include_str!("../../../wit/deps/io.wit")),

@@ -9,8 +9,7 @@ use super::*;
 
 mod resources;
 
-const SINK: &str = include_str!("sink.wit");
-use crate::test_wit::{KEYSTORE, load};
+use crate::test_support::{KEYSTORE, SINK, load};
 
 fn sink() -> (Resolve, WorldId, WorldPlan) {
     let (mut resolve, world) = load(SINK, "sink");

@@ -826,8 +826,9 @@ impl Planner<'_> {
     }
 }
 
-/// The resource definition behind `id`, following aliases (`use`).
-pub(crate) fn resource_of(resolve: &Resolve, mut id: TypeId) -> TypeId {
+/// The resource definition behind a handle's type id, following aliases
+/// (`use`).
+pub fn resource_of(resolve: &Resolve, mut id: TypeId) -> TypeId {
     while let TypeDefKind::Type(Type::Id(next)) = resolve.types[id].kind {
         id = next;
     }

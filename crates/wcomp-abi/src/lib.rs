@@ -1,4 +1,5 @@
-//! The canonical ABI of a world, worked out once for every language.
+//! The canonical ABI of a world, worked out once for every language: the
+//! plans that every bindings backend of `wcomp-bindgen` spells.
 //!
 //! [`WorldPlan::new`] answers, for each function a guest imports or exports:
 //! its flat core signature and core name (from wit-parser's
@@ -20,6 +21,8 @@ mod layout;
 mod print;
 mod resource;
 mod step;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 #[cfg(test)]
 mod tests;
 
@@ -33,8 +36,7 @@ pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
 pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Block, Cast, Step, flat_types, has_memory};
 
-/// The resource behind a handle's type id (through `use` aliases).
-pub(crate) use step::resource_of;
+pub use step::resource_of;
 use step::{At, Planner};
 
 /// Which way a function crosses the component boundary, from the guest.
