@@ -2,7 +2,8 @@
 
 use std::fmt::{self, Write};
 
-use super::{Block, CoreName, FunctionPlan, Place, ResourcePlan, Step, ValuePlan};
+use crate::step::kinds;
+use crate::{Block, CoreName, FunctionPlan, Place, ResourcePlan, Step, ValuePlan};
 
 impl fmt::Display for FunctionPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -18,8 +19,8 @@ impl fmt::Display for FunctionPlan {
         writeln!(f, "  core type {:?} -> {:?}", sig.params, sig.results)?;
         writeln!(
             f,
-            "  indirect_params {} retptr {} realloc {}",
-            sig.indirect_params, sig.retptr, self.needs_realloc
+            "  indirect_params {} retptr {} memory {} realloc {}",
+            sig.indirect_params, sig.retptr, self.needs_memory, self.needs_realloc
         )?;
         if let Some(a) = self.params_area {
             writeln!(f, "  params area size {} align {}", a.size, a.align)?;
@@ -30,6 +31,8 @@ impl fmt::Display for FunctionPlan {
         for p in self.params.iter().chain(&self.result) {
             value(f, p)?;
         }
+        writeln!(f, "  call:")?;
+        steps(f, &self.call, 2)?;
         if let Some(post) = &self.post_return {
             writeln!(f, "  post-return \"{}\"", post.name)?;
             steps(f, &post.steps, 2)?;
@@ -69,129 +72,90 @@ fn value(f: &mut fmt::Formatter<'_>, v: &ValuePlan) -> fmt::Result {
     };
     writeln!(
         f,
-        "  {} ({place}; size {} align {}; flat {:?}):",
+        "  {} ({place}; size {} align {}; flat {:?})",
         v.name, v.layout.size, v.layout.align, v.flat
-    )?;
-    steps(f, &v.steps, 2)
+    )
 }
 
-fn steps(f: &mut fmt::Formatter<'_>, steps_: &[Step], depth: usize) -> fmt::Result {
+/// What to call the blocks of a compound step.
+fn labels(s: &Step) -> Vec<String> {
+    let count = s.blocks().len();
+    match s {
+        Step::ListLower { .. } => vec!["store".into()],
+        Step::ListLift { .. } => vec!["load".into()],
+        Step::FreeList { .. } => vec!["element".into()],
+        Step::RecordLower { .. }
+        | Step::RecordLift { .. }
+        | Step::TupleLower { .. }
+        | Step::TupleLift { .. } => (0..count).map(|i| format!("field {i}")).collect(),
+        Step::OptionLower { .. } | Step::OptionLift { .. } => vec!["none".into(), "some".into()],
+        Step::ResultLower { .. } | Step::ResultLift { .. } => vec!["ok".into(), "err".into()],
+        _ => (0..count).map(|i| format!("case {i}")).collect(),
+    }
+}
+
+/// One line per step; the fields of a compound step that are not blocks
+/// on its line, its blocks below it with their effects.
+fn head(s: &Step) -> Result<String, fmt::Error> {
+    let mut head = String::new();
+    match s {
+        Step::ListLower {
+            element,
+            layout,
+            realloc,
+            ..
+        } => write!(
+            head,
+            "ListLower {{ element: {element:?}, size: {}, align: {}, realloc: {realloc} }}",
+            layout.size, layout.align
+        )?,
+        Step::ListLift {
+            element, layout, ..
+        } => write!(
+            head,
+            "ListLift {{ element: {element:?}, size: {}, align: {} }}",
+            layout.size, layout.align
+        )?,
+        Step::FreeList { offset, layout, .. } => write!(
+            head,
+            "FreeList {{ offset: {offset}, size: {}, align: {} }}",
+            layout.size, layout.align
+        )?,
+        Step::FreeVariant {
+            offset,
+            discriminant,
+            ..
+        } => write!(
+            head,
+            "FreeVariant {{ offset: {offset}, discriminant: {discriminant:?} }}"
+        )?,
+        Step::VariantLift { joined, .. }
+        | Step::OptionLift { joined, .. }
+        | Step::ResultLift { joined, .. } => write!(head, "{} {{ joined: {joined:?} }}", s.name())?,
+        _ if !s.blocks().is_empty() => head.push_str(s.name()),
+        _ => write!(head, "{s:?}")?,
+    }
+    Ok(head)
+}
+
+fn steps(f: &mut fmt::Formatter<'_>, list: &[Step], depth: usize) -> fmt::Result {
     let pad = "  ".repeat(depth);
-    for s in steps_ {
-        let blocks: Vec<(String, &Block)> = match s {
-            Step::RecordLower { fields, .. }
-            | Step::RecordLift { fields, .. }
-            | Step::TupleLower { fields, .. }
-            | Step::TupleLift { fields, .. } => fields
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (format!("field {i}"), b))
-                .collect(),
-            Step::VariantLower { cases, .. } | Step::VariantLift { cases, .. } => cases
-                .iter()
-                .enumerate()
-                .map(|(i, b)| (format!("case {i}"), b))
-                .collect(),
-            Step::OptionLower { none, some, .. } | Step::OptionLift { none, some, .. } => {
-                vec![("none".into(), none), ("some".into(), some)]
-            }
-            Step::ResultLower { ok, err, .. } | Step::ResultLift { ok, err, .. } => {
-                vec![("ok".into(), ok), ("err".into(), err)]
-            }
-            _ => Vec::new(),
-        };
-        let mut head = String::new();
-        let nested: Option<(&str, &[Step])> = match s {
-            Step::ListLower {
-                element,
-                layout,
-                store,
-                byte_copy,
-                realloc,
-            } => {
-                write!(
-                    head,
-                    "ListLower {{ element: {element:?}, size: {}, align: {}, byte_copy: {byte_copy}, realloc: {realloc} }}",
-                    layout.size, layout.align
-                )?;
-                Some(("store", store))
-            }
-            Step::ListLift {
-                element,
-                layout,
-                load,
-                byte_copy,
-            } => {
-                write!(
-                    head,
-                    "ListLift {{ element: {element:?}, size: {}, align: {}, byte_copy: {byte_copy} }}",
-                    layout.size, layout.align
-                )?;
-                Some(("load", load))
-            }
-            Step::FreeList {
-                offset,
-                layout,
-                element,
-            } => {
-                write!(
-                    head,
-                    "FreeList {{ offset: {offset}, size: {}, align: {} }}",
-                    layout.size, layout.align
-                )?;
-                Some(("element", element))
-            }
-            Step::FreeVariant {
-                offset,
-                discriminant,
-                ..
-            } => {
-                write!(
-                    head,
-                    "FreeVariant {{ offset: {offset}, discriminant: {discriminant:?} }}"
-                )?;
-                None
-            }
-            _ if !blocks.is_empty() => {
-                let dbg = format!("{s:?}");
-                let name = dbg
-                    .split([' ', '{', '('])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                head.push_str(&name);
-                if let Step::VariantLift { joined, .. }
-                | Step::OptionLift { joined, .. }
-                | Step::ResultLift { joined, .. } = s
-                {
-                    write!(head, " {{ joined: {joined:?} }}")?;
-                }
-                None
-            }
-            _ => {
-                write!(head, "{s:?}")?;
-                None
-            }
-        };
-        writeln!(f, "{pad}{head}")?;
-        if let Some((label, inner)) = nested {
-            writeln!(f, "{pad}  {label}:")?;
-            steps(f, inner, depth + 2)?;
-        }
-        for (label, b) in blocks {
-            if b.inputs > 0 {
-                writeln!(f, "{pad}  {label} (inputs {}):", b.inputs)?;
-            } else {
-                writeln!(f, "{pad}  {label}:")?;
-            }
-            steps(f, &b.steps, depth + 2)?;
-        }
-        if let Step::FreeVariant { cases, .. } = s {
-            for (i, c) in cases.iter().enumerate() {
-                writeln!(f, "{pad}  case {i}:")?;
-                steps(f, c, depth + 2)?;
-            }
+    for s in list {
+        writeln!(f, "{pad}{}", head(s)?)?;
+        for (label, b) in labels(s).iter().zip(s.blocks()) {
+            block(f, label, b, depth + 1)?;
         }
     }
     Ok(())
+}
+
+fn block(f: &mut fmt::Formatter<'_>, label: &str, b: &Block, depth: usize) -> fmt::Result {
+    let pad = "  ".repeat(depth);
+    writeln!(
+        f,
+        "{pad}{label} {} -> {}:",
+        kinds(&b.params),
+        kinds(&b.results)
+    )?;
+    steps(f, &b.steps, depth + 1)
 }

@@ -4,17 +4,20 @@
 
 use wit_parser::abi::{WasmSignature, WasmType};
 use wit_parser::{
-    LiftLowerAbi, ManglingAndAbi, Resolve, ResourceIntrinsic, TypeDefKind, TypeId, TypeOwner,
-    WasmExport, WasmImport, World, WorldItem, WorldKey,
+    Resolve, ResourceIntrinsic, TypeDefKind, TypeId, TypeOwner, WasmExport, WasmImport, World,
+    WorldItem, WorldKey,
 };
 
-use super::{CoreName, Direction};
+use crate::{CoreName, Direction, Mangled, Mangling};
 
 /// A core function the canonical ABI defines for a resource: its name and
 /// flat signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreFunc {
+    /// The name in the plan's mangling.
     pub name: CoreName,
+    /// The name in each mangling.
+    pub names: Mangled<CoreName>,
     pub signature: WasmSignature,
 }
 
@@ -32,7 +35,9 @@ pub struct CoreFunc {
 /// `[resource-drop]NAME` (`(i32 handle) -> ()`), and `dtor` is the core
 /// export `ns:pkg/iface@ver#[dtor]NAME` (`(i32 rep) -> ()`), which the
 /// host calls exactly once, when the last handle is dropped, to free the
-/// representation.
+/// representation. (Those are the legacy names; in the `cm32p2` mangling
+/// they are `NAME_new` and so on, of the module `cm32p2|_ex_ns:pkg/iface@ver`,
+/// and the export `cm32p2|ns:pkg/iface@ver|NAME_dtor`.)
 ///
 /// `direction` follows the rule behind the `exported` flag of
 /// [`Step::HandleLower`](super::Step::HandleLower) and
@@ -90,6 +95,7 @@ pub(crate) fn plan_resources(
     resolve: &Resolve,
     w: &World,
     exported: &dyn Fn(TypeId) -> bool,
+    mangling: Mangling,
 ) -> Vec<ResourcePlan> {
     let mut plans: Vec<ResourcePlan> = Vec::new();
     for (key, item) in w.imports.iter().chain(&w.exports) {
@@ -120,7 +126,9 @@ pub(crate) fn plan_resources(
                 (Direction::Export, None, _) | (_, _, TypeOwner::None) => continue,
                 (_, interface, _) => interface,
             };
-            plans.push(plan_resource(resolve, w, id, interface, direction));
+            plans.push(plan_resource(
+                resolve, w, id, interface, direction, mangling,
+            ));
         }
     }
     plans
@@ -132,22 +140,27 @@ fn plan_resource(
     resource: TypeId,
     interface: Option<&WorldKey>,
     direction: Direction,
+    mangling: Mangling,
 ) -> ResourcePlan {
     use WasmType::I32;
-    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
-    let import = |intrinsic, signature| {
-        let (module, field) = resolve.wasm_import_name(
-            mangling,
-            WasmImport::ResourceIntrinsic {
-                interface,
-                resource,
-                intrinsic,
-            },
-        );
-        CoreFunc {
-            name: CoreName::Import { module, field },
-            signature,
-        }
+    let func = |names: Mangled<CoreName>, signature| CoreFunc {
+        name: names.get(mangling).clone(),
+        names,
+        signature,
+    };
+    let import = |intrinsic: fn() -> ResourceIntrinsic, signature| {
+        let names = Mangled::each(|m| {
+            let (module, field) = resolve.wasm_import_name(
+                m.wit_parser(),
+                WasmImport::ResourceIntrinsic {
+                    interface,
+                    resource,
+                    intrinsic: intrinsic(),
+                },
+            );
+            CoreName::Import { module, field }
+        });
+        func(names, signature)
     };
     let owner = match interface {
         Some(key) => resolve.name_world_key(key),
@@ -161,21 +174,27 @@ fn plan_resource(
             interface: Some(key.clone()),
             owner,
             direction,
-            drop: import(ResourceIntrinsic::ExportedDrop, sig(&[I32], &[])),
-            new: Some(import(ResourceIntrinsic::ExportedNew, sig(&[I32], &[I32]))),
-            rep: Some(import(ResourceIntrinsic::ExportedRep, sig(&[I32], &[I32]))),
-            dtor: Some(CoreFunc {
-                name: CoreName::Export {
+            drop: import(|| ResourceIntrinsic::ExportedDrop, sig(&[I32], &[])),
+            new: Some(import(
+                || ResourceIntrinsic::ExportedNew,
+                sig(&[I32], &[I32]),
+            )),
+            rep: Some(import(
+                || ResourceIntrinsic::ExportedRep,
+                sig(&[I32], &[I32]),
+            )),
+            dtor: Some(func(
+                Mangled::each(|m| CoreName::Export {
                     name: resolve.wasm_export_name(
-                        mangling,
+                        m.wit_parser(),
                         WasmExport::ResourceDtor {
                             interface: key,
                             resource,
                         },
                     ),
-                },
-                signature: sig(&[I32], &[]),
-            }),
+                }),
+                sig(&[I32], &[]),
+            )),
         },
         _ => ResourcePlan {
             resource,
@@ -183,7 +202,7 @@ fn plan_resource(
             interface: interface.cloned(),
             owner,
             direction: Direction::Import,
-            drop: import(ResourceIntrinsic::ImportedDrop, sig(&[I32], &[])),
+            drop: import(|| ResourceIntrinsic::ImportedDrop, sig(&[I32], &[])),
             new: None,
             rep: None,
             dtor: None,

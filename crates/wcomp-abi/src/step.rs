@@ -1,37 +1,52 @@
-//! The lift/lower steps, and how they are derived from a WIT type.
+//! The steps of a plan, and the stack effect each one declares.
 //!
 //! # The machine
 //!
-//! A `Vec<Step>` runs on an operand stack. Operands are either *values* (the
-//! language's own representation of a WIT value) or *core values* (a core
-//! wasm value of some [`WasmType`]). Each step documents what it pops and
-//! pushes. There is also an implicit *base address*: [`Step::Load`] and
-//! [`Step::Store`] read and write at `base + offset`. At the top of a plan
-//! the base is the parameter area or the return area (see
-//! [`ValuePlan`](super::ValuePlan)); a list's element steps run with the
-//! base at the element.
+//! A sequence of [`Step`]s runs on an operand stack. Operands are of two
+//! [`Kind`]s: *values* (the language's own representation of a WIT value)
+//! and *core values* (a core wasm value of some [`WasmType`]). Every step
+//! declares what it pops and pushes ([`Step::effect`]); [`drive`] checks
+//! those effects at every step while a backend spells the steps.
 //!
-//! Compound steps carry nested [`Block`]s. A block runs on a fresh stack,
-//! seeded as the step says, with the same base address as the step (list
-//! elements aside); what it leaves on its stack is handed back to the step.
+//! There is also an implicit *base address*: [`Step::Load`], [`Step::Store`]
+//! and the free steps read and write at `base + offset`. The base is the
+//! area the last [`Step::Area`] named (a function's parameter or return
+//! area); a list's element block runs with the base at the element.
 //!
-//! Four kinds of plans are built from the same steps:
+//! Compound steps carry nested [`Block`]s. A block runs on a fresh stack
+//! seeded with its [`params`](Block::params) (which the backend supplies:
+//! a field of the record, the payload of a variant case, ...) and must
+//! leave exactly its [`results`](Block::results), which are handed back to
+//! the step. Blocks run with the step's base address (list elements aside).
+//!
+//! Four kinds of value plans are built from the same steps (see
+//! [`TypePlans`](crate::TypePlans)):
 //!
 //! * **flat lower**: `[value] -> [c1 .. cn]`, the core values of the type's
 //!   flattening (wit-parser's `push_flat`), in order;
 //! * **flat lift**: `[c1 .. cn] -> [value]`;
 //! * **store** (lower into memory): `[value] -> []`, writes at `base`;
-//! * **load** (lift from memory): `[] -> [value]`, reads at `base`.
+//! * **load** (lift from memory): `[] -> [value]`, reads at `base`;
 //!
-//! A plan never needs the backend to flatten a type or compute an offset.
+//! and **free** plans (`[] -> []`) release what a value stored at `base`
+//! owns. A function's **call sequence** ([`FunctionPlan::call`]) strings
+//! them together with the steps of the call itself (getting arguments,
+//! the areas, the core call or the user's implementation, returning).
+//! A plan never needs the backend to flatten a type, compute an offset or
+//! decide the order of a call.
+//!
+//! [`drive`]: crate::drive
+//! [`FunctionPlan::call`]: crate::FunctionPlan::call
 
-use wit_parser::abi::{FlatTypes, WasmType};
-use wit_parser::{Handle, Int, Resolve, Type, TypeDefKind, TypeId};
+use std::fmt;
 
-use super::layout::{Layout, Layouts, MemType, flags_layout, prim_mem};
+use wit_parser::abi::WasmType;
+use wit_parser::{Type, TypeId};
 
-/// One step of a lift or lower plan; see the [module docs](self) for the
-/// machine it runs on.
+use crate::layout::{Layout, MemType};
+
+/// One step of a plan; see the [module docs](self) for the machine it runs
+/// on, and [`Step::effect`] for what each one pops and pushes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     // ---- primitives, lowering: pop a value, push one core value ----
@@ -106,8 +121,9 @@ pub enum Step {
     /// Push a zero of each core type, in order (padding a variant case to
     /// the joined flat types).
     Zeros(Vec<WasmType>),
-    /// Pop and discard `count` core values.
-    Drop { count: usize },
+    /// Pop and discard core values of these types (the first is the
+    /// deepest): the joined slots a variant case does not use.
+    Drop(Vec<WasmType>),
 
     // ---- strings and lists ----
     /// Pop a string, push its UTF-8 bytes as (pointer, length in bytes).
@@ -121,39 +137,40 @@ pub enum Step {
     /// Invalid UTF-8 must trap.
     StringLift,
     /// Pop a list, push (pointer, element count). The elements are laid out
-    /// `element.size` bytes apart in a buffer aligned to `element.align`;
-    /// `store` (a store plan) writes one element with the base at it.
-    /// With `byte_copy`, the element is plain numbers whose memory form is
-    /// the language's (little-endian), so the buffer may be the language's
-    /// own storage and `store` need not run. `realloc` as for
-    /// [`Step::StringLower`] (without it, a buffer the backend had to fill
-    /// must be freed after the call).
+    /// `layout.size` bytes apart in a buffer aligned to `layout.align`;
+    /// `store` (a store plan, `[value] -> []`) writes one element with the
+    /// base at it. A backend whose own storage of the list already is that
+    /// buffer copies it as bytes instead ([`Backend::list_as_bytes`]; the
+    /// block is then not driven). `realloc` as for [`Step::StringLower`]
+    /// (without it, a buffer the backend had to fill is freed at
+    /// [`Step::FreeTemporaries`]).
+    ///
+    /// [`Backend::list_as_bytes`]: crate::Backend::list_as_bytes
     ListLower {
         element: Type,
         layout: Layout,
-        store: Vec<Step>,
-        byte_copy: bool,
+        store: Block,
         realloc: bool,
     },
-    /// Pop (pointer, element count), push the list. `load` (a load plan)
-    /// reads one element with the base at it; with `byte_copy` the buffer
-    /// may become the language's storage as is. The receiver owns the
-    /// buffer (`count * layout.size` bytes, align `layout.align`, allocated
-    /// with `cabi_realloc`): keep it or free it once the elements are read.
+    /// Pop (pointer, element count), push the list. `load` (a load plan,
+    /// `[] -> [value]`) reads one element with the base at it, unless the
+    /// backend takes the buffer as its storage, as bytes. The receiver owns
+    /// the buffer (`count * layout.size` bytes, align `layout.align`,
+    /// allocated with `cabi_realloc`): keep it or free it once the
+    /// elements are read.
     ListLift {
         element: Type,
         layout: Layout,
-        load: Vec<Step>,
-        byte_copy: bool,
+        load: Block,
     },
 
     // ---- records and tuples ----
     /// Pop a record of type `ty`; run `fields[i]` seeded with field `i`'s
     /// value; push what the blocks leave, in field order.
     RecordLower { ty: TypeId, fields: Vec<Block> },
-    /// Pop `sum(fields[i].inputs)` core values (none in a load plan), run
-    /// `fields[i]` seeded with its slice of them; each leaves the field's
-    /// value; push the record.
+    /// Pop the core values every field block takes (none in a load plan),
+    /// run `fields[i]` seeded with its share of them, in order; each leaves
+    /// the field's value; push the record.
     RecordLift { ty: TypeId, fields: Vec<Block> },
     /// As [`Step::RecordLower`], for a tuple.
     TupleLower { ty: TypeId, fields: Vec<Block> },
@@ -186,7 +203,7 @@ pub enum Step {
     /// then run `cases[i]` seeded with the payload (or nothing) and push
     /// what it leaves: in a flat plan, the joined payload values; in a
     /// store plan, nothing (the payload is stored; a `Store` of the
-    /// discriminant follows the step).
+    /// discriminant follows the step). Every case leaves the same kinds.
     VariantLower { ty: TypeId, cases: Vec<Block> },
     /// Pop `joined.len()` core values (the joined payload, none in a load
     /// plan) and, below them, the discriminant `i` (a core `i32`); trap if
@@ -236,7 +253,8 @@ pub enum Step {
     /// resource the `i32` is a handle index (own: the receiver must drop it
     /// once; borrow: valid for the call only). For a resource this guest
     /// exports, a `borrow` is the representation itself (what the guest
-    /// gave `[resource-new]`), and an `own` is a handle to turn into the
+    /// gave `[resource-new]`; the receiver of an exported method gets it as
+    /// a core pointer), and an `own` is a handle to turn into the
     /// representation with `[resource-rep]`, owning it from then on.
     HandleLift {
         resource: TypeId,
@@ -244,36 +262,176 @@ pub enum Step {
         exported: bool,
     },
 
-    // ---- post-return (free) plans: pop and push nothing ----
+    // ---- free plans: pop and push nothing ----
     /// Free the string whose (pointer, length) is at `base + offset`
     /// (align 1).
     FreeString { offset: usize },
     /// Free the list whose (pointer, count) is at `base + offset`: first
-    /// run `element` with the base at each element (empty when elements own
-    /// nothing), then free the buffer (`count * layout.size` bytes, align
-    /// `layout.align`).
+    /// run `element` (`[] -> []`) with the base at each element (an empty
+    /// block when elements own nothing), then free the buffer
+    /// (`count * layout.size` bytes, align `layout.align`).
     FreeList {
         offset: usize,
         layout: Layout,
-        element: Vec<Step>,
+        element: Block,
     },
     /// Read the discriminant `i` stored as `discriminant` at `base +
-    /// offset` and run `cases[i]` (payload frees, offsets already final).
+    /// offset` and run `cases[i]` (`[] -> []`: payload frees, offsets
+    /// already final).
     FreeVariant {
         offset: usize,
         discriminant: MemType,
-        cases: Vec<Vec<Step>>,
+        cases: Vec<Block>,
     },
+    /// Drop the owned handle to `resource` stored at `base + offset` (its
+    /// `[resource-drop]`), in [`FreeMode::BuffersAndHandles`] plans only.
+    FreeHandle {
+        offset: usize,
+        resource: TypeId,
+        exported: bool,
+    },
+
+    // ---- the call sequence (see `FunctionPlan::call`) ----
+    /// `[] -> [value]`: the language's value of parameter `index` (an
+    /// import's caller passes it; a borrowed parameter is a place, not a
+    /// copy).
+    GetArg { index: usize },
+    /// `[] -> [core]`: core parameter `index` of an export, of type `ty`.
+    CoreArg { index: usize, ty: WasmType },
+    /// `[] -> []`: from here on the base address is `area` (`layout` bytes
+    /// and alignment). An import provides both areas for the duration of
+    /// the call (the stack will do). An export's parameter area is the
+    /// address in its core parameter 0 (the caller allocated it with
+    /// `cabi_realloc`); its return area is memory of the export's own that
+    /// must stay valid until the post-return function has run (a static
+    /// will do: the guest runs one call at a time). In a post-return
+    /// function, the return area is the address it receives.
+    Area { area: Area, layout: Layout },
+    /// `[] -> [core pointer]`: the address of `area`, as a core argument
+    /// (an import's parameter or return area) or a core result (an
+    /// export's return area).
+    AreaAddress { area: Area },
+    /// `[params] -> [results]`: call the core import of the function
+    /// (`FunctionPlan::core_name`) with the core values on the stack.
+    CallImport {
+        params: Vec<WasmType>,
+        results: Vec<WasmType>,
+    },
+    /// `[results] -> [results]`: the import returned and its result is
+    /// lifted (`results` is what the function returns: a value, or
+    /// nothing): free what lowering the arguments allocated for the call
+    /// only (buffers of lists stored element by element,
+    /// [`Step::ListLower`] without `realloc`), if anything. The result
+    /// passes through: a backend whose operands are lazy expressions
+    /// evaluates it first.
+    FreeTemporaries { results: Vec<Kind> },
+    /// `[value] -> [value]`: the export's argument `index` is lifted. The
+    /// value must no longer read the parameter area, which may be freed
+    /// next: a backend whose operands are lazy expressions evaluates this
+    /// one now.
+    ArgLifted { index: usize },
+    /// `[] -> []`: free `area` (`layout`): an export's parameter area,
+    /// once every argument is lifted.
+    FreeArea { area: Area, layout: Layout },
+    /// `[values] -> [values]`: call the user's implementation of the
+    /// export with `params` argument values; it returns `results` (0 or 1)
+    /// values. What the results own passes to the caller (lowered with
+    /// `realloc`, freed by the post-return function).
+    CallImpl { params: usize, results: usize },
+    /// `[results] -> []`: return these from the function: an import's
+    /// lifted result (a value, or nothing), or an export's core results.
+    Return { results: Vec<Kind> },
 }
 
-/// A nested step sequence of a compound step: it runs on a fresh stack
-/// seeded with `inputs` core values (lifts) or with the part's value
-/// (lowers); see each step.
+/// A memory area a function's call sequence uses; see [`Step::Area`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Area {
+    /// Where parameters are passed when they do not fit the flat core
+    /// parameters (`signature.indirect_params`).
+    Params,
+    /// Where a result is passed that does not fit the flat core result
+    /// (`signature.retptr`).
+    Return,
+}
+
+/// What a free plan releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FreeMode {
+    /// The buffers of strings and lists: what a post-return function frees
+    /// (handles in the value were handed over with it).
+    #[default]
+    Buffers,
+    /// Buffers, and every owned handle ([`Step::FreeHandle`]): what
+    /// dropping a whole value that is still owned releases (a C `_free`).
+    BuffersAndHandles,
+}
+
+/// The kind of an operand on the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A value in the language's own representation.
+    Value,
+    /// A core wasm value.
+    Core(WasmType),
+}
+
+impl Kind {
+    /// Whether an operand of kind `self` may stand where `want` is
+    /// expected: values for values, and core values of the same wasm32
+    /// type (`Pointer` and `Length` are `i32`, `PointerOrI64` is `i64`),
+    /// which is what wasm validation checks. (The receiver of an exported
+    /// method is a core `Pointer` lifted as an `i32` handle, for one.)
+    pub fn fits(self, want: Kind) -> bool {
+        match (self, want) {
+            (Kind::Value, Kind::Value) => true,
+            (Kind::Core(a), Kind::Core(b)) => core32(a) == core32(b),
+            _ => false,
+        }
+    }
+}
+
+/// The wasm32 core type of a flat type.
+fn core32(t: WasmType) -> WasmType {
+    match t {
+        WasmType::I32 | WasmType::Pointer | WasmType::Length => WasmType::I32,
+        WasmType::I64 | WasmType::PointerOrI64 => WasmType::I64,
+        other => other,
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::Value => f.write_str("value"),
+            Kind::Core(WasmType::I32) => f.write_str("i32"),
+            Kind::Core(WasmType::I64) => f.write_str("i64"),
+            Kind::Core(WasmType::F32) => f.write_str("f32"),
+            Kind::Core(WasmType::F64) => f.write_str("f64"),
+            Kind::Core(WasmType::Pointer) => f.write_str("pointer"),
+            Kind::Core(WasmType::Length) => f.write_str("length"),
+            Kind::Core(WasmType::PointerOrI64) => f.write_str("pointer-or-i64"),
+        }
+    }
+}
+
+/// `[value, i32, pointer]`.
+pub(crate) fn kinds(list: &[Kind]) -> String {
+    let items: Vec<String> = list.iter().map(Kind::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Core values of these types, as kinds.
+pub(crate) fn cores(types: &[WasmType]) -> Vec<Kind> {
+    types.iter().map(|t| Kind::Core(*t)).collect()
+}
+
+/// A nested step sequence of a compound step, with its declared effect:
+/// it runs on a fresh stack seeded with operands of kinds `params`, and
+/// leaves operands of kinds `results`; see each step for its blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Block {
-    /// Core values a lift block takes from the step's operands (0 in load
-    /// plans and in every lower block).
-    pub inputs: usize,
+    pub params: Vec<Kind>,
+    pub results: Vec<Kind>,
     pub steps: Vec<Step>,
 }
 
@@ -289,599 +447,192 @@ pub struct Cast {
     pub to: WasmType,
 }
 
-/// Where a plan puts or finds a value: the flat core values, or memory at
-/// an offset from the base address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum At {
-    Flat,
-    Mem(usize),
+/// What a step pops (the first is the deepest) and pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub pops: Vec<Kind>,
+    pub pushes: Vec<Kind>,
 }
 
-impl At {
-    fn plus(self, off: usize) -> At {
+impl Step {
+    /// What the step pops and pushes. A compound step's effect follows from
+    /// its blocks' declared effects (a variant's from its first case; the
+    /// driver checks that the cases agree).
+    pub fn effect(&self) -> Effect {
+        use Kind::Value;
+        use WasmType as W;
+        let core = Kind::Core;
+        let e = |pops: Vec<Kind>, pushes: Vec<Kind>| Effect { pops, pushes };
         match self {
-            At::Flat => At::Flat,
-            At::Mem(o) => At::Mem(o + off),
-        }
-    }
-}
-
-/// The flat core types of `ty`, as wit-parser's `push_flat` gives them.
-pub fn flat_types(resolve: &Resolve, ty: &Type) -> Vec<WasmType> {
-    let mut cap = 32;
-    loop {
-        let mut storage = vec![WasmType::I32; cap];
-        let mut flat = FlatTypes::new(&mut storage);
-        if resolve.push_flat(ty, &mut flat) {
-            return flat.to_vec();
-        }
-        cap *= 4;
-    }
-}
-
-/// Whether a value of `ty` points into linear memory (strings, lists).
-pub fn has_memory(resolve: &Resolve, ty: &Type) -> bool {
-    let Type::Id(id) = ty else {
-        return matches!(ty, Type::String);
-    };
-    match &resolve.types[*id].kind {
-        TypeDefKind::List(_) | TypeDefKind::Map(..) => true,
-        TypeDefKind::Type(t) | TypeDefKind::Option(t) | TypeDefKind::FixedLengthList(t, _) => {
-            has_memory(resolve, t)
-        }
-        TypeDefKind::Record(r) => r.fields.iter().any(|f| has_memory(resolve, &f.ty)),
-        TypeDefKind::Tuple(t) => t.types.iter().any(|t| has_memory(resolve, t)),
-        TypeDefKind::Variant(v) => v
-            .cases
-            .iter()
-            .flat_map(|c| &c.ty)
-            .any(|t| has_memory(resolve, t)),
-        TypeDefKind::Result(r) => [&r.ok, &r.err]
-            .into_iter()
-            .flatten()
-            .any(|t| has_memory(resolve, t)),
-        _ => false,
-    }
-}
-
-/// Whether list elements of `ty` may be copied as bytes: plain numbers.
-fn byte_copy(resolve: &Resolve, ty: &Type) -> bool {
-    match ty {
-        Type::U8
-        | Type::S8
-        | Type::U16
-        | Type::S16
-        | Type::U32
-        | Type::S32
-        | Type::U64
-        | Type::S64
-        | Type::F32
-        | Type::F64 => true,
-        Type::Id(id) => match &resolve.types[*id].kind {
-            TypeDefKind::Type(t) => byte_copy(resolve, t),
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-fn prim_lower(ty: &Type) -> Option<Step> {
-    Some(match ty {
-        Type::Bool => Step::I32FromBool,
-        Type::U8 => Step::I32FromU8,
-        Type::S8 => Step::I32FromS8,
-        Type::U16 => Step::I32FromU16,
-        Type::S16 => Step::I32FromS16,
-        Type::U32 => Step::I32FromU32,
-        Type::S32 => Step::I32FromS32,
-        Type::U64 => Step::I64FromU64,
-        Type::S64 => Step::I64FromS64,
-        Type::F32 => Step::CoreF32FromF32,
-        Type::F64 => Step::CoreF64FromF64,
-        Type::Char => Step::I32FromChar,
-        _ => return None,
-    })
-}
-
-fn prim_lift(ty: &Type) -> Option<Step> {
-    Some(match ty {
-        Type::Bool => Step::BoolFromI32,
-        Type::U8 => Step::U8FromI32,
-        Type::S8 => Step::S8FromI32,
-        Type::U16 => Step::U16FromI32,
-        Type::S16 => Step::S16FromI32,
-        Type::U32 => Step::U32FromI32,
-        Type::S32 => Step::S32FromI32,
-        Type::U64 => Step::U64FromI64,
-        Type::S64 => Step::S64FromI64,
-        Type::F32 => Step::F32FromCoreF32,
-        Type::F64 => Step::F64FromCoreF64,
-        Type::Char => Step::CharFromI32,
-        _ => return None,
-    })
-}
-
-/// Builds plans for one resolve; `exported` tells whether a resource is
-/// implemented by the guest.
-pub(crate) struct Planner<'a> {
-    pub resolve: &'a Resolve,
-    pub layouts: &'a Layouts,
-    pub exported: &'a dyn Fn(TypeId) -> bool,
-}
-
-impl Planner<'_> {
-    fn lower_block(&self, ty: Option<&Type>, at: At, realloc: bool, joined: &[WasmType]) -> Block {
-        let mut steps = Vec::new();
-        let mut flat = Vec::new();
-        if let Some(ty) = ty {
-            self.lower(ty, at, realloc, &mut steps);
-            if at == At::Flat {
-                flat = flat_types(self.resolve, ty);
-            }
-        }
-        if at == At::Flat {
-            push_casts(
-                &mut steps,
-                flat.iter()
-                    .zip(joined)
-                    .map(|(&from, &to)| Cast { from, to }),
-            );
-            if joined.len() > flat.len() {
-                steps.push(Step::Zeros(joined[flat.len()..].to_vec()));
-            }
-        }
-        Block { inputs: 0, steps }
-    }
-
-    fn lift_block(&self, ty: Option<&Type>, at: At, joined: &[WasmType]) -> Block {
-        let mut steps = Vec::new();
-        if at == At::Flat {
-            let flat = ty.map(|t| flat_types(self.resolve, t)).unwrap_or_default();
-            if joined.len() > flat.len() {
-                steps.push(Step::Drop {
-                    count: joined.len() - flat.len(),
-                });
-            }
-            push_casts(
-                &mut steps,
-                joined
-                    .iter()
-                    .zip(&flat)
-                    .map(|(&from, &to)| Cast { from, to }),
-            );
-        }
-        if let Some(ty) = ty {
-            self.lift(ty, at, &mut steps);
-        }
-        Block {
-            inputs: if at == At::Flat { joined.len() } else { 0 },
-            steps,
-        }
-    }
-
-    /// The joined payload types of a variant-like type (its flattening
-    /// without the discriminant), or nothing in memory.
-    fn joined(&self, ty: &Type, at: At) -> Vec<WasmType> {
-        match at {
-            At::Flat => flat_types(self.resolve, ty)[1..].to_vec(),
-            At::Mem(_) => Vec::new(),
-        }
-    }
-
-    /// Appends the steps lowering a value of `ty` to `at`.
-    pub(crate) fn lower(&self, ty: &Type, at: At, realloc: bool, out: &mut Vec<Step>) {
-        if let Some(step) = prim_lower(ty) {
-            out.push(step);
-            // Every primitive has a memory type, so this always stores.
-            if let (At::Mem(offset), Some(ty)) = (at, prim_mem(ty)) {
-                out.push(Step::Store { offset, ty });
-            }
-            return;
-        }
-        let id = match ty {
-            Type::String => {
-                out.push(Step::StringLower { realloc });
-                store_pointer_length(at, out);
-                return;
-            }
-            Type::Id(id) => *id,
-            Type::ErrorContext => unreachable!("rejected before planning"),
-            _ => unreachable!("primitives handled above"),
-        };
-        let layouts = self.layouts;
-        match &self.resolve.types[id].kind {
-            TypeDefKind::Type(t) => self.lower(t, at, realloc, out),
-            TypeDefKind::List(element) => {
-                let mut store = Vec::new();
-                self.lower(element, At::Mem(0), realloc, &mut store);
-                out.push(Step::ListLower {
-                    element: *element,
-                    layout: layouts.layout(element),
-                    store,
-                    byte_copy: byte_copy(self.resolve, element),
-                    realloc,
-                });
-                store_pointer_length(at, out);
-            }
-            TypeDefKind::Record(r) => {
-                let types: Vec<&Type> = r.fields.iter().map(|f| &f.ty).collect();
-                let fields = self.lower_fields(&types, at, realloc);
-                out.push(Step::RecordLower { ty: id, fields });
-            }
-            TypeDefKind::Tuple(t) => {
-                let types: Vec<&Type> = t.types.iter().collect();
-                let fields = self.lower_fields(&types, at, realloc);
-                out.push(Step::TupleLower { ty: id, fields });
-            }
-            TypeDefKind::Flags(f) => {
-                let fl = flags_layout(f.flags.len(), f.repr());
-                out.push(Step::FlagsLower {
-                    ty: id,
-                    count: fl.count,
-                    words: fl.words,
-                });
-                if let At::Mem(o) = at {
-                    for i in (0..fl.words).rev() {
-                        out.push(Step::Store {
-                            offset: o + 4 * i,
-                            ty: fl.word,
-                        });
-                    }
-                }
-            }
-            TypeDefKind::Enum(e) => {
-                out.push(Step::EnumLower {
-                    ty: id,
-                    cases: e.cases.len(),
-                });
-                store_discriminant(at, e.tag(), out);
-            }
-            TypeDefKind::Variant(v) => {
-                let payload =
-                    at.plus(layouts.payload_offset(v.tag(), v.cases.iter().map(|c| c.ty.as_ref())));
-                let joined = self.joined(ty, at);
-                let cases = v
-                    .cases
-                    .iter()
-                    .map(|c| self.lower_block(c.ty.as_ref(), payload, realloc, &joined))
-                    .collect();
-                out.push(Step::VariantLower { ty: id, cases });
-                store_discriminant(at, v.tag(), out);
-            }
-            TypeDefKind::Option(t) => {
-                let payload = at.plus(layouts.payload_offset(Int::U8, [None, Some(t)]));
-                let joined = self.joined(ty, at);
-                out.push(Step::OptionLower {
-                    ty: id,
-                    none: self.lower_block(None, payload, realloc, &joined),
-                    some: self.lower_block(Some(t), payload, realloc, &joined),
-                });
-                store_discriminant(at, Int::U8, out);
-            }
-            TypeDefKind::Result(r) => {
-                let payload =
-                    at.plus(layouts.payload_offset(Int::U8, [r.ok.as_ref(), r.err.as_ref()]));
-                let joined = self.joined(ty, at);
-                out.push(Step::ResultLower {
-                    ty: id,
-                    ok: self.lower_block(r.ok.as_ref(), payload, realloc, &joined),
-                    err: self.lower_block(r.err.as_ref(), payload, realloc, &joined),
-                });
-                store_discriminant(at, Int::U8, out);
-            }
-            TypeDefKind::Handle(h) => {
-                let (resource, own) = self.handle(h);
-                out.push(Step::HandleLower {
-                    resource,
-                    own,
-                    exported: (self.exported)(resource),
-                });
-                if let At::Mem(o) = at {
-                    out.push(Step::Store {
-                        offset: o,
-                        ty: MemType::I32,
-                    });
-                }
-            }
-            TypeDefKind::Map(..)
-            | TypeDefKind::FixedLengthList(..)
-            | TypeDefKind::Future(_)
-            | TypeDefKind::Stream(_)
-            | TypeDefKind::Resource
-            | TypeDefKind::Unknown => unreachable!("rejected before planning"),
-        }
-    }
-
-    fn lower_fields(&self, types: &[&Type], at: At, realloc: bool) -> Vec<Block> {
-        let offsets = self.layouts.offsets(types.iter().copied());
-        types
-            .iter()
-            .zip(offsets)
-            .map(|(ty, off)| {
-                let mut steps = Vec::new();
-                self.lower(ty, at.plus(off), realloc, &mut steps);
-                Block { inputs: 0, steps }
-            })
-            .collect()
-    }
-
-    /// Appends the steps lifting a value of `ty` from `at`.
-    pub(crate) fn lift(&self, ty: &Type, at: At, out: &mut Vec<Step>) {
-        if let Some(step) = prim_lift(ty) {
-            // Every primitive has a memory type, so this always loads.
-            if let (At::Mem(offset), Some(ty)) = (at, prim_mem(ty)) {
-                out.push(Step::Load { offset, ty });
-            }
-            out.push(step);
-            return;
-        }
-        let id = match ty {
-            Type::String => {
-                load_pointer_length(at, out);
-                out.push(Step::StringLift);
-                return;
-            }
-            Type::Id(id) => *id,
-            Type::ErrorContext => unreachable!("rejected before planning"),
-            _ => unreachable!("primitives handled above"),
-        };
-        let layouts = self.layouts;
-        match &self.resolve.types[id].kind {
-            TypeDefKind::Type(t) => self.lift(t, at, out),
-            TypeDefKind::List(element) => {
-                load_pointer_length(at, out);
-                let mut load = Vec::new();
-                self.lift(element, At::Mem(0), &mut load);
-                out.push(Step::ListLift {
-                    element: *element,
-                    layout: layouts.layout(element),
-                    load,
-                    byte_copy: byte_copy(self.resolve, element),
-                });
-            }
-            TypeDefKind::Record(r) => {
-                let types: Vec<&Type> = r.fields.iter().map(|f| &f.ty).collect();
-                let fields = self.lift_fields(&types, at);
-                out.push(Step::RecordLift { ty: id, fields });
-            }
-            TypeDefKind::Tuple(t) => {
-                let types: Vec<&Type> = t.types.iter().collect();
-                let fields = self.lift_fields(&types, at);
-                out.push(Step::TupleLift { ty: id, fields });
-            }
-            TypeDefKind::Flags(f) => {
-                let fl = flags_layout(f.flags.len(), f.repr());
-                if let At::Mem(o) = at {
-                    for i in 0..fl.words {
-                        out.push(Step::Load {
-                            offset: o + 4 * i,
-                            ty: fl.word,
-                        });
-                    }
-                }
-                out.push(Step::FlagsLift {
-                    ty: id,
-                    count: fl.count,
-                    words: fl.words,
-                });
-            }
-            TypeDefKind::Enum(e) => {
-                load_discriminant(at, e.tag(), out);
-                out.push(Step::EnumLift {
-                    ty: id,
-                    cases: e.cases.len(),
-                });
-            }
-            TypeDefKind::Variant(v) => {
-                load_discriminant(at, v.tag(), out);
-                let payload =
-                    at.plus(layouts.payload_offset(v.tag(), v.cases.iter().map(|c| c.ty.as_ref())));
-                let joined = self.joined(ty, at);
-                let cases = v
-                    .cases
-                    .iter()
-                    .map(|c| self.lift_block(c.ty.as_ref(), payload, &joined))
-                    .collect();
-                out.push(Step::VariantLift {
-                    ty: id,
-                    joined,
-                    cases,
-                });
-            }
-            TypeDefKind::Option(t) => {
-                load_discriminant(at, Int::U8, out);
-                let payload = at.plus(layouts.payload_offset(Int::U8, [None, Some(t)]));
-                let joined = self.joined(ty, at);
-                out.push(Step::OptionLift {
-                    ty: id,
-                    none: self.lift_block(None, payload, &joined),
-                    some: self.lift_block(Some(t), payload, &joined),
-                    joined,
-                });
-            }
-            TypeDefKind::Result(r) => {
-                load_discriminant(at, Int::U8, out);
-                let payload =
-                    at.plus(layouts.payload_offset(Int::U8, [r.ok.as_ref(), r.err.as_ref()]));
-                let joined = self.joined(ty, at);
-                out.push(Step::ResultLift {
-                    ty: id,
-                    ok: self.lift_block(r.ok.as_ref(), payload, &joined),
-                    err: self.lift_block(r.err.as_ref(), payload, &joined),
-                    joined,
-                });
-            }
-            TypeDefKind::Handle(h) => {
-                let (resource, own) = self.handle(h);
-                if let At::Mem(o) = at {
-                    out.push(Step::Load {
-                        offset: o,
-                        ty: MemType::I32,
-                    });
-                }
-                out.push(Step::HandleLift {
-                    resource,
-                    own,
-                    exported: (self.exported)(resource),
-                });
-            }
-            TypeDefKind::Map(..)
-            | TypeDefKind::FixedLengthList(..)
-            | TypeDefKind::Future(_)
-            | TypeDefKind::Stream(_)
-            | TypeDefKind::Resource
-            | TypeDefKind::Unknown => unreachable!("rejected before planning"),
-        }
-    }
-
-    fn lift_fields(&self, types: &[&Type], at: At) -> Vec<Block> {
-        let offsets = self.layouts.offsets(types.iter().copied());
-        types
-            .iter()
-            .zip(offsets)
-            .map(|(ty, off)| {
-                let mut steps = Vec::new();
-                self.lift(ty, at.plus(off), &mut steps);
-                let inputs = match at {
-                    At::Flat => flat_types(self.resolve, ty).len(),
-                    At::Mem(_) => 0,
-                };
-                Block { inputs, steps }
-            })
-            .collect()
-    }
-
-    /// Appends the steps freeing what a value of `ty` stored at `base +
-    /// offset` owns (its strings and lists).
-    pub(crate) fn free(&self, ty: &Type, offset: usize, out: &mut Vec<Step>) {
-        let id = match ty {
-            Type::String => {
-                out.push(Step::FreeString { offset });
-                return;
-            }
-            Type::Id(id) => *id,
-            _ => return,
-        };
-        if !has_memory(self.resolve, ty) {
-            return;
-        }
-        let layouts = self.layouts;
-        let variant = |tag: Int, cases: Vec<Option<&Type>>, out: &mut Vec<Step>| {
-            let payload = offset + layouts.payload_offset(tag, cases.iter().copied());
-            let cases = cases
-                .iter()
-                .map(|c| {
-                    let mut steps = Vec::new();
-                    if let Some(t) = c {
-                        self.free(t, payload, &mut steps);
-                    }
-                    steps
-                })
-                .collect();
-            out.push(Step::FreeVariant {
-                offset,
-                discriminant: MemType::of_int(tag),
-                cases,
-            });
-        };
-        match &self.resolve.types[id].kind {
-            TypeDefKind::Type(t) => self.free(t, offset, out),
-            TypeDefKind::List(element) => {
-                let mut steps = Vec::new();
-                self.free(element, 0, &mut steps);
-                out.push(Step::FreeList {
-                    offset,
-                    layout: layouts.layout(element),
-                    element: steps,
-                });
-            }
-            TypeDefKind::Record(r) => {
-                let types: Vec<&Type> = r.fields.iter().map(|f| &f.ty).collect();
-                for (t, off) in types.iter().zip(layouts.offsets(types.iter().copied())) {
-                    self.free(t, offset + off, out);
-                }
-            }
-            TypeDefKind::Tuple(t) => {
-                for (t, off) in t.types.iter().zip(layouts.offsets(&t.types)) {
-                    self.free(t, offset + off, out);
-                }
-            }
-            TypeDefKind::Variant(v) => variant(
-                v.tag(),
-                v.cases.iter().map(|c| c.ty.as_ref()).collect(),
-                out,
+            Step::I32FromBool
+            | Step::I32FromU8
+            | Step::I32FromS8
+            | Step::I32FromU16
+            | Step::I32FromS16
+            | Step::I32FromU32
+            | Step::I32FromS32
+            | Step::I32FromChar
+            | Step::EnumLower { .. }
+            | Step::HandleLower { .. } => e(vec![Value], vec![core(W::I32)]),
+            Step::I64FromU64 | Step::I64FromS64 => e(vec![Value], vec![core(W::I64)]),
+            Step::CoreF32FromF32 => e(vec![Value], vec![core(W::F32)]),
+            Step::CoreF64FromF64 => e(vec![Value], vec![core(W::F64)]),
+            Step::BoolFromI32
+            | Step::U8FromI32
+            | Step::S8FromI32
+            | Step::U16FromI32
+            | Step::S16FromI32
+            | Step::U32FromI32
+            | Step::S32FromI32
+            | Step::CharFromI32
+            | Step::EnumLift { .. }
+            | Step::HandleLift { .. } => e(vec![core(W::I32)], vec![Value]),
+            Step::U64FromI64 | Step::S64FromI64 => e(vec![core(W::I64)], vec![Value]),
+            Step::F32FromCoreF32 => e(vec![core(W::F32)], vec![Value]),
+            Step::F64FromCoreF64 => e(vec![core(W::F64)], vec![Value]),
+            Step::Load { ty, .. } => e(vec![], vec![core(ty.core())]),
+            Step::Store { ty, .. } => e(vec![core(ty.core())], vec![]),
+            Step::Casts(casts) => e(
+                casts.iter().map(|c| core(c.from)).collect(),
+                casts.iter().map(|c| core(c.to)).collect(),
             ),
-            TypeDefKind::Option(t) => variant(Int::U8, vec![None, Some(t)], out),
-            TypeDefKind::Result(r) => variant(Int::U8, vec![r.ok.as_ref(), r.err.as_ref()], out),
-            _ => {}
+            Step::Zeros(types) => e(vec![], cores(types)),
+            Step::Drop(types) => e(cores(types), vec![]),
+            Step::StringLower { .. } | Step::ListLower { .. } => {
+                e(vec![Value], vec![core(W::Pointer), core(W::Length)])
+            }
+            Step::StringLift | Step::ListLift { .. } => {
+                e(vec![core(W::Pointer), core(W::Length)], vec![Value])
+            }
+            Step::RecordLower { fields, .. } | Step::TupleLower { fields, .. } => e(
+                vec![Value],
+                fields.iter().flat_map(|b| b.results.clone()).collect(),
+            ),
+            Step::RecordLift { fields, .. } | Step::TupleLift { fields, .. } => e(
+                fields.iter().flat_map(|b| b.params.clone()).collect(),
+                vec![Value],
+            ),
+            Step::FlagsLower { words, .. } => e(vec![Value], vec![core(W::I32); *words]),
+            Step::FlagsLift { words, .. } => e(vec![core(W::I32); *words], vec![Value]),
+            Step::VariantLower { .. } | Step::OptionLower { .. } | Step::ResultLower { .. } => {
+                let mut pushes = vec![core(W::I32)];
+                if let Some(first) = self.blocks().first() {
+                    pushes.extend(first.results.iter().copied());
+                }
+                e(vec![Value], pushes)
+            }
+            Step::VariantLift { joined, .. }
+            | Step::OptionLift { joined, .. }
+            | Step::ResultLift { joined, .. } => {
+                let mut pops = vec![core(W::I32)];
+                pops.extend(cores(joined));
+                e(pops, vec![Value])
+            }
+            Step::FreeString { .. }
+            | Step::FreeList { .. }
+            | Step::FreeVariant { .. }
+            | Step::FreeHandle { .. }
+            | Step::Area { .. }
+            | Step::FreeArea { .. } => e(vec![], vec![]),
+            Step::FreeTemporaries { results } => e(results.clone(), results.clone()),
+            Step::GetArg { .. } => e(vec![], vec![Value]),
+            Step::CoreArg { ty, .. } => e(vec![], vec![core(*ty)]),
+            Step::AreaAddress { .. } => e(vec![], vec![core(W::Pointer)]),
+            Step::CallImport { params, results } => e(cores(params), cores(results)),
+            Step::ArgLifted { .. } => e(vec![Value], vec![Value]),
+            Step::CallImpl { params, results } => e(vec![Value; *params], vec![Value; *results]),
+            Step::Return { results } => e(results.clone(), vec![]),
         }
     }
 
-    fn handle(&self, h: &Handle) -> (TypeId, bool) {
-        let (id, own) = match h {
-            Handle::Own(id) => (*id, true),
-            Handle::Borrow(id) => (*id, false),
-        };
-        (resource_of(self.resolve, id), own)
+    /// The step's nested blocks, in the order they are driven (none for a
+    /// simple step).
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Step::ListLower { store: b, .. }
+            | Step::ListLift { load: b, .. }
+            | Step::FreeList { element: b, .. } => vec![b],
+            Step::RecordLower { fields, .. }
+            | Step::RecordLift { fields, .. }
+            | Step::TupleLower { fields, .. }
+            | Step::TupleLift { fields, .. } => fields.iter().collect(),
+            Step::VariantLower { cases, .. }
+            | Step::VariantLift { cases, .. }
+            | Step::FreeVariant { cases, .. } => cases.iter().collect(),
+            Step::OptionLower { none, some, .. } | Step::OptionLift { none, some, .. } => {
+                vec![none, some]
+            }
+            Step::ResultLower { ok, err, .. } | Step::ResultLift { ok, err, .. } => vec![ok, err],
+            _ => Vec::new(),
+        }
     }
-}
 
-/// The resource definition behind a handle's type id, following aliases
-/// (`use`).
-pub fn resource_of(resolve: &Resolve, mut id: TypeId) -> TypeId {
-    while let TypeDefKind::Type(Type::Id(next)) = resolve.types[id].kind {
-        id = next;
-    }
-    id
-}
-
-fn push_casts(steps: &mut Vec<Step>, casts: impl Iterator<Item = Cast>) {
-    let casts: Vec<Cast> = casts.collect();
-    if casts.iter().any(|c| c.from != c.to) {
-        steps.push(Step::Casts(casts));
-    }
-}
-
-fn store_pointer_length(at: At, out: &mut Vec<Step>) {
-    if let At::Mem(o) = at {
-        out.push(Step::Store {
-            offset: o + 4,
-            ty: MemType::Length,
-        });
-        out.push(Step::Store {
-            offset: o,
-            ty: MemType::Pointer,
-        });
-    }
-}
-
-fn load_pointer_length(at: At, out: &mut Vec<Step>) {
-    if let At::Mem(o) = at {
-        out.push(Step::Load {
-            offset: o,
-            ty: MemType::Pointer,
-        });
-        out.push(Step::Load {
-            offset: o + 4,
-            ty: MemType::Length,
-        });
-    }
-}
-
-fn store_discriminant(at: At, tag: Int, out: &mut Vec<Step>) {
-    if let At::Mem(o) = at {
-        out.push(Step::Store {
-            offset: o,
-            ty: MemType::of_int(tag),
-        });
-    }
-}
-
-fn load_discriminant(at: At, tag: Int, out: &mut Vec<Step>) {
-    if let At::Mem(o) = at {
-        out.push(Step::Load {
-            offset: o,
-            ty: MemType::of_int(tag),
-        });
+    /// The step's name, as in the plan dumps (`ListLower`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::I32FromBool => "I32FromBool",
+            Step::I32FromU8 => "I32FromU8",
+            Step::I32FromS8 => "I32FromS8",
+            Step::I32FromU16 => "I32FromU16",
+            Step::I32FromS16 => "I32FromS16",
+            Step::I32FromU32 => "I32FromU32",
+            Step::I32FromS32 => "I32FromS32",
+            Step::I64FromU64 => "I64FromU64",
+            Step::I64FromS64 => "I64FromS64",
+            Step::CoreF32FromF32 => "CoreF32FromF32",
+            Step::CoreF64FromF64 => "CoreF64FromF64",
+            Step::I32FromChar => "I32FromChar",
+            Step::BoolFromI32 => "BoolFromI32",
+            Step::U8FromI32 => "U8FromI32",
+            Step::S8FromI32 => "S8FromI32",
+            Step::U16FromI32 => "U16FromI32",
+            Step::S16FromI32 => "S16FromI32",
+            Step::U32FromI32 => "U32FromI32",
+            Step::S32FromI32 => "S32FromI32",
+            Step::U64FromI64 => "U64FromI64",
+            Step::S64FromI64 => "S64FromI64",
+            Step::F32FromCoreF32 => "F32FromCoreF32",
+            Step::F64FromCoreF64 => "F64FromCoreF64",
+            Step::CharFromI32 => "CharFromI32",
+            Step::Load { .. } => "Load",
+            Step::Store { .. } => "Store",
+            Step::Casts(_) => "Casts",
+            Step::Zeros(_) => "Zeros",
+            Step::Drop(_) => "Drop",
+            Step::StringLower { .. } => "StringLower",
+            Step::StringLift => "StringLift",
+            Step::ListLower { .. } => "ListLower",
+            Step::ListLift { .. } => "ListLift",
+            Step::RecordLower { .. } => "RecordLower",
+            Step::RecordLift { .. } => "RecordLift",
+            Step::TupleLower { .. } => "TupleLower",
+            Step::TupleLift { .. } => "TupleLift",
+            Step::FlagsLower { .. } => "FlagsLower",
+            Step::FlagsLift { .. } => "FlagsLift",
+            Step::EnumLower { .. } => "EnumLower",
+            Step::EnumLift { .. } => "EnumLift",
+            Step::VariantLower { .. } => "VariantLower",
+            Step::VariantLift { .. } => "VariantLift",
+            Step::OptionLower { .. } => "OptionLower",
+            Step::OptionLift { .. } => "OptionLift",
+            Step::ResultLower { .. } => "ResultLower",
+            Step::ResultLift { .. } => "ResultLift",
+            Step::HandleLower { .. } => "HandleLower",
+            Step::HandleLift { .. } => "HandleLift",
+            Step::FreeString { .. } => "FreeString",
+            Step::FreeList { .. } => "FreeList",
+            Step::FreeVariant { .. } => "FreeVariant",
+            Step::FreeHandle { .. } => "FreeHandle",
+            Step::GetArg { .. } => "GetArg",
+            Step::CoreArg { .. } => "CoreArg",
+            Step::Area { .. } => "Area",
+            Step::AreaAddress { .. } => "AreaAddress",
+            Step::CallImport { .. } => "CallImport",
+            Step::FreeTemporaries { .. } => "FreeTemporaries",
+            Step::ArgLifted { .. } => "ArgLifted",
+            Step::FreeArea { .. } => "FreeArea",
+            Step::CallImpl { .. } => "CallImpl",
+            Step::Return { .. } => "Return",
+        }
     }
 }

@@ -9,4 +9,8 @@
 //! rust`).
 
 pub use wcomp_abi as abi;
+
+mod error;
 pub mod rust;
+
+pub use error::BindError;

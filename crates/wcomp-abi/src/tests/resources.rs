@@ -6,6 +6,7 @@ use wit_parser::abi::WasmType::I32;
 use wit_parser::{ResourceIntrinsic, WasmExport, WasmImport};
 
 use super::*;
+use crate::test_support::KEYSTORE;
 
 fn import(module: &str, field: &str) -> CoreName {
     CoreName::Import {
@@ -97,41 +98,47 @@ fn sink_resources_pinned() {
     );
 }
 
-/// Every name is what wit-parser's legacy sync mangling gives.
+/// Every name, in both manglings, is what wit-parser gives, and `name` is
+/// the one of the plan's mangling.
 fn check_against_wit_parser(resolve: &Resolve, plan: &WorldPlan) {
-    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
     for r in &plan.resources {
-        let import = |intrinsic| {
-            let (module, field) = resolve.wasm_import_name(
-                mangling,
-                WasmImport::ResourceIntrinsic {
-                    interface: r.interface.as_ref(),
-                    resource: r.resource,
-                    intrinsic,
-                },
-            );
-            CoreName::Import { module, field }
-        };
-        match r.direction {
-            Direction::Import => {
-                assert_eq!(r.drop.name, import(ResourceIntrinsic::ImportedDrop));
-                assert!(r.new.is_none() && r.rep.is_none() && r.dtor.is_none());
-            }
-            Direction::Export => {
-                assert_eq!(r.drop.name, import(ResourceIntrinsic::ExportedDrop));
-                let new = r.new.as_ref().unwrap();
-                assert_eq!(new.name, import(ResourceIntrinsic::ExportedNew));
-                let rep = r.rep.as_ref().unwrap();
-                assert_eq!(rep.name, import(ResourceIntrinsic::ExportedRep));
-                let dtor = resolve.wasm_export_name(
-                    mangling,
-                    WasmExport::ResourceDtor {
-                        interface: r.interface.as_ref().unwrap(),
+        for func in r.core_funcs() {
+            assert_eq!(&func.name, func.names.get(plan.options.mangling));
+        }
+        for m in [Mangling::Legacy, Mangling::Standard] {
+            let import = |intrinsic| {
+                let (module, field) = resolve.wasm_import_name(
+                    m.wit_parser(),
+                    WasmImport::ResourceIntrinsic {
+                        interface: r.interface.as_ref(),
                         resource: r.resource,
+                        intrinsic,
                     },
                 );
-                let name = CoreName::Export { name: dtor };
-                assert_eq!(r.dtor.as_ref().unwrap().name, name);
+                CoreName::Import { module, field }
+            };
+            let name = |f: &CoreFunc| f.names.get(m).clone();
+            match r.direction {
+                Direction::Import => {
+                    assert_eq!(name(&r.drop), import(ResourceIntrinsic::ImportedDrop));
+                    assert!(r.new.is_none() && r.rep.is_none() && r.dtor.is_none());
+                }
+                Direction::Export => {
+                    assert_eq!(name(&r.drop), import(ResourceIntrinsic::ExportedDrop));
+                    let new = r.new.as_ref().unwrap();
+                    assert_eq!(name(new), import(ResourceIntrinsic::ExportedNew));
+                    let rep = r.rep.as_ref().unwrap();
+                    assert_eq!(name(rep), import(ResourceIntrinsic::ExportedRep));
+                    let dtor = resolve.wasm_export_name(
+                        m.wit_parser(),
+                        WasmExport::ResourceDtor {
+                            interface: r.interface.as_ref().unwrap(),
+                            resource: r.resource,
+                        },
+                    );
+                    let dtor_name = CoreName::Export { name: dtor };
+                    assert_eq!(name(r.dtor.as_ref().unwrap()), dtor_name);
+                }
             }
         }
     }
@@ -150,30 +157,7 @@ fn handles(steps: &[Step], out: &mut Vec<(TypeId, bool)>) {
                 out.push((*resource, *exported));
                 Vec::new()
             }
-            Step::RecordLower { fields, .. }
-            | Step::RecordLift { fields, .. }
-            | Step::TupleLower { fields, .. }
-            | Step::TupleLift { fields, .. } => fields.iter().collect(),
-            Step::VariantLower { cases, .. } | Step::VariantLift { cases, .. } => {
-                cases.iter().collect()
-            }
-            Step::OptionLower { none, some, .. } | Step::OptionLift { none, some, .. } => {
-                vec![none, some]
-            }
-            Step::ResultLower { ok, err, .. } | Step::ResultLift { ok, err, .. } => {
-                vec![ok, err]
-            }
-            Step::ListLower { store: inner, .. }
-            | Step::ListLift { load: inner, .. }
-            | Step::FreeList { element: inner, .. } => {
-                handles(inner, out);
-                Vec::new()
-            }
-            Step::FreeVariant { cases, .. } => {
-                cases.iter().for_each(|c| handles(c, out));
-                Vec::new()
-            }
-            _ => Vec::new(),
+            _ => s.blocks(),
         };
         for b in blocks {
             handles(&b.steps, out);

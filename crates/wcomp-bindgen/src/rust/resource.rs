@@ -26,13 +26,16 @@ use wit_parser::{FunctionKind, Resolve, Type, TypeDefKind, TypeId};
 
 use super::Gen;
 use super::names::{camel, snake};
-use crate::abi::{AbiError, CoreFunc, CoreName, Direction, FunctionPlan, ResourcePlan};
+use crate::BindError;
+use crate::abi::{CoreFunc, CoreName, Direction, FunctionPlan, ResourcePlan};
 
 /// The core import of `f` as a Rust `extern` item named `name`, with a
 /// host-side stand-in so that the bindings also compile off wasm32.
-fn extern_import(f: &CoreFunc, name: &str) -> String {
+fn extern_import(f: &CoreFunc, name: &str) -> Result<String, BindError> {
     let CoreName::Import { module, field } = &f.name else {
-        unreachable!("resource intrinsics other than the destructor are imports")
+        return Err(BindError::Internal(format!(
+            "resource intrinsic `{name}` has an export's core name"
+        )));
     };
     let params: Vec<&str> = f.signature.params.iter().map(|_| "_: i32").collect();
     let ret = if f.signature.results.is_empty() {
@@ -41,15 +44,15 @@ fn extern_import(f: &CoreFunc, name: &str) -> String {
         " -> i32"
     };
     let sig = format!("({}){ret}", params.join(", "));
-    format!(
+    Ok(format!(
         "#[cfg(target_arch = \"wasm32\")]\n#[link(wasm_import_module = {module:?})]\n\
          unsafe extern \"C\" {{\n#[link_name = {field:?}]\nfn {name}{sig};\n}}\n\
          #[cfg(not(target_arch = \"wasm32\"))]\nunsafe extern \"C\" fn {name}{sig} {{ unreachable!() }}\n"
-    )
+    ))
 }
 
 /// The handle type of resource `r`, written in its owner's module.
-pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) {
+pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) -> Result<(), BindError> {
     let name = camel(&r.name);
     let atomic = "core::sync::atomic";
     let _ = writeln!(
@@ -72,8 +75,8 @@ pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) {
              {}unsafe {{ Self::from_handle(resource_new(Box::into_raw(Box::new(value)) as usize as i32) as u32) }}\n}}\n\
              #[doc(hidden)]\npub fn _rep(&self) -> *mut u8 {{\n\
              {}unsafe {{ resource_rep(self.handle() as i32) as u32 as usize as *mut u8 }}\n}}",
-            extern_import(new, "resource_new"),
-            extern_import(rep, "resource_rep"),
+            extern_import(new, "resource_new")?,
+            extern_import(rep, "resource_rep")?,
         );
     }
     let _ = writeln!(
@@ -81,25 +84,34 @@ pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) {
         "}}\nimpl Drop for {name} {{\nfn drop(&mut self) {{\n{}\
          let handle = *self.handle.get_mut();\n\
          if handle != u32::MAX {{\nunsafe {{ resource_drop(handle as i32) }}\n}}\n}}\n}}",
-        extern_import(&r.drop, "resource_drop")
+        extern_import(&r.drop, "resource_drop")?
     );
+    Ok(())
 }
 
 /// What `export!` adds for an exported resource: the destructor export and
 /// `new`/`get` on the handle type, typed by the user's representation.
 /// `guest` is the path of the interface's `Guest` trait from the macro
 /// (with `$PATH`), `handle` the handle type's.
-pub(super) fn macro_items(r: &ResourcePlan, guest: &str, handle: &str, unique: &str) -> String {
+pub(super) fn macro_items(
+    r: &ResourcePlan,
+    guest: &str,
+    handle: &str,
+    unique: &str,
+) -> Result<String, BindError> {
     let Some(CoreFunc {
         name: CoreName::Export { name: dtor },
         ..
     }) = &r.dtor
     else {
-        unreachable!("an exported resource has a destructor export")
+        return Err(BindError::Internal(format!(
+            "exported resource `{}` has no destructor export",
+            r.name
+        )));
     };
     let name = camel(&r.name);
     let rep = format!("<$ty as {guest}>::{name}");
-    format!(
+    Ok(format!(
         "#[unsafe(export_name = {dtor:?})]\nunsafe extern \"C\" fn {unique}_dtor_{}(rep: i32) {{\n\
          drop(unsafe {{ Box::from_raw(rep as u32 as usize as *mut {rep}) }});\n}}\n\
          #[allow(dead_code)]\nimpl {handle} {{\n\
@@ -110,7 +122,7 @@ pub(super) fn macro_items(r: &ResourcePlan, guest: &str, handle: &str, unique: &
          pub(crate) fn get(&self) -> &{rep} {{\nunsafe {{ &*self._rep().cast::<{rep}>() }}\n}}\n}}\n",
         snake(&r.name),
         wit = r.name,
-    )
+    ))
 }
 
 /// The resource a resource function belongs to.
@@ -199,8 +211,8 @@ fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
 /// place: borrowed handles inside named types (they would need a lifetime)
 /// and, in exports, borrowed handles other than a direct parameter, or of
 /// an exported resource from another interface.
-pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), AbiError> {
-    let refuse = |what, place, help| AbiError::BackendUnsupported {
+pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), BindError> {
+    let refuse = |what, place, help| BindError::BackendUnsupported {
         function: f.function.name.clone(),
         owner: f.owner.clone(),
         backend: "Rust",
@@ -251,7 +263,7 @@ pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), AbiError> {
 /// exports: wit-parser gives both sides one type, but they are two
 /// resources (the host's and the guest's), and the plan would treat both
 /// as the guest's.
-pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Result<(), AbiError> {
+pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Result<(), BindError> {
     let w = &resolve.worlds[world];
     let interfaces = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
         items
@@ -279,7 +291,7 @@ pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Resu
                 })
                 .map(|(key, _)| format!("`{}`", resolve.name_world_key(key)))
                 .collect();
-            return Err(AbiError::BackendWorld {
+            return Err(BindError::BackendWorld {
                 world: w.name.clone(),
                 backend: "Rust",
                 what: format!(
@@ -303,7 +315,7 @@ pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Resu
             .iter()
             .find(|(_, t)| matches!(resolve.types[**t].kind, TypeDefKind::Resource));
         if let Some((name, _)) = resource {
-            return Err(AbiError::BackendWorld {
+            return Err(BindError::BackendWorld {
                 world: w.name.clone(),
                 backend: "Rust",
                 what: format!(

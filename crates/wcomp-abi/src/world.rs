@@ -1,0 +1,269 @@
+//! The plans of a whole world: every function it imports and exports, and
+//! every resource.
+
+use wit_parser::{
+    Function, InterfaceId, Resolve, Type, TypeId, World, WorldId, WorldItem, WorldKey,
+};
+
+use crate::function::{FunctionPlan, plan_function};
+use crate::planner::{Planner, TypePlans, unsupported};
+use crate::resource::{self, ResourcePlan};
+use crate::{AbiError, Direction, Layouts, Mangling};
+
+/// How to plan a world.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The mangling of [`FunctionPlan::core_name`], [`PostReturn::name`]
+    /// and [`CoreFunc::name`] (both are always in their `names`).
+    ///
+    /// [`PostReturn::name`]: crate::PostReturn::name
+    /// [`CoreFunc::name`]: crate::CoreFunc::name
+    pub mangling: Mangling,
+    /// Skip functions that cannot be planned (async ones, and those using
+    /// `future`, `stream`, `error-context`, `map` or fixed-length lists),
+    /// listing them in [`WorldPlan::skipped`], instead of refusing the
+    /// world: for a reader that checks what it can. (Without it, a type
+    /// of the world using those is refused too, used or not: a backend
+    /// spells every type.)
+    pub skip_unsupported: bool,
+}
+
+/// A function [`Options::skip_unsupported`] left out of a plan.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub interface: Option<WorldKey>,
+    pub owner: String,
+    pub function: Function,
+    pub direction: Direction,
+    /// Why it cannot be planned.
+    pub reason: AbiError,
+}
+
+/// The plans of every function of a world.
+#[derive(Debug)]
+pub struct WorldPlan {
+    pub world: WorldId,
+    pub options: Options,
+    pub layouts: Layouts,
+    pub imports: Vec<FunctionPlan>,
+    pub exports: Vec<FunctionPlan>,
+    /// Every resource of the world's interfaces (and world-level resource
+    /// types), each once: world order (imports, then exports), then each
+    /// interface's type order. See [`ResourcePlan`] for which are exported.
+    pub resources: Vec<ResourcePlan>,
+    /// Functions left out (with [`Options::skip_unsupported`] only).
+    pub skipped: Vec<Skipped>,
+    /// The interfaces the world exports: their resources are the guest's.
+    exported: Vec<InterfaceId>,
+}
+
+impl WorldPlan {
+    /// Plans every function `world` imports and exports, in the legacy
+    /// mangling, refusing what cannot be planned.
+    pub fn new(resolve: &Resolve, world: WorldId) -> Result<WorldPlan, AbiError> {
+        WorldPlan::with_options(resolve, world, Options::default())
+    }
+
+    /// Plans every function `world` imports and exports.
+    pub fn with_options(
+        resolve: &Resolve,
+        world: WorldId,
+        options: Options,
+    ) -> Result<WorldPlan, AbiError> {
+        let layouts = Layouts::new(resolve)?;
+        let w = &resolve.worlds[world];
+        // A resource is the guest's own (exported) when its owner is an
+        // exported interface; the handle steps and `resources` both use this.
+        let exported: Vec<InterfaceId> = w
+            .exports
+            .values()
+            .filter_map(|item| match item {
+                WorldItem::Interface { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let planner = Planner {
+            resolve,
+            layouts: &layouts,
+            exported: &exported,
+        };
+        let mut plans = [Vec::new(), Vec::new()];
+        let mut skipped = Vec::new();
+        for (direction, items) in [
+            (Direction::Import, &w.imports),
+            (Direction::Export, &w.exports),
+        ] {
+            for (key, item) in items {
+                let (interface, funcs): (Option<&WorldKey>, Vec<&Function>) = match item {
+                    WorldItem::Function(f) => (None, vec![f]),
+                    WorldItem::Interface { id, .. } => (
+                        Some(key),
+                        resolve.interfaces[*id].functions.values().collect(),
+                    ),
+                    WorldItem::Type { .. } => continue,
+                };
+                let owner = match interface {
+                    Some(key) => resolve.name_world_key(key),
+                    None => format!("world {}", w.name),
+                };
+                for func in funcs {
+                    let planned = check_supported(resolve, func, &owner).and_then(|()| {
+                        plan_function(
+                            &planner,
+                            interface,
+                            owner.clone(),
+                            func,
+                            direction,
+                            options.mangling,
+                        )
+                    });
+                    match planned {
+                        Ok(plan) => plans[direction as usize].push(plan),
+                        Err(reason) if options.skip_unsupported => skipped.push(Skipped {
+                            interface: interface.cloned(),
+                            owner: owner.clone(),
+                            function: func.clone(),
+                            direction,
+                            reason,
+                        }),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        if !options.skip_unsupported {
+            check_types(resolve, w)?;
+        }
+        let [imports, exports] = plans;
+        let resources =
+            resource::plan_resources(resolve, w, &|id| planner.is_exported(id), options.mangling);
+        Ok(WorldPlan {
+            world,
+            options,
+            imports,
+            exports,
+            resources,
+            skipped,
+            exported,
+            layouts,
+        })
+    }
+
+    /// Lift, lower and free plans of single types of `resolve` (the one
+    /// this world was planned from).
+    pub fn types<'a>(&'a self, resolve: &'a Resolve) -> TypePlans<'a> {
+        TypePlans {
+            planner: Planner {
+                resolve,
+                layouts: &self.layouts,
+                exported: &self.exported,
+            },
+        }
+    }
+
+    /// The plan of a resource, by its definition's id (as in the handle
+    /// steps, `use` aliases followed).
+    pub fn resource(&self, resource: TypeId) -> Option<&ResourcePlan> {
+        self.resources.iter().find(|r| r.resource == resource)
+    }
+
+    /// The plan of the resource `name` of `interface` (by its
+    /// `name_world_key` form), or of the world when `None`.
+    pub fn resource_named(
+        &self,
+        resolve: &Resolve,
+        interface: Option<&str>,
+        name: &str,
+    ) -> Option<&ResourcePlan> {
+        self.resources.iter().find(|r| {
+            r.name == name
+                && r.interface
+                    .as_ref()
+                    .map(|k| resolve.name_world_key(k))
+                    .as_deref()
+                    == interface
+        })
+    }
+
+    /// Some function needs the module to export `cabi_realloc`.
+    pub fn needs_realloc(&self) -> bool {
+        self.imports
+            .iter()
+            .chain(&self.exports)
+            .any(|f| f.needs_realloc)
+    }
+
+    /// The plan of the function `name` (of `interface`, by its
+    /// `name_world_key` form, or at world level) in `direction`.
+    pub fn function(
+        &self,
+        resolve: &Resolve,
+        direction: Direction,
+        interface: Option<&str>,
+        name: &str,
+    ) -> Option<&FunctionPlan> {
+        let list = match direction {
+            Direction::Import => &self.imports,
+            Direction::Export => &self.exports,
+        };
+        list.iter().find(|f| {
+            f.function.name == name
+                && f.interface
+                    .as_ref()
+                    .map(|k| resolve.name_world_key(k))
+                    .as_deref()
+                    == interface
+        })
+    }
+}
+
+/// Refuses a world whose interfaces (or world-level types) define a type
+/// the plans do not cover, even one no function uses: a backend spells
+/// every type of the world.
+fn check_types(resolve: &Resolve, w: &World) -> Result<(), AbiError> {
+    for (key, item) in w.imports.iter().chain(&w.exports) {
+        let (owner, types): (String, Vec<TypeId>) = match item {
+            WorldItem::Interface { id, .. } => (
+                resolve.name_world_key(key),
+                resolve.interfaces[*id].types.values().copied().collect(),
+            ),
+            WorldItem::Type { id, .. } => (format!("world {}", w.name), vec![*id]),
+            WorldItem::Function(_) => continue,
+        };
+        for id in types {
+            if let Some(feature) = unsupported(resolve, &Type::Id(id)) {
+                return Err(AbiError::UnsupportedTypeDef {
+                    name: resolve.types[id].name.clone().unwrap_or_default(),
+                    owner,
+                    feature,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_supported(resolve: &Resolve, func: &Function, owner: &str) -> Result<(), AbiError> {
+    if func.kind.is_async() {
+        return Err(AbiError::Async {
+            function: func.name.clone(),
+            owner: owner.to_string(),
+        });
+    }
+    let places = func
+        .params
+        .iter()
+        .map(|p| (format!("parameter `{}`", p.name), &p.ty))
+        .chain(func.result.iter().map(|t| ("the result".to_string(), t)));
+    for (place, ty) in places {
+        if let Some(feature) = unsupported(resolve, ty) {
+            return Err(AbiError::Unsupported {
+                function: func.name.clone(),
+                owner: owner.to_string(),
+                feature,
+                place,
+            });
+        }
+    }
+    Ok(())
+}
