@@ -1,16 +1,52 @@
-//! Bindings from WIT.
+//! Bindings from WIT: one module per target language, each only spelling
+//! the plans of [`abi`] (the `wcomp-abi` crate).
 //!
-//! The crate is split the way wit-bindgen is: [`abi`] (the `wcomp-abi`
-//! crate) works out, once and for every language, what the canonical ABI
+//! [`abi`] works out, once and for every language, what the canonical ABI
 //! asks of each function of a world (core signature and names, memory
-//! layout, return areas, `cabi_realloc`, post-return functions, and the
-//! lift/lower steps for every parameter and result); a language backend
-//! only spells that plan. [`rust`] is the first backend (`wcomp bind --lang
-//! rust`).
+//! layout, areas, `cabi_realloc`, post-return functions, the lift/lower
+//! steps and the whole call sequence), and its driver walks a function's
+//! steps for a backend that spells one step at a time. A backend decides
+//! names, types and the shape of the output, never an ABI fact or the
+//! order of a call.
+//!
+//! One entry point serves every backend: [`generate`] with a [`Lang`]
+//! (which carries the backend's options) returns [`Files`], in memory;
+//! errors are [`BindError`]s, whose [`is_internal`](BindError::is_internal)
+//! tells a bug in wcomp from a property of the input. Backends:
+//!
+//! * [`rust`]: Rust guest bindings (`wcomp bind --lang rust`), one file per
+//!   world.
 
 pub use wcomp_abi as abi;
 
 mod error;
+mod files;
 pub mod rust;
 
 pub use error::BindError;
+pub use files::Files;
+
+use wit_parser::{Resolve, WorldId};
+
+/// A target language, with its backend's options.
+#[derive(Debug, Clone)]
+pub enum Lang {
+    /// Rust guest bindings.
+    Rust(rust::Opts),
+}
+
+impl Lang {
+    /// The language's name, as messages say it (`Rust`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Lang::Rust(_) => "Rust",
+        }
+    }
+}
+
+/// Generates the bindings of `world` in `lang`.
+pub fn generate(resolve: &Resolve, world: WorldId, lang: &Lang) -> Result<Files, BindError> {
+    match lang {
+        Lang::Rust(opts) => opts.generate(resolve, world),
+    }
+}

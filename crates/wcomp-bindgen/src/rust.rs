@@ -38,8 +38,8 @@ use wit_parser::{
     WorldKey,
 };
 
-use crate::BindError;
 use crate::abi::{Direction, ResourcePlan, WorldPlan};
+use crate::{BindError, Files};
 
 use names::{camel, shouty, snake};
 
@@ -57,22 +57,6 @@ pub struct Opts {
     /// `unimplemented!()` bodies) and its `export!` call, so that the file
     /// alone is a crate root that compiles: a scaffold for a new component.
     pub stubs: bool,
-}
-
-/// The generated files, by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Files {
-    files: BTreeMap<String, String>,
-}
-
-impl Files {
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.files.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.files.get(name).map(String::as_str)
-    }
 }
 
 /// The attributes every generated module carries: the bindings define more
@@ -97,9 +81,7 @@ impl Opts {
             src = formatted;
         }
         let mut files = Files::default();
-        files
-            .files
-            .insert(format!("{}.rs", snake(&resolve.worlds[world].name)), src);
+        files.insert(format!("{}.rs", snake(&resolve.worlds[world].name)), src);
         Ok(files)
     }
 }

@@ -66,15 +66,14 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     let worlds = chosen_worlds(&wit, args.world.as_deref())?;
     let mut generated = Vec::new();
     for &world in &worlds {
-        let files = match args.lang {
-            Lang::Rust => wcomp_bindgen::rust::Opts {
+        let lang = match args.lang {
+            Lang::Rust => wcomp_bindgen::Lang::Rust(wcomp_bindgen::rust::Opts {
                 bindings_module: args.bindings_module.clone(),
                 rustfmt: args.rustfmt,
                 stubs: args.stubs,
-            }
-            .generate(&wit.resolve, world)
-            .map_err(|e| Failure::User(Box::new(e)))?,
+            }),
         };
+        let files = wcomp_bindgen::generate(&wit.resolve, world, &lang)?;
         let files: Vec<(String, String)> = files
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))

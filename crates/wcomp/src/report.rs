@@ -53,6 +53,16 @@ impl From<wcomp_compose::ComposeError> for Failure {
     }
 }
 
+impl From<wcomp_bindgen::BindError> for Failure {
+    fn from(e: wcomp_bindgen::BindError) -> Self {
+        if e.is_internal() {
+            Failure::Internal(Box::new(e))
+        } else {
+            Failure::User(Box::new(e))
+        }
+    }
+}
+
 impl From<crate::output::WriteError> for Failure {
     fn from(e: crate::output::WriteError) -> Self {
         Failure::User(Box::new(e))
@@ -113,5 +123,29 @@ impl Ui {
             }
             Failure::Reported => ExitCode::from(1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bug in the bindings generator exits 2, a world it cannot bind 1.
+    #[test]
+    fn bind_errors_exit_by_kind() {
+        let internal = wcomp_bindgen::BindError::Internal("a plan the backend cannot read".into());
+        assert!(matches!(Failure::from(internal), Failure::Internal(_)));
+        let user = wcomp_bindgen::BindError::BackendWorld {
+            world: "w".into(),
+            backend: "Rust",
+            what: "both imports and exports `a:b/i`".into(),
+            help: "move it",
+        };
+        assert!(matches!(Failure::from(user), Failure::User(_)));
+        let drive = wcomp_bindgen::BindError::from(wcomp_bindgen::abi::DriveError::Inputs {
+            expected: 1,
+            got: 0,
+        });
+        assert!(matches!(Failure::from(drive), Failure::Internal(_)));
     }
 }

@@ -248,3 +248,23 @@ fn resource_in_an_interface_both_ways_is_refused() {
     );
     assert!(text.contains("resource `r`"), "{text}");
 }
+
+/// `generate` with `Lang::Rust` is the backend's own entry: one file,
+/// `<world>.rs`, the same on every run.
+#[test]
+fn generate_is_the_one_entry_point() {
+    let (resolve, world) = load(KEYSTORE, "app");
+    let lang = crate::Lang::Rust(Opts::default());
+    assert_eq!(lang.name(), "Rust");
+    let files = crate::generate(&resolve, world, &lang).unwrap();
+    assert_eq!(files, Opts::default().generate(&resolve, world).unwrap());
+    assert_eq!(files, crate::generate(&resolve, world, &lang).unwrap());
+    let names: Vec<&str> = files.iter().map(|(name, _)| name).collect();
+    assert_eq!(names, ["app.rs"]);
+    assert_eq!(files.len(), 1);
+    assert!(
+        files
+            .get("app.rs")
+            .is_some_and(|src| src.contains("pub mod store"))
+    );
+}
