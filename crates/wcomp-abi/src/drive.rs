@@ -1,25 +1,6 @@
 //! The driver: walks a step sequence for a [`Backend`], owning the operand
 //! stack and the nested blocks, and checking every step's declared effect.
-//!
-//! A backend spells one step at a time. A simple step is one call,
-//! [`Backend::step`], with the step's operands (popped by the driver, the
-//! deepest first); the backend returns what the step pushes. A compound
-//! step is a bracket of calls:
-//!
-//! 1. [`Backend::begin`] with the step's operands (and whether the list is
-//!    copied as bytes, for list steps);
-//! 2. for each block, in order: [`Backend::enter`] returns the block's seed
-//!    operands, the driver walks the block's steps, and [`Backend::leave`]
-//!    receives what the block left;
-//! 3. [`Backend::end`] returns what the step pushes.
-//!
-//! Compound steps nest (a block may hold compound steps), so a backend
-//! keeps a stack of its open steps. The driver checks, at every step: the
-//! operands' kinds against what the step pops ([`Kind::fits`]), the number
-//! of operands the backend returns, seeds and block results against the
-//! block's declared effect, and that the cases of a variant agree. Every
-//! mismatch is a [`DriveError`] naming the step: a bug in the plan or in
-//! the backend, never a property of the input.
+//! (The protocol is on [`Backend`].)
 
 use std::fmt;
 
@@ -27,8 +8,27 @@ use wit_parser::Type;
 
 use crate::step::{Block, Kind, Step, kinds};
 
-/// A language backend, spelling one step at a time; see the [module
-/// docs](self) for the protocol.
+/// A language backend, spelling one step at a time.
+///
+/// A backend spells one step at a time. A simple step is one call,
+/// [`Backend::step`], with the step's operands (popped by the driver, the
+/// deepest first); the backend returns what the step pushes. A compound
+/// step is a bracket of calls:
+///
+/// 1. [`Backend::begin`] with the step's operands (and whether the list is
+///    copied as bytes, for list steps);
+/// 2. for each block, in order: [`Backend::enter`] returns the block's seed
+///    operands, the driver walks the block's steps, and [`Backend::leave`]
+///    receives what the block left;
+/// 3. [`Backend::end`] returns what the step pushes.
+///
+/// Compound steps nest (a block may hold compound steps), so a backend
+/// keeps a stack of its open steps. The driver checks, at every step: the
+/// operands' kinds against what the step pops ([`Kind::fits`]), the number
+/// of operands the backend returns, seeds and block results against the
+/// block's declared effect, and that the cases of a variant agree. Every
+/// mismatch is a [`DriveError`] naming the step: a bug in the plan or in
+/// the backend, never a property of the input.
 pub trait Backend {
     /// The backend's representation of an operand (for a source generator,
     /// an expression).

@@ -7,7 +7,7 @@
 //! [`WorldPlan::new`] answers, for each function a guest imports or
 //! exports ([`FunctionPlan`]):
 //!
-//! * its flat core signature (wit-parser's [`Resolve::wasm_signature`]) and
+//! * its flat core signature (wit-parser's `Resolve::wasm_signature`) and
 //!   its core name in both manglings ([`Mangling`]: the legacy one,
 //!   `$root`/`ns:pkg/iface#f`, and the standard `cm32p2` one), of which a
 //!   backend picks one through [`Options::mangling`];
@@ -31,6 +31,40 @@
 //! single type ([`TypePlans`]), with a free mode that also drops owned
 //! handles ([`FreeMode`]).
 //!
+//! # The machine
+//!
+//! A sequence of [`Step`]s runs on an operand stack. Operands are of two
+//! [`Kind`]s: *values* (the language's own representation of a WIT value)
+//! and *core values* (a core wasm value of some `WasmType`). Every step
+//! declares what it pops and pushes ([`Step::effect`]); [`drive`] checks
+//! those effects at every step while a backend spells the steps.
+//!
+//! There is also an implicit *base address*: [`Step::Load`], [`Step::Store`]
+//! and the free steps read and write at `base + offset`. The base is the
+//! area the last [`Step::Area`] named (a function's parameter or return
+//! area); a list's element block runs with the base at the element.
+//!
+//! Compound steps carry nested [`Block`]s. A block runs on a fresh stack
+//! seeded with its [`params`](Block::params) (which the backend supplies:
+//! a field of the record, the payload of a variant case, ...) and must
+//! leave exactly its [`results`](Block::results), which are handed back to
+//! the step. Blocks run with the step's base address (list elements aside).
+//!
+//! Four kinds of value plans are built from the same steps (see [`TypePlans`]):
+//!
+//! * **flat lower**: `[value] -> [c1 .. cn]`, the core values of the type's
+//!   flattening (wit-parser's `push_flat`), in order;
+//! * **flat lift**: `[c1 .. cn] -> [value]`;
+//! * **store** (lower into memory): `[value] -> []`, writes at `base`;
+//! * **load** (lift from memory): `[] -> [value]`, reads at `base`;
+//!
+//! and **free** plans (`[] -> []`) release what a value stored at `base`
+//! owns. A function's **call sequence** ([`FunctionPlan::call`]) strings
+//! them together with the steps of the call itself (getting arguments,
+//! the areas, the core call or the user's implementation, returning).
+//! A plan never needs the backend to flatten a type, compute an offset or
+//! decide the order of a call.
+//!
 //! # Driving a plan
 //!
 //! A backend implements [`Backend`], which spells one step at a time, and
@@ -47,9 +81,25 @@
 //!
 //! The plans are for guests on wasm32, with the synchronous ABI. Async
 //! functions, `future`, `stream`, `error-context`, `map` and fixed-length
-//! lists are refused with an [`AbiError`] naming the item, or skipped and
-//! listed ([`Options::skip_unsupported`]) for a reader such as a checker
-//! that only needs the functions it can plan.
+//! lists are refused with an [`AbiError`] naming the item (also in a type
+//! no function uses: a backend spells every type), or skipped and listed
+//! ([`Options::skip_unsupported`]) for a reader such as a checker that
+//! only needs the functions it can plan. An interface a world both imports
+//! and exports is planned once, as exported (see [`ResourcePlan`]): wit-parser
+//! gives both sides one set of ids until `Resolve::generate_nominal_type_ids`
+//! separates them.
+//!
+//! # Layout of the crate
+//!
+//! `world` plans a world (functions, skipped functions, resources, the
+//! exported interfaces), `function` one function (its facts and call
+//! sequence), `planner` the steps of one type (and [`TypePlans`]), `step`
+//! the steps and their declared effects, `drive` the driver, `resource`
+//! the resource intrinsics, `layout` sizes, alignments and offsets over
+//! wit-parser's `SizeAlign`, `print` the plan dumps (`Display`). The tests
+//! check every plan against wit-parser's own answers, run every plan on an
+//! abstract machine written independently of [`Step::effect`], and drive
+//! every plan.
 
 mod drive;
 mod function;

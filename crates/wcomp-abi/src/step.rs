@@ -1,42 +1,6 @@
 //! The steps of a plan, and the stack effect each one declares.
 //!
-//! # The machine
-//!
-//! A sequence of [`Step`]s runs on an operand stack. Operands are of two
-//! [`Kind`]s: *values* (the language's own representation of a WIT value)
-//! and *core values* (a core wasm value of some [`WasmType`]). Every step
-//! declares what it pops and pushes ([`Step::effect`]); [`drive`] checks
-//! those effects at every step while a backend spells the steps.
-//!
-//! There is also an implicit *base address*: [`Step::Load`], [`Step::Store`]
-//! and the free steps read and write at `base + offset`. The base is the
-//! area the last [`Step::Area`] named (a function's parameter or return
-//! area); a list's element block runs with the base at the element.
-//!
-//! Compound steps carry nested [`Block`]s. A block runs on a fresh stack
-//! seeded with its [`params`](Block::params) (which the backend supplies:
-//! a field of the record, the payload of a variant case, ...) and must
-//! leave exactly its [`results`](Block::results), which are handed back to
-//! the step. Blocks run with the step's base address (list elements aside).
-//!
-//! Four kinds of value plans are built from the same steps (see
-//! [`TypePlans`](crate::TypePlans)):
-//!
-//! * **flat lower**: `[value] -> [c1 .. cn]`, the core values of the type's
-//!   flattening (wit-parser's `push_flat`), in order;
-//! * **flat lift**: `[c1 .. cn] -> [value]`;
-//! * **store** (lower into memory): `[value] -> []`, writes at `base`;
-//! * **load** (lift from memory): `[] -> [value]`, reads at `base`;
-//!
-//! and **free** plans (`[] -> []`) release what a value stored at `base`
-//! owns. A function's **call sequence** ([`FunctionPlan::call`]) strings
-//! them together with the steps of the call itself (getting arguments,
-//! the areas, the core call or the user's implementation, returning).
-//! A plan never needs the backend to flatten a type, compute an offset or
-//! decide the order of a call.
-//!
-//! [`drive`]: crate::drive
-//! [`FunctionPlan::call`]: crate::FunctionPlan::call
+//! See the crate docs, [the machine](crate#the-machine).
 
 use std::fmt;
 
@@ -45,8 +9,8 @@ use wit_parser::{Type, TypeId};
 
 use crate::layout::{Layout, MemType};
 
-/// One step of a plan; see the [module docs](self) for the machine it runs
-/// on, and [`Step::effect`] for what each one pops and pushes.
+/// One step of a plan; see [the machine](crate#the-machine) it runs on,
+/// and [`Step::effect`] for what each one pops and pushes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     // ---- primitives, lowering: pop a value, push one core value ----
