@@ -195,8 +195,10 @@ fn run<B: Backend>(
     for step in steps {
         let effect = step.effect();
         let at = stack.len().checked_sub(effect.pops.len());
-        let operands = match at {
-            Some(at) if fits(&stack[at..], &effect.pops) => stack.split_off(at),
+        let operands: Vec<B::Operand> = match at {
+            Some(at) if fits(&stack[at..], &effect.pops) => {
+                stack.drain(at..).map(|(_, op)| op).collect()
+            }
             _ => {
                 let shown = stack.len().saturating_sub(effect.pops.len().max(1));
                 return Err(DriveError::Operands {
@@ -207,7 +209,6 @@ fn run<B: Backend>(
                 .into());
             }
         };
-        let operands = operands.into_iter().map(|(_, op)| op).collect();
         let blocks = step.blocks();
         let outputs = if blocks.is_empty() {
             backend.step(step, operands)?

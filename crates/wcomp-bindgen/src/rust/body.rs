@@ -9,6 +9,7 @@
 //! `blocks` module's.
 
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use wcomp_abi::{Area, Backend, Cast, FunctionPlan, MemType, PlainData, Step, plain_data};
 use wit_parser::abi::WasmType;
@@ -106,7 +107,8 @@ pub(super) struct Body<'a, 'b> {
     mode: Mode,
     /// The module the function is written in (for type paths).
     path: &'a [String],
-    pub rt: String,
+    /// The path to the `_rt` helpers (shared: every step may spell it).
+    rt: Rc<str>,
     pub out: String,
     tmps: usize,
     /// The current base address (a `*mut u8` variable).
@@ -136,7 +138,7 @@ impl<'a, 'b> Body<'a, 'b> {
             f,
             mode,
             path,
-            rt: g.rt(path),
+            rt: g.rt(path).into(),
             out: String::new(),
             tmps: 0,
             base: "base".into(),
