@@ -52,6 +52,19 @@ fn type_named(resolve: &Resolve, iface: &str, name: &str) -> Type {
     Type::Id(i.types[name])
 }
 
+/// The plan of function `name` of `interface` (`name_world_key` form, or
+/// `None` at world level) in `direction`.
+fn func<'a>(
+    resolve: &Resolve,
+    plan: &'a WorldPlan,
+    direction: Direction,
+    interface: Option<&str>,
+    name: &str,
+) -> &'a FunctionPlan {
+    plan.function(resolve, direction, interface, name)
+        .unwrap_or_else(|| panic!("no {direction:?} `{name}` of {interface:?}"))
+}
+
 fn resource(resolve: &Resolve, iface: &str, name: &str) -> TypeId {
     let Type::Id(id) = type_named(resolve, iface, name) else {
         panic!()

@@ -17,9 +17,7 @@ fn keystore_call_sequences_pinned() {
     let (resolve, world) = load(KEYSTORE, "app");
     let app = WorldPlan::new(&resolve, world).unwrap();
     let store = Some("wcomp:keystore/store@0.1.0");
-    let set = app
-        .function(&resolve, Direction::Import, store, "set")
-        .unwrap();
+    let set = func(&resolve, &app, Direction::Import, store, "set");
     println!("{set}");
     assert_eq!(
         names(&set.call),
@@ -64,9 +62,7 @@ fn keystore_call_sequences_pinned() {
 
     let world = resolve.select_world(&[resolve.worlds[world].package.unwrap()], Some("keystore"));
     let keystore = WorldPlan::new(&resolve, world.unwrap()).unwrap();
-    let get = keystore
-        .function(&resolve, Direction::Export, store, "get")
-        .unwrap();
+    let get = func(&resolve, &keystore, Direction::Export, store, "get");
     println!("{get}");
     assert_eq!(
         names(&get.call),
@@ -109,9 +105,7 @@ fn indirect_params_call_sequences() {
         area: Area::Params,
         layout: Layout { size: 68, align: 4 },
     };
-    let import = plan
-        .function(&resolve, Direction::Import, funcs, "many")
-        .unwrap();
+    let import = func(&resolve, &plan, Direction::Import, funcs, "many");
     assert_eq!(import.call[0], area);
     assert_eq!(
         import.call[1..4],
@@ -142,9 +136,7 @@ fn indirect_params_call_sequences() {
             }
         ]
     );
-    let export = plan
-        .function(&resolve, Direction::Export, funcs, "many")
-        .unwrap();
+    let export = func(&resolve, &plan, Direction::Export, funcs, "many");
     assert_eq!(export.call[0], area);
     assert_eq!(
         export.call[1..4],
@@ -240,14 +232,13 @@ fn keystore_standard_names_pinned() {
         ..Options::default()
     };
     let plan = WorldPlan::with_options(&resolve, world, options).unwrap();
-    let get = plan
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("wcomp:keystore/store@0.1.0"),
-            "get",
-        )
-        .unwrap();
+    let get = func(
+        &resolve,
+        &plan,
+        Direction::Export,
+        Some("wcomp:keystore/store@0.1.0"),
+        "get",
+    );
     assert_eq!(
         get.core_name,
         CoreName::Export {
@@ -266,14 +257,13 @@ fn keystore_standard_names_pinned() {
         post.names.legacy,
         "cabi_post_wcomp:keystore/store@0.1.0#get"
     );
-    let now = plan
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("wasi:clocks/monotonic-clock@0.2.12"),
-            "now",
-        )
-        .unwrap();
+    let now = func(
+        &resolve,
+        &plan,
+        Direction::Import,
+        Some("wasi:clocks/monotonic-clock@0.2.12"),
+        "now",
+    );
     assert_eq!(
         now.core_name,
         CoreName::Import {

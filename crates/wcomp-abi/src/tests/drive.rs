@@ -182,14 +182,13 @@ fn every_plan_drives() {
 fn keystore_set_is_driven_in_order() {
     let (resolve, world) = load(KEYSTORE, "app");
     let app = WorldPlan::new(&resolve, world).unwrap();
-    let set = app
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("wcomp:keystore/store@0.1.0"),
-            "set",
-        )
-        .unwrap();
+    let set = func(
+        &resolve,
+        &app,
+        Direction::Import,
+        Some("wcomp:keystore/store@0.1.0"),
+        "set",
+    );
     let mut b = seeding();
     b.inner.bytes = true;
     drive(&set.call, &mut b).unwrap();
@@ -254,14 +253,13 @@ fn a_backend_answering_with_too_many_operands_is_an_error() {
 #[test]
 fn a_short_seed_is_an_error() {
     let (resolve, _, plan) = sink();
-    let rec = plan
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("test:sink/funcs@0.1.0"),
-            "rec",
-        )
-        .unwrap();
+    let rec = func(
+        &resolve,
+        &plan,
+        Direction::Import,
+        Some("test:sink/funcs@0.1.0"),
+        "rec",
+    );
     let mut b = seeding();
     b.inner.short_seed = true;
     let err = drive(&rec.call, &mut b).unwrap_err();

@@ -203,14 +203,13 @@ fn anonymous_type_layouts() {
 #[test]
 fn handle_layouts() {
     let (resolve, _, plan) = sink();
-    let f = plan
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("test:sink/funcs@0.1.0"),
-            "borrow-blob",
-        )
-        .unwrap();
+    let f = func(
+        &resolve,
+        &plan,
+        Direction::Import,
+        Some("test:sink/funcs@0.1.0"),
+        "borrow-blob",
+    );
     let l = check_layout(&resolve, &plan.layouts, &f.params[0].ty);
     assert_eq!(
         (l.size, l.align, l.shape),

@@ -14,15 +14,8 @@ fn keystore_signatures_pinned() {
     let world = resolve.select_world(&[resolve.worlds[world].package.unwrap()], Some("keystore"));
     let keystore = WorldPlan::new(&resolve, world.unwrap()).unwrap();
     let store = Some("wcomp:keystore/store@0.1.0");
-    let import = |name| {
-        app.function(&resolve, Direction::Import, store, name)
-            .unwrap()
-    };
-    let export = |name| {
-        keystore
-            .function(&resolve, Direction::Export, store, name)
-            .unwrap()
-    };
+    let import = |name| func(&resolve, &app, Direction::Import, store, name);
+    let export = |name| func(&resolve, &keystore, Direction::Export, store, name);
 
     let set = import("set");
     assert_eq!(set.signature.params, [Ptr, Len, Ptr, Len, I32, I32, Ptr]);
@@ -71,14 +64,13 @@ fn keystore_signatures_pinned() {
     assert!(delete.post_return.is_some());
 
     // The app's own export takes a string and returns one.
-    let handle = app
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("wcomp:keystore/handler@0.1.0"),
-            "handle",
-        )
-        .unwrap();
+    let handle = func(
+        &resolve,
+        &app,
+        Direction::Export,
+        Some("wcomp:keystore/handler@0.1.0"),
+        "handle",
+    );
     assert_eq!(handle.signature.params, [Ptr, Len]);
     assert_eq!(handle.signature.results, [Ptr]);
     assert_eq!(handle.return_area, Some(Layout { size: 8, align: 4 }));
@@ -99,14 +91,13 @@ fn keystore_signatures_pinned() {
 fn keystore_set_steps_pinned() {
     let (resolve, world) = load(KEYSTORE, "app");
     let app = WorldPlan::new(&resolve, world).unwrap();
-    let set = app
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("wcomp:keystore/store@0.1.0"),
-            "set",
-        )
-        .unwrap();
+    let set = func(
+        &resolve,
+        &app,
+        Direction::Import,
+        Some("wcomp:keystore/store@0.1.0"),
+        "set",
+    );
     assert_eq!(set.params[0].steps, [Step::StringLower { realloc: false }]);
     assert_eq!(
         set.params[1].steps,
@@ -175,14 +166,13 @@ fn keystore_set_steps_pinned() {
     println!("{set}");
     let world = resolve.select_world(&[resolve.worlds[world].package.unwrap()], Some("keystore"));
     let keystore = WorldPlan::new(&resolve, world.unwrap()).unwrap();
-    let set = keystore
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("wcomp:keystore/store@0.1.0"),
-            "set",
-        )
-        .unwrap();
+    let set = func(
+        &resolve,
+        &keystore,
+        Direction::Export,
+        Some("wcomp:keystore/store@0.1.0"),
+        "set",
+    );
     println!("{set}");
     assert_eq!(
         set.params[1].steps[0],
@@ -208,9 +198,7 @@ fn keystore_set_steps_pinned() {
 fn indirect_params() {
     let (resolve, _, plan) = sink();
     for dir in [Direction::Import, Direction::Export] {
-        let f = plan
-            .function(&resolve, dir, Some("test:sink/funcs@0.1.0"), "many")
-            .unwrap();
+        let f = func(&resolve, &plan, dir, Some("test:sink/funcs@0.1.0"), "many");
         assert!(f.indirect_params());
         assert_eq!(f.signature.params, [WasmType::Pointer]);
         assert_eq!(f.params_area, Some(Layout { size: 68, align: 4 }));
@@ -223,14 +211,13 @@ fn indirect_params() {
 #[test]
 fn variant_joins_cast_and_pad() {
     let (resolve, _, plan) = sink();
-    let f = plan
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("test:sink/funcs@0.1.0"),
-            "var",
-        )
-        .unwrap();
+    let f = func(
+        &resolve,
+        &plan,
+        Direction::Import,
+        Some("test:sink/funcs@0.1.0"),
+        "var",
+    );
     let Step::VariantLower { cases, .. } = &f.params[0].steps[0] else {
         panic!()
     };
@@ -269,14 +256,13 @@ fn variant_joins_cast_and_pad() {
     };
     assert_eq!(plain_data(&resolve, element), PlainData::Numbers);
     assert!(matches!(store.steps[0], Step::RecordLower { .. }));
-    let words = plan
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("test:sink/funcs@0.1.0"),
-            "words",
-        )
-        .unwrap();
+    let words = func(
+        &resolve,
+        &plan,
+        Direction::Export,
+        Some("test:sink/funcs@0.1.0"),
+        "words",
+    );
     let Step::ListLift { element, load, .. } = &words.params[0].steps[0] else {
         panic!()
     };
@@ -303,14 +289,13 @@ fn variant_joins_cast_and_pad() {
 #[test]
 fn flags_steps() {
     let (resolve, _, plan) = sink();
-    let f = plan
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("test:sink/funcs@0.1.0"),
-            "get-fl33",
-        )
-        .unwrap();
+    let f = func(
+        &resolve,
+        &plan,
+        Direction::Export,
+        Some("test:sink/funcs@0.1.0"),
+        "get-fl33",
+    );
     // 33 flags: two i32 words, returned through memory.
     assert!(f.retptr());
     let steps = &f.result.as_ref().unwrap().steps;
@@ -341,14 +326,13 @@ fn flags_steps() {
 fn resources_and_world_functions() {
     let (resolve, _, plan) = sink();
     let counter = resource(&resolve, "counters", "counter");
-    let bump = plan
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("test:sink/counters@0.1.0"),
-            "[method]counter.bump",
-        )
-        .unwrap();
+    let bump = func(
+        &resolve,
+        &plan,
+        Direction::Export,
+        Some("test:sink/counters@0.1.0"),
+        "[method]counter.bump",
+    );
     assert_eq!(bump.signature.params, [WasmType::Pointer, WasmType::I32]);
     assert_eq!(
         bump.params[0].steps,
@@ -358,14 +342,13 @@ fn resources_and_world_functions() {
             exported: true
         }]
     );
-    let take = plan
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("test:sink/counters@0.1.0"),
-            "[static]counter.take",
-        )
-        .unwrap();
+    let take = func(
+        &resolve,
+        &plan,
+        Direction::Export,
+        Some("test:sink/counters@0.1.0"),
+        "[static]counter.take",
+    );
     assert!(matches!(
         take.params[0].steps[0],
         Step::HandleLift {
@@ -374,14 +357,13 @@ fn resources_and_world_functions() {
             ..
         }
     ));
-    let ctor = plan
-        .function(
-            &resolve,
-            Direction::Export,
-            Some("test:sink/counters@0.1.0"),
-            "[constructor]counter",
-        )
-        .unwrap();
+    let ctor = func(
+        &resolve,
+        &plan,
+        Direction::Export,
+        Some("test:sink/counters@0.1.0"),
+        "[constructor]counter",
+    );
     assert!(matches!(
         ctor.result.as_ref().unwrap().steps[0],
         Step::HandleLower {
@@ -391,14 +373,13 @@ fn resources_and_world_functions() {
         }
     ));
     // Imported resource, used through `use`.
-    let own = plan
-        .function(
-            &resolve,
-            Direction::Import,
-            Some("test:sink/funcs@0.1.0"),
-            "own-blob",
-        )
-        .unwrap();
+    let own = func(
+        &resolve,
+        &plan,
+        Direction::Import,
+        Some("test:sink/funcs@0.1.0"),
+        "own-blob",
+    );
     let blob = resource(&resolve, "types", "blob");
     assert_eq!(
         own.params[0].steps,
@@ -409,9 +390,7 @@ fn resources_and_world_functions() {
         }]
     );
     // World-level functions.
-    let top = plan
-        .function(&resolve, Direction::Import, None, "top")
-        .unwrap();
+    let top = func(&resolve, &plan, Direction::Import, None, "top");
     assert_eq!(
         top.core_name,
         CoreName::Import {
@@ -420,9 +399,7 @@ fn resources_and_world_functions() {
         }
     );
     assert!(top.needs_realloc && top.retptr());
-    let run = plan
-        .function(&resolve, Direction::Export, None, "run")
-        .unwrap();
+    let run = func(&resolve, &plan, Direction::Export, None, "run");
     assert_eq!(run.core_name, CoreName::Export { name: "run".into() });
     assert_eq!(run.post_return.as_ref().unwrap().name, "cabi_post_run");
     assert!(matches!(
@@ -463,14 +440,13 @@ fn wit_parser_flat_signatures_for_every_kind() {
         ("nothing", &[], &[]),
     ];
     for (name, params, results) in cases {
-        let f = plan
-            .function(
-                &resolve,
-                Direction::Export,
-                Some("test:sink/funcs@0.1.0"),
-                name,
-            )
-            .unwrap();
+        let f = func(
+            &resolve,
+            &plan,
+            Direction::Export,
+            Some("test:sink/funcs@0.1.0"),
+            name,
+        );
         let sig = resolve.wasm_signature(AbiVariant::GuestExport, &f.function);
         assert_eq!(
             (&sig.params[..], &sig.results[..]),
