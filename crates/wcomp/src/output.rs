@@ -38,6 +38,12 @@ impl WriteError {
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout when `path` is `-`.
+///
+/// Only a regular file is replaced by a rename. An existing device or pipe
+/// (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written in place: a rename
+/// would replace the device node itself, and as root `/dev/null` would become
+/// a regular file that every later `2>/dev/null` fills. A symbolic link is
+/// followed, so the link stays and the file it names is replaced.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();
@@ -46,11 +52,19 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             .and_then(|()| out.flush())
             .map_err(|e| WriteError::new(path, e));
     }
-    let dir = match path.parent() {
+    let target = match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return write_in_place(path, bytes).map_err(|e| WriteError::new(path, e));
+        }
+        // Through a symbolic link: the link's target is what gets replaced.
+        Ok(_) => path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+        Err(_) => path.to_path_buf(),
+    };
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
@@ -61,13 +75,21 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         // half-written file, and an fsync costs more than the rest of a
         // small `wcomp new`.
         f.write_all(bytes)?;
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, &target)
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(WriteError::new(path, e));
     }
     Ok(())
+}
+
+/// Writes to something that is not a regular file (a device or a pipe),
+/// which has no half-written state to protect.
+fn write_in_place(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    f.write_all(bytes)?;
+    f.flush()
 }
 
 /// Refuses to write `output` over one of `inputs` (a typo such as
@@ -129,6 +151,44 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"new");
         let left: Vec<_> = fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_symbolic_link_stays_and_its_file_is_replaced() {
+        let dir = std::env::temp_dir().join(format!("wcomp-out-link-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let real = dir.join("real.wasm");
+        let link = dir.join("link.wasm");
+        fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_output(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A pipe is written through, not replaced: the same path as
+    /// `-o /dev/null`, tested without touching the real device.
+    #[test]
+    fn a_pipe_is_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = std::env::temp_dir().join(format!("wcomp-out-fifo-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: no mkfifo");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(&fifo).unwrap())
+        };
+        write_output(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temporary left");
         fs::remove_dir_all(&dir).unwrap();
     }
 
