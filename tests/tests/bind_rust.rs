@@ -1,46 +1,122 @@
-//! `wcomp bind --lang rust` end to end: for each case of `fixtures/bind-rust`
-//! (`case`: the WIT path and world; `lib.rs`: a guest using the bindings;
-//! `calls`: what to call and what must come back), bind, build the guest for
-//! wasm32 with `cargo xtask build-guest`, wrap it with `wcomp new` (no
-//! `--wit`: the bindings embed the world) and run the calls in wasmtime.
-//! Skipped (with a note) where no wasm32 route exists; CI installs one.
+//! Guest bindings end to end, one folder per case in `fixtures/bind-rust`:
+//! `case` (the WIT path and world, and `with NAME` to compose with another
+//! case), `calls` (what to call and what must come back) and one guest file
+//! per language (`guest.rs`). For every language present the runner binds
+//! the world (`wcomp bind --lang L`), keeps the bindings as a golden file
+//! beside the guest (`expected.rs`; `BLESS=1` rewrites it), builds the guest
+//! for wasm32, wraps it with `wcomp new` (no `--wit`: the bindings embed the
+//! world) and runs the calls in wasmtime. Adding a language is adding its
+//! entry in `LANGUAGES` and one guest file per case. Builds are skipped
+//! (with a note) where no wasm32 route exists; CI installs one.
 
 #[path = "common/calls.rs"]
 mod calls;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
-use wcomp_tests::{build_guest, target_dir, text, wcomp_bin, workspace_root};
+use wcomp_tests::{build_guest, expect_file, target_dir, text, wcomp_bin, workspace_root};
+
+/// A guest language: its file in a case folder, its `--lang`, the name of
+/// its golden bindings, and how a guest becomes a core module.
+struct Language {
+    guest: &'static str,
+    lang: &'static str,
+    expected: &'static str,
+    build: fn(case: &str, fixture: &Path, bindings: &str) -> Option<PathBuf>,
+}
+
+const LANGUAGES: &[Language] = &[Language {
+    guest: "guest.rs",
+    lang: "rust",
+    expected: "expected.rs",
+    build: build_rust,
+}];
+
+/// Every case folder, each run by a test below (checked by
+/// `every_case_folder_is_run`).
+const CASES: &[&str] = &[
+    "app",
+    "keystore",
+    "kitchen-sink",
+    "resource-user",
+    "resources",
+    "sink",
+];
 
 const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
 [lib]\ncrate-type = [\"cdylib\"]\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\n\n[workspace]\n";
 
-/// Binds, builds and wraps case `name`, once per test run (tests share
-/// cases, and two builds of one folder at a time would race); `None` (with
-/// a note) where no wasm32 route exists.
-fn build(name: &str) -> Option<PathBuf> {
-    static BUILT: Mutex<BTreeMap<String, Option<PathBuf>>> = Mutex::new(BTreeMap::new());
+fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("fixtures/bind-rust").join(name)
+}
+
+/// The case's WIT path (from the workspace root) and world.
+fn wit_and_world(name: &str) -> (String, String) {
+    let spec = fs::read_to_string(fixture(name).join("case")).unwrap();
+    let first = spec.lines().next().unwrap_or_default();
+    let (wit, world) = first.trim().split_once(' ').expect("case: WIT WORLD");
+    (wit.to_string(), world.to_string())
+}
+
+/// The languages whose guest file is in the case's folder.
+fn languages_of(name: &str) -> Vec<&'static Language> {
+    let dir = fixture(name);
+    LANGUAGES
+        .iter()
+        .filter(|l| dir.join(l.guest).is_file())
+        .collect()
+}
+
+/// `wcomp bind --lang L` for the case's world, as text.
+fn bind(name: &str, language: &Language) -> String {
+    let (wit, world) = wit_and_world(name);
+    let out = Command::new(wcomp_bin())
+        .args([
+            "bind",
+            "--lang",
+            language.lang,
+            "--world",
+            &world,
+            "-o",
+            "-",
+        ])
+        .arg(workspace_root().join(wit))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: wcomp bind --lang {} failed:\n{}",
+        language.lang,
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Binds, builds and wraps case `name` in `language`, once per test run
+/// (tests share cases, and two builds of one folder at a time would race);
+/// `None` (with a note) where no wasm32 route exists.
+fn build(name: &str, language: &'static Language) -> Option<PathBuf> {
+    static BUILT: Mutex<BTreeMap<(String, &str), Option<PathBuf>>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(done) = built.get(name) {
+    let key = (name.to_string(), language.lang);
+    if let Some(done) = built.get(&key) {
         return done.clone();
     }
-    let done = build_once(name);
-    built.insert(name.to_string(), done.clone());
+    let bindings = bind(name, language);
+    let done = (language.build)(name, &fixture(name), &bindings)
+        .map(|core| wrap(&format!("{name}.{}", language.lang), &core));
+    built.insert(key, done.clone());
     done
 }
 
-fn build_once(name: &str) -> Option<PathBuf> {
-    let root = workspace_root();
-    let fixture = root.join("fixtures/bind-rust").join(name);
-    let spec = fs::read_to_string(fixture.join("case")).unwrap();
-    let first = spec.lines().next().unwrap_or_default();
-    let (wit, world) = first.trim().split_once(' ').expect("case: WIT WORLD");
+/// A Rust guest: a cdylib crate of the guest file and its bindings.
+fn build_rust(name: &str, fixture: &Path, bindings: &str) -> Option<PathBuf> {
     let dir = target_dir().join("bind-rust").join(name);
     fs::create_dir_all(dir.join("src")).unwrap();
     let crate_name = format!("bind_{}", name.replace('-', "_"));
@@ -49,78 +125,117 @@ fn build_once(name: &str) -> Option<PathBuf> {
         MANIFEST.replace("NAME", &crate_name),
     )
     .unwrap();
-    fs::copy(fixture.join("lib.rs"), dir.join("src/lib.rs")).unwrap();
+    fs::copy(fixture.join("guest.rs"), dir.join("src/lib.rs")).unwrap();
+    fs::write(dir.join("src/bindings.rs"), bindings).unwrap();
+    build_guest(&dir.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("{name}: the guest did not build:\n{e}"))
+}
 
-    let bindings = dir.join("src/bindings.rs");
-    let out = Command::new(wcomp_bin())
-        .args(["bind", "--lang", "rust", "--world", world, "-o"])
-        .arg(&bindings)
-        .arg(root.join(wit))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wcomp bind failed:\n{}",
-        text(&out.stderr)
-    );
-
-    let core = build_guest(&dir.join("Cargo.toml"))
-        .unwrap_or_else(|e| panic!("the guest did not build:\n{e}"))?;
-
-    let component = dir.join(format!("{name}.component.wasm"));
+/// `wcomp new` of a guest's core module, beside it.
+fn wrap(name: &str, core: &Path) -> PathBuf {
+    let component = core.with_file_name(format!("{name}.component.wasm"));
     let out = Command::new(wcomp_bin())
         .arg("new")
-        .arg(&core)
+        .arg(core)
         .arg("-o")
         .arg(&component)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "wcomp new failed:\n{}",
+        "{name}: wcomp new failed:\n{}",
         text(&out.stderr)
     );
-    Some(component)
+    component
 }
 
-/// Runs case `name`: its component (composed with the case named by a
-/// `with NAME` line, if any) answers its `calls` script in wasmtime.
+/// Runs case `name` in every language present: its component (composed
+/// with the case named by a `with NAME` line, if any, in the same language
+/// where that case has it) answers its `calls` script in wasmtime.
 fn case(name: &str) {
-    let fixture = workspace_root().join("fixtures/bind-rust").join(name);
-    let spec = fs::read_to_string(fixture.join("case")).unwrap();
-    let Some(mut component) = build(name) else {
-        return;
-    };
-    if let Some(dep) = spec.lines().find_map(|l| l.trim().strip_prefix("with ")) {
-        let Some(dep) = build(dep.trim()) else { return };
-        let composed = component.with_extension("composed.wasm");
-        let out = Command::new(wcomp_bin())
-            .arg("compose")
-            .arg(&component)
-            .arg("--with")
-            .arg(&dep)
-            .arg("-o")
-            .arg(&composed)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "wcomp compose failed:\n{}",
-            text(&out.stderr)
-        );
-        component = composed;
-    }
+    let spec = fs::read_to_string(fixture(name).join("case")).unwrap();
+    let languages = languages_of(name);
+    assert!(!languages.is_empty(), "{name}: no guest file");
+    for language in languages {
+        let Some(mut component) = build(name, language) else {
+            return;
+        };
+        if let Some(dep) = spec.lines().find_map(|l| l.trim().strip_prefix("with ")) {
+            let dep = dep.trim();
+            let dep_language = languages_of(dep)
+                .into_iter()
+                .find(|l| l.lang == language.lang)
+                .or_else(|| languages_of(dep).into_iter().next())
+                .unwrap_or_else(|| panic!("{name}: the case `{dep}` has no guest"));
+            let Some(dep) = build(dep, dep_language) else {
+                return;
+            };
+            let composed = component.with_extension("composed.wasm");
+            let out = Command::new(wcomp_bin())
+                .arg("compose")
+                .arg(&component)
+                .arg("--with")
+                .arg(&dep)
+                .arg("-o")
+                .arg(&composed)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "wcomp compose failed:\n{}",
+                text(&out.stderr)
+            );
+            component = composed;
+        }
 
-    let engine = Engine::default();
-    let script = fs::read_to_string(fixture.join("calls")).unwrap();
-    let result = calls::Script::parse(&script).and_then(|script| {
-        let component = Component::from_file(&engine, &component)
-            .map_err(|e| format!("wasmtime cannot compile the component: {e:?}"))?;
-        calls::run(&engine, &component, &script)
-    });
-    if let Err(e) = result {
-        panic!("{name}: {e}");
+        let engine = Engine::default();
+        let script = fs::read_to_string(fixture(name).join("calls")).unwrap();
+        let result = calls::Script::parse(&script).and_then(|script| {
+            let component = Component::from_file(&engine, &component)
+                .map_err(|e| format!("wasmtime cannot compile the component: {e:?}"))?;
+            calls::run(&engine, &component, &script)
+        });
+        if let Err(e) = result {
+            panic!("{name} ({}): {e}", language.lang);
+        }
     }
+}
+
+/// Each case's bindings, in every language present, are the golden file
+/// beside its guest: a change to generated code shows up in review.
+#[test]
+fn golden_bindings() {
+    let mut problems = Vec::new();
+    for name in CASES {
+        for language in languages_of(name) {
+            let mut differs = Vec::new();
+            expect_file(
+                &fixture(name),
+                language.expected,
+                &bind(name, language),
+                &mut differs,
+            )
+            .unwrap();
+            problems.extend(differs.into_iter().map(|d| format!("{name}: {d}")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A case folder without a test would never run.
+#[test]
+fn every_case_folder_is_run() {
+    let mut folders: Vec<String> = fs::read_dir(workspace_root().join("fixtures/bind-rust"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(
+        folders, CASES,
+        "CASES must list every folder of fixtures/bind-rust"
+    );
 }
 
 #[test]
@@ -163,7 +278,7 @@ fn kitchen_sink_big_values() {
     use wasmtime::component::{Linker, Val};
     use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
-    let Some(component) = build("kitchen-sink") else {
+    let Some(component) = build("kitchen-sink", &LANGUAGES[0]) else {
         return;
     };
     let engine = Engine::default();
