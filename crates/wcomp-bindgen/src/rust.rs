@@ -30,7 +30,7 @@ mod resource;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use wit_parser::{
@@ -115,6 +115,7 @@ pub(crate) struct Gen<'a> {
 impl<'a> Gen<'a> {
     fn new(resolve: &'a Resolve, world: WorldId, plan: &'a WorldPlan) -> Gen<'a> {
         let w = &resolve.worlds[world];
+        let versioned = Self::packages_in_several_versions(resolve, world);
         let mut modules = BTreeMap::new();
         // Exports first, so that an interface both imported and exported
         // (rare) has its types in one place: the import's.
@@ -122,7 +123,7 @@ impl<'a> Gen<'a> {
             for (key, item) in items {
                 if let WorldItem::Interface { id, .. } = item {
                     let mut path: Vec<String> = prefix.map(String::from).into_iter().collect();
-                    path.extend(Self::key_path(resolve, world, key, *id));
+                    path.extend(Self::key_path(resolve, world, key, *id, &versioned));
                     modules.insert(*id, path);
                 }
             }
@@ -135,7 +136,45 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn key_path(resolve: &Resolve, world: WorldId, key: &WorldKey, id: InterfaceId) -> Vec<String> {
+    /// The packages (namespace and name) the world reaches in more than
+    /// one version, such as `a:a/foo@1.0.0` and `a:a/foo@2.0.0`: their
+    /// modules carry the version, or both would be `a::a::foo`.
+    fn packages_in_several_versions(
+        resolve: &Resolve,
+        world: WorldId,
+    ) -> BTreeSet<(String, String)> {
+        let w = &resolve.worlds[world];
+        let mut versions: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for item in w.imports.values().chain(w.exports.values()) {
+            if let WorldItem::Interface { id, .. } = item
+                && let Some(p) = resolve.interfaces[*id].package
+            {
+                let name = &resolve.packages[p].name;
+                versions
+                    .entry((name.namespace.clone(), name.name.clone()))
+                    .or_default()
+                    .insert(
+                        name.version
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    );
+            }
+        }
+        versions
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    fn key_path(
+        resolve: &Resolve,
+        world: WorldId,
+        key: &WorldKey,
+        id: InterfaceId,
+        versioned: &BTreeSet<(String, String)>,
+    ) -> Vec<String> {
         match key {
             WorldKey::Name(n) => vec![snake(n)],
             WorldKey::Interface(_) => {
@@ -145,7 +184,20 @@ impl<'a> Gen<'a> {
                 match iface.package {
                     Some(p) if Some(p) != own => {
                         let pkg = &resolve.packages[p].name;
-                        vec![snake(&pkg.namespace), snake(&pkg.name), name]
+                        let mut pkg_module = snake(&pkg.name);
+                        if versioned.contains(&(pkg.namespace.clone(), pkg.name.clone()))
+                            && let Some(v) = &pkg.version
+                        {
+                            // `a::a_v1_0_0::foo`: every character a module
+                            // name cannot hold becomes `_`.
+                            let v: String = v
+                                .to_string()
+                                .chars()
+                                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                                .collect();
+                            pkg_module = format!("{pkg_module}_v{}", v.to_ascii_lowercase());
+                        }
+                        vec![snake(&pkg.namespace), pkg_module, name]
                     }
                     _ => vec![name],
                 }
