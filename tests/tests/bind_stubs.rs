@@ -24,17 +24,6 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "app",
         "a borrowed handle inside a named type",
     ),
-    // One interface imported under two names: both would share a module.
-    (
-        "fixtures/upgrade/2022-world-default-export/upgraded/app.wit",
-        "command",
-        "under 2 names",
-    ),
-    (
-        "fixtures/upgrade/2023-default-world/upgraded/app.wit",
-        "app",
-        "under 2 names",
-    ),
     // Async bindings are issue 17's; `wcomp new` wraps this module's world.
     (
         "fixtures/new/async-builtins/world.wit",

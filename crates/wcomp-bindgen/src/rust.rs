@@ -69,8 +69,10 @@ impl Opts {
     /// Generates the bindings of `world`: one file, `<world>.rs`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
         let plan = WorldPlan::new(resolve, world)?;
+        // The plan's copy of the resolve, where an interface used twice by
+        // the world is two interfaces: every id below is of this one.
+        let resolve = plan.resolve();
         let g = Gen::new(resolve, world, &plan);
-        resource::check_world(resolve, world)?;
         for f in plan.imports.iter().chain(&plan.exports) {
             resource::check(&g, f)?;
         }
@@ -108,7 +110,9 @@ pub(crate) struct Gen<'a> {
     pub resolve: &'a Resolve,
     pub world: WorldId,
     pub plan: &'a WorldPlan,
-    /// Module path (segments from the file root) of each interface.
+    /// Module path (segments from the file root) of each interface. The
+    /// plan's ids are nominal: an interface the world uses twice (imported
+    /// and exported, or under two names) is two ids, two modules.
     modules: BTreeMap<InterfaceId, Vec<String>>,
 }
 
@@ -116,9 +120,7 @@ impl<'a> Gen<'a> {
     fn new(resolve: &'a Resolve, world: WorldId, plan: &'a WorldPlan) -> Gen<'a> {
         let w = &resolve.worlds[world];
         let mut modules = BTreeMap::new();
-        // Exports first, so that an interface both imported and exported
-        // (rare) has its types in one place: the import's.
-        for (prefix, items) in [(Some("exports"), &w.exports), (None, &w.imports)] {
+        for (prefix, items) in [(None, &w.imports), (Some("exports"), &w.exports)] {
             for (key, item) in items {
                 if let WorldItem::Interface { id, .. } = item {
                     let mut path: Vec<String> = prefix.map(String::from).into_iter().collect();
@@ -156,28 +158,18 @@ impl<'a> Gen<'a> {
     /// The module of an interface, or the root (`[]`) for the world.
     fn module_of(&self, key: Option<&WorldKey>, direction: Direction) -> Vec<String> {
         let Some(key) = key else { return Vec::new() };
-        let id = match key {
-            WorldKey::Interface(id) => *id,
-            WorldKey::Name(_) => {
-                let w = &self.resolve.worlds[self.world];
-                let items = match direction {
-                    Direction::Import => &w.imports,
-                    Direction::Export => &w.exports,
-                };
-                match items.get(key) {
-                    Some(WorldItem::Interface { id, .. }) => *id,
-                    // Functions of a named world item are an interface's.
-                    _ => return Vec::new(),
-                }
-            }
+        let w = &self.resolve.worlds[self.world];
+        let items = match direction {
+            Direction::Import => &w.imports,
+            Direction::Export => &w.exports,
         };
-        let mut path = self.modules.get(&id).cloned().unwrap_or_default();
-        // An interface both imported and exported: the function lives with
-        // its direction, the types stay where `modules` says.
-        if direction == Direction::Export && path.first().map(String::as_str) != Some("exports") {
-            path.insert(0, "exports".to_string());
+        match items.get(key) {
+            Some(WorldItem::Interface { id, .. }) => {
+                self.modules.get(id).cloned().unwrap_or_default()
+            }
+            // Functions of a named world item are an interface's.
+            _ => Vec::new(),
         }
-        path
     }
 
     /// The path from module `from` to module `to` (`super::` up, then down).

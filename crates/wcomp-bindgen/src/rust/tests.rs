@@ -233,20 +233,45 @@ fn byte_string_round_trips() {
     assert_eq!(out, bytes);
 }
 
-/// An interface both imported and exported that defines a resource is two
-/// resources in the component model but one type in wit-parser: refused.
+/// An interface both imported and exported is two modules, each with its
+/// own types and resource: the import's `i::R` (the host's) and the
+/// export's `exports::i::R` (the guest's), which an implementation can
+/// convert between.
 #[test]
-fn resource_in_an_interface_both_ways_is_refused() {
-    let wit =
-        "package a:b;\ninterface i { resource r; f: func(x: r); }\nworld w { import i; export i; }";
-    let (resolve, world) = load(wit, "w");
-    let err = Opts::default().generate(&resolve, world).unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("world `w` both imports and exports `a:b/i`"),
-        "{text}"
-    );
-    assert!(text.contains("resource `r`"), "{text}");
+fn interface_both_ways_is_two_modules() {
+    let wit = "package a:b;\ninterface i {\nresource r { constructor(x: u32); get: func() -> u32; }\n\
+        record holder { r: r, n: u32 }\nmake: func(h: holder) -> r;\n}\n\
+        world w { import i; export i; }";
+    let src = generate(wit, "w");
+    for want in [
+        "#[link(wasm_import_module = \"a:b/i\")]",
+        "#[link(wasm_import_module = \"[export]a:b/i\")]",
+        "export_name = \"a:b/i#[dtor]r\"",
+    ] {
+        assert!(src.contains(want), "missing `{want}`:\n{src}");
+    }
+    let user = "struct S;\nstruct Mine(i::R);\n\
+        impl exports::i::Guest for S {\ntype R = Mine;\n\
+        fn make(h: exports::i::Holder) -> exports::i::R {\n\
+        let n = h.r.get().0.get() + h.n;\n\
+        exports::i::R::new(Mine(i::make(i::Holder { r: i::R::new(n), n })))\n}\n}\n\
+        impl exports::i::GuestR for Mine {\nfn new(x: u32) -> Self { Mine(i::R::new(x)) }\n\
+        fn get(&self) -> u32 { self.0.get() }\n}\n\
+        export!(S);\n";
+    compile("both-ways", &format!("{src}\n{user}"));
+}
+
+/// One interface imported under two names is two modules.
+#[test]
+fn interface_under_two_names_is_two_modules() {
+    let wit = "package a:b;\ninterface log { record line { text: string } write: func(l: line); }\n\
+        world w { import log; import console: log; }";
+    let src = generate(wit, "w");
+    assert!(src.contains("pub mod log {"), "{src}");
+    assert!(src.contains("pub mod console {"), "{src}");
+    let user = "pub fn both() {\nlog::write(log::Line { text: \"a\".into() });\n\
+        console::write(console::Line { text: \"b\".into() });\n}\n";
+    compile("two-names", &format!("{src}\n{user}"));
 }
 
 /// `generate` with `Lang::Rust` is the backend's own entry: one file,
