@@ -232,10 +232,8 @@ pub(super) fn nested_borrows(
     let Type::Id(id) = ty else { return };
     let mut inner = |t: &Type| nested_borrows(resolve, t, false, out);
     match &resolve.types[*id].kind {
-        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => {
-            if !top {
-                out.insert(resource_of(resolve, *r));
-            }
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) if !top => {
+            out.insert(resource_of(resolve, *r));
         }
         TypeDefKind::Type(t) => nested_borrows(resolve, t, top, out),
         TypeDefKind::List(t) | TypeDefKind::Option(t) => inner(t),
