@@ -268,6 +268,18 @@ fn resource_user() {
     case("resource-user");
 }
 
+#[test]
+fn nominal_provider() {
+    case("nominal-provider");
+}
+
+/// An interface the world both imports and exports, the import provided
+/// by `nominal-provider`.
+#[test]
+fn nominal() {
+    case("nominal");
+}
+
 /// Values too big for a calls script: 1 MiB of non-ASCII text and of bytes
 /// go into the kitchen sink and come back intact (strings as they are,
 /// bytes reversed), so realloc, copies and frees hold at size; then many

@@ -23,22 +23,6 @@ use wcomp_tests::{build_guest, fnv_key, target_dir, text, wcomp_bin, workspace_r
 /// (WIT file, world) pairs the Rust backend refuses, and a word of the
 /// error: features outside the synchronous ABI or this backend's reach.
 const REFUSED: &[(&str, &str, &str)] = &[
-    (
-        "fixtures/cli/bind-rust-borrow-in-record-refused/handles.wit",
-        "app",
-        "a borrowed handle inside a named type",
-    ),
-    // One interface imported under two names: both would share a module.
-    (
-        "fixtures/upgrade/2022-world-default-export/upgraded/app.wit",
-        "command",
-        "under 2 names",
-    ),
-    (
-        "fixtures/upgrade/2023-default-world/upgraded/app.wit",
-        "app",
-        "under 2 names",
-    ),
     // Async bindings are issue 17's; `wcomp new` wraps this module's world.
     (
         "fixtures/new/async-builtins/world.wit",

@@ -84,10 +84,17 @@
 //! lists are refused with an [`AbiError`] naming the item (also in a type
 //! no function uses: a backend spells every type), or skipped and listed
 //! ([`Options::skip_unsupported`]) for a reader such as a checker that
-//! only needs the functions it can plan. An interface a world both imports
-//! and exports is planned once, as exported (see [`ResourcePlan`]): wit-parser
-//! gives both sides one set of ids until `Resolve::generate_nominal_type_ids`
-//! separates them.
+//! only needs the functions it can plan.
+//!
+//! # Nominal ids
+//!
+//! wit-parser gives an interface one set of ids however often a world uses
+//! it, but an interface a world both imports and exports (or imports under
+//! two names) is two interfaces in the component model, with their own
+//! types and resources. A plan is therefore made on a copy of the resolve
+//! with nominal ids for the world (`Resolve::generate_nominal_type_ids`),
+//! [`WorldPlan::resolve`]; every id in the plan is one of that copy's, and
+//! a backend spells types from it.
 //!
 //! # Layout of the crate
 //!

@@ -42,12 +42,11 @@ pub struct CoreFunc {
 /// `direction` follows the rule behind the `exported` flag of
 /// [`Step::HandleLower`](super::Step::HandleLower) and
 /// [`Step::HandleLift`](super::Step::HandleLift), so the two always agree.
-/// Caveat: wit-parser gives an interface both imported and exported by a
-/// world one `InterfaceId`, so its resources are planned once, as
-/// exported, and the imported copy gets no `[resource-drop]` import of its
-/// own (the functions' handle steps say `exported: true` on both sides
-/// too). Telling the two apart needs nominal type ids
-/// (`Resolve::generate_nominal_type_ids`) before planning.
+/// An interface both imported and exported by the world is two interfaces
+/// in the plan's nominal resolve ([`WorldPlan::resolve`]), so its resource
+/// is planned twice: once imported, once exported.
+///
+/// [`WorldPlan::resolve`]: crate::WorldPlan::resolve
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourcePlan {
     /// The resource definition (aliases from `use` followed), as in the

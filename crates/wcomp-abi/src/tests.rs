@@ -20,7 +20,9 @@ fn sink() -> (Resolve, WorldId, WorldPlan) {
     let (mut resolve, world) = load(SINK, "sink");
     widen_flags(&mut resolve);
     let plan = WorldPlan::new(&resolve, world).expect("plannable");
-    (resolve, world, plan)
+    // The plan's ids are those of its nominal copy: `funcs` is both
+    // imported and exported.
+    (plan.resolve().clone(), world, plan)
 }
 
 /// wit-parser 0.263 refuses more than 32 flags in WIT text (the spec caps
@@ -55,13 +57,12 @@ fn type_named(resolve: &Resolve, iface: &str, name: &str) -> Type {
 /// The plan of function `name` of `interface` (`name_world_key` form, or
 /// `None` at world level) in `direction`.
 fn func<'a>(
-    resolve: &Resolve,
     plan: &'a WorldPlan,
     direction: Direction,
     interface: Option<&str>,
     name: &str,
 ) -> &'a FunctionPlan {
-    plan.function(resolve, direction, interface, name)
+    plan.function(direction, interface, name)
         .unwrap_or_else(|| panic!("no {direction:?} `{name}` of {interface:?}"))
 }
 

@@ -55,6 +55,8 @@ pub struct WorldPlan {
     pub skipped: Vec<Skipped>,
     /// The interfaces the world exports: their resources are the guest's.
     exported: Vec<InterfaceId>,
+    /// The resolve every id of the plan refers to (see [`WorldPlan::resolve`]).
+    resolve: Resolve,
 }
 
 impl WorldPlan {
@@ -65,11 +67,22 @@ impl WorldPlan {
     }
 
     /// Plans every function `world` imports and exports.
+    ///
+    /// The plan is made on a copy of `resolve` whose ids are nominal for
+    /// `world` (wit-parser's `Resolve::generate_nominal_type_ids`): an
+    /// interface the world both imports and exports, or imports (or
+    /// exports) under two names, is a separate interface on each side,
+    /// with its own types and resources, as the component model has it.
+    /// Every id in the plan refers to that copy, [`WorldPlan::resolve`];
+    /// for a world that uses each interface once it equals `resolve`.
     pub fn with_options(
         resolve: &Resolve,
         world: WorldId,
         options: Options,
     ) -> Result<WorldPlan, AbiError> {
+        let mut nominal = resolve.clone();
+        nominal.generate_nominal_type_ids(world);
+        let resolve = &nominal;
         let layouts = Layouts::new(resolve)?;
         let w = &resolve.worlds[world];
         // A resource is the guest's own (exported) when its owner is an
@@ -146,15 +159,22 @@ impl WorldPlan {
             skipped,
             exported,
             layouts,
+            resolve: nominal,
         })
     }
 
-    /// Lift, lower and free plans of single types of `resolve` (the one
-    /// this world was planned from).
-    pub fn types<'a>(&'a self, resolve: &'a Resolve) -> TypePlans<'a> {
+    /// The resolve the plan's ids (types, interfaces, world keys) refer to:
+    /// the one given to [`WorldPlan::with_options`], with nominal ids for
+    /// the world. Backends spell types from this one.
+    pub fn resolve(&self) -> &Resolve {
+        &self.resolve
+    }
+
+    /// Lift, lower and free plans of single types of [`WorldPlan::resolve`].
+    pub fn types(&self) -> TypePlans<'_> {
         TypePlans {
             planner: Planner {
-                resolve,
+                resolve: &self.resolve,
                 layouts: &self.layouts,
                 exported: &self.exported,
             },
@@ -168,13 +188,10 @@ impl WorldPlan {
     }
 
     /// The plan of the resource `name` of `interface` (by its
-    /// `name_world_key` form), or of the world when `None`.
-    pub fn resource_named(
-        &self,
-        resolve: &Resolve,
-        interface: Option<&str>,
-        name: &str,
-    ) -> Option<&ResourcePlan> {
+    /// `name_world_key` form), or of the world when `None`. Of an interface
+    /// both imported and exported, the imported one comes first.
+    pub fn resource_named(&self, interface: Option<&str>, name: &str) -> Option<&ResourcePlan> {
+        let resolve = &self.resolve;
         self.resources.iter().find(|r| {
             r.name == name
                 && r.interface
@@ -197,11 +214,11 @@ impl WorldPlan {
     /// `name_world_key` form, or at world level) in `direction`.
     pub fn function(
         &self,
-        resolve: &Resolve,
         direction: Direction,
         interface: Option<&str>,
         name: &str,
     ) -> Option<&FunctionPlan> {
+        let resolve = &self.resolve;
         let list = match direction {
             Direction::Import => &self.imports,
             Direction::Export => &self.exports,

@@ -69,8 +69,10 @@ impl Opts {
     /// Generates the bindings of `world`: one file, `<world>.rs`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
         let plan = WorldPlan::new(resolve, world)?;
+        // The plan's copy of the resolve, where an interface used twice by
+        // the world is two interfaces: every id below is of this one.
+        let resolve = plan.resolve();
         let g = Gen::new(resolve, world, &plan);
-        resource::check_world(resolve, world)?;
         for f in plan.imports.iter().chain(&plan.exports) {
             resource::check(&g, f)?;
         }
@@ -108,8 +110,13 @@ pub(crate) struct Gen<'a> {
     pub resolve: &'a Resolve,
     pub world: WorldId,
     pub plan: &'a WorldPlan,
-    /// Module path (segments from the file root) of each interface.
+    /// Module path (segments from the file root) of each interface. The
+    /// plan's ids are nominal: an interface the world uses twice (imported
+    /// and exported, or under two names) is two ids, two modules.
     modules: BTreeMap<InterfaceId, Vec<String>>,
+    /// Exported resources lent inside values (`borrow<r>` in a record, a
+    /// list, ...): they get an `RBorrow` type.
+    lent: BTreeSet<TypeId>,
 }
 
 impl<'a> Gen<'a> {
@@ -117,9 +124,7 @@ impl<'a> Gen<'a> {
         let w = &resolve.worlds[world];
         let versioned = Self::packages_in_several_versions(resolve, world);
         let mut modules = BTreeMap::new();
-        // Exports first, so that an interface both imported and exported
-        // (rare) has its types in one place: the import's.
-        for (prefix, items) in [(Some("exports"), &w.exports), (None, &w.imports)] {
+        for (prefix, items) in [(None, &w.imports), (Some("exports"), &w.exports)] {
             for (key, item) in items {
                 if let WorldItem::Interface { id, .. } = item {
                     let mut path: Vec<String> = prefix.map(String::from).into_iter().collect();
@@ -128,11 +133,25 @@ impl<'a> Gen<'a> {
                 }
             }
         }
+        let mut lent = BTreeSet::new();
+        for item in w.exports.values() {
+            if let WorldItem::Interface { id, .. } = item {
+                for t in resolve.interfaces[*id].types.values() {
+                    resource::nested_borrows(resolve, &Type::Id(*t), false, &mut lent);
+                }
+            }
+        }
+        for f in &plan.exports {
+            for p in &f.function.params {
+                resource::nested_borrows(resolve, &p.ty, true, &mut lent);
+            }
+        }
         Gen {
             resolve,
             world,
             plan,
             modules,
+            lent,
         }
     }
 
@@ -208,28 +227,18 @@ impl<'a> Gen<'a> {
     /// The module of an interface, or the root (`[]`) for the world.
     fn module_of(&self, key: Option<&WorldKey>, direction: Direction) -> Vec<String> {
         let Some(key) = key else { return Vec::new() };
-        let id = match key {
-            WorldKey::Interface(id) => *id,
-            WorldKey::Name(_) => {
-                let w = &self.resolve.worlds[self.world];
-                let items = match direction {
-                    Direction::Import => &w.imports,
-                    Direction::Export => &w.exports,
-                };
-                match items.get(key) {
-                    Some(WorldItem::Interface { id, .. }) => *id,
-                    // Functions of a named world item are an interface's.
-                    _ => return Vec::new(),
-                }
-            }
+        let w = &self.resolve.worlds[self.world];
+        let items = match direction {
+            Direction::Import => &w.imports,
+            Direction::Export => &w.exports,
         };
-        let mut path = self.modules.get(&id).cloned().unwrap_or_default();
-        // An interface both imported and exported: the function lives with
-        // its direction, the types stay where `modules` says.
-        if direction == Direction::Export && path.first().map(String::as_str) != Some("exports") {
-            path.insert(0, "exports".to_string());
+        match items.get(key) {
+            Some(WorldItem::Interface { id, .. }) => {
+                self.modules.get(id).cloned().unwrap_or_default()
+            }
+            // Functions of a named world item are an interface's.
+            _ => Vec::new(),
         }
-        path
     }
 
     /// The path from module `from` to module `to` (`super::` up, then down).
@@ -262,6 +271,13 @@ impl<'a> Gen<'a> {
 
     /// The owned Rust type of `ty`, seen from module `from`.
     pub fn ty(&self, ty: &Type, from: &[String]) -> String {
+        self.ty_in(ty, from, None)
+    }
+
+    /// [`Gen::ty`] inside a type definition whose lifetime is `lt` (`'a`):
+    /// borrowed handles and types holding them carry it. Without one
+    /// (`None`, function signatures and bodies) lifetimes are elided.
+    fn ty_in(&self, ty: &Type, from: &[String], lt: Option<&str>) -> String {
         match ty {
             Type::Bool => "bool".into(),
             Type::U8 => "u8".into(),
@@ -281,26 +297,31 @@ impl<'a> Gen<'a> {
             Type::Id(id) => {
                 let def = &self.resolve.types[*id];
                 if def.name.is_some() && def.owner != TypeOwner::None {
-                    self.type_path(*id, from)
+                    let path = self.type_path(*id, from);
+                    match self.lends(*id) {
+                        true => format!("{path}<{}>", lt.unwrap_or("'_")),
+                        false => path,
+                    }
                 } else {
-                    self.kind(&def.kind, from)
+                    self.kind(&def.kind, from, lt)
                 }
             }
         }
     }
 
     /// The structural spelling of an anonymous type.
-    fn kind(&self, kind: &TypeDefKind, from: &[String]) -> String {
-        let opt = |t: &Option<Type>| t.as_ref().map_or("()".to_string(), |t| self.ty(t, from));
+    fn kind(&self, kind: &TypeDefKind, from: &[String], lt: Option<&str>) -> String {
+        let ty = |t: &Type| self.ty_in(t, from, lt);
+        let opt = |t: &Option<Type>| t.as_ref().map_or("()".to_string(), ty);
         match kind {
-            TypeDefKind::Type(t) => self.ty(t, from),
-            TypeDefKind::List(t) => format!("Vec<{}>", self.ty(t, from)),
-            TypeDefKind::Option(t) => format!("Option<{}>", self.ty(t, from)),
+            TypeDefKind::Type(t) => ty(t),
+            TypeDefKind::List(t) => format!("Vec<{}>", ty(t)),
+            TypeDefKind::Option(t) => format!("Option<{}>", ty(t)),
             TypeDefKind::Result(r) => format!("Result<{}, {}>", opt(&r.ok), opt(&r.err)),
             TypeDefKind::Tuple(t) => {
                 let mut s = String::from("(");
                 for t in &t.types {
-                    s.push_str(&self.ty(t, from));
+                    s.push_str(&ty(t));
                     s.push_str(", ");
                 }
                 s.push(')');
@@ -310,15 +331,31 @@ impl<'a> Gen<'a> {
                 self.type_path(resource::resource_of(self.resolve, *r), from)
             }
             TypeDefKind::Handle(Handle::Borrow(r)) => {
-                format!(
-                    "&{}",
-                    self.type_path(resource::resource_of(self.resolve, *r), from)
-                )
+                let r = resource::resource_of(self.resolve, *r);
+                // A guest's own resource is lent as its representation:
+                // `RBorrow` (inside a type; a parameter of its own is
+                // `&Self::R`, see `trait_param_ty`).
+                if self.exported_resource(r) {
+                    return format!("{}Borrow<{}>", self.type_path(r, from), lt.unwrap_or("'_"));
+                }
+                match lt {
+                    Some(lt) => format!("&{lt} {}", self.type_path(r, from)),
+                    None => format!("&{}", self.type_path(r, from)),
+                }
             }
             // Named kinds are spelled by name, and the plan refuses worlds
             // with async-era types: never spelled structurally.
             _ => "()".into(),
         }
+    }
+
+    /// Named type `id` holds a borrowed handle, so its Rust type has a
+    /// lifetime (`H<'a>`).
+    fn lends(&self, id: TypeId) -> bool {
+        !matches!(
+            self.resolve.types[id].kind,
+            TypeDefKind::Resource | TypeDefKind::Handle(_)
+        ) && resource::handles(self.resolve, &Type::Id(id)).borrow
     }
 
     /// The type of an import parameter: strings and lists are borrowed.
@@ -349,11 +386,30 @@ impl<'a> Gen<'a> {
         ty
     }
 
+    /// The error type of a fallible constructor (`constructor(..) ->
+    /// result<r, e>`): `Some(e)`, itself `None` for `result<r>`.
+    pub fn ctor_error(&self, f: &crate::abi::FunctionPlan) -> Option<Option<Type>> {
+        let wit_parser::FunctionKind::Constructor(_) = f.function.kind else {
+            return None;
+        };
+        match self.unalias(f.function.result.as_ref()?) {
+            Type::Id(id) => match &self.resolve.types[id].kind {
+                TypeDefKind::Result(r) => Some(r.err),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Records and variants holding owned handles cannot be cloned or
     /// compared: a handle has one owner.
     fn derives(&self, id: TypeId) -> &'static str {
-        if resource::handles(self.resolve, &Type::Id(id)).own {
+        let handles = resource::handles(self.resolve, &Type::Id(id));
+        if handles.own {
             "#[derive(Debug)]"
+        } else if handles.borrow {
+            // Handle types do not compare.
+            "#[derive(Clone, Debug)]"
         } else {
             "#[derive(Clone, Debug, PartialEq)]"
         }
@@ -464,6 +520,7 @@ impl<'a> Gen<'a> {
                 &format!("$PATH::{mpath}::Guest"),
                 &format!("$PATH::{mpath}::{name}"),
                 &path.join("_"),
+                self.lent.contains(&r.resource),
             )?);
         }
         for f in &self.plan.exports {
@@ -606,23 +663,29 @@ impl<'a> Gen<'a> {
         let def = &self.resolve.types[id];
         // Only named type definitions reach here (anonymous ones are spelled inline).
         let name = camel(def.name.as_deref().unwrap_or("anonymous"));
+        // A type holding a borrowed handle lives no longer than the lender.
+        let (generics, lt) = match self.lends(id) {
+            true => ("<'a>", Some("'a")),
+            false => ("", None),
+        };
+        let ty = |t: &Type| self.ty_in(t, path, lt);
         docs(&def.docs, out);
         match &def.kind {
             TypeDefKind::Record(r) => {
-                let _ = writeln!(out, "{}\npub struct {name} {{", self.derives(id));
+                let _ = writeln!(out, "{}\npub struct {name}{generics} {{", self.derives(id));
                 for f in &r.fields {
                     docs(&f.docs, out);
-                    let _ = writeln!(out, "pub {}: {},", snake(&f.name), self.ty(&f.ty, path));
+                    let _ = writeln!(out, "pub {}: {},", snake(&f.name), ty(&f.ty));
                 }
                 out.push_str("}\n");
             }
             TypeDefKind::Variant(v) => {
-                let _ = writeln!(out, "{}\npub enum {name} {{", self.derives(id));
+                let _ = writeln!(out, "{}\npub enum {name}{generics} {{", self.derives(id));
                 for c in &v.cases {
                     docs(&c.docs, out);
                     match &c.ty {
                         Some(t) => {
-                            let _ = writeln!(out, "{}({}),", camel(&c.name), self.ty(t, path));
+                            let _ = writeln!(out, "{}({}),", camel(&c.name), ty(t));
                         }
                         None => {
                             let _ = writeln!(out, "{},", camel(&c.name));
@@ -647,17 +710,21 @@ impl<'a> Gen<'a> {
             }
             TypeDefKind::Flags(f) => flags(&name, f, out),
             TypeDefKind::Type(t) => {
-                let _ = writeln!(out, "pub type {name} = {};", self.ty(t, path));
+                let _ = writeln!(out, "pub type {name}{generics} = {};", ty(t));
             }
             k @ (TypeDefKind::List(_)
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_)) => {
-                let _ = writeln!(out, "pub type {name} = {};", self.kind(k, path));
+                let _ = writeln!(
+                    out,
+                    "pub type {name}{generics} = {};",
+                    self.kind(k, path, lt)
+                );
             }
             TypeDefKind::Resource => {
                 if let Some(r) = self.resource_plan(id) {
-                    resource::handle_type(r, out)?;
+                    resource::handle_type(r, self.lent.contains(&id), out)?;
                 }
             }
             // Kinds the plan refuses get no Rust type.

@@ -8,12 +8,16 @@
 //! host IFACE#FUNC -> RESULT        the host import returns RESULT
 //! call IFACE#FUNC(ARG, ...) -> RESULT
 //! let NAME = call FUNC(ARG, ...)   keep the result, pass it on as `$NAME`
-//! drop $NAME                       drop a resource handle
+//! drop $NAME                       drop a resource handle, or every one
+//!                                  inside a kept value
 //! run                              call `wasi:cli/run`, expect `ok`
 //! stdout "TEXT"                    everything printed so far
 //! ```
 //!
 //! Values are WAVE text, read against the types the component declares.
+//! An argument `$NAME.PATH` passes a part of a kept value: `ok`, `err` and
+//! `some` unwrap results and options, a field name picks a record field,
+//! a number a list or tuple element (`$made.ok`, `$pair.item`, `$all.0`).
 
 use std::collections::HashMap;
 
@@ -448,16 +452,25 @@ impl Runner<'_> {
         for (arg, (name, ty)) in args.iter().zip(&params) {
             values.push(match arg {
                 Arg::Var(var) => {
+                    let (name, path) = match var.split_once('.') {
+                        Some((name, path)) => (name, Some(path)),
+                        None => (var.as_str(), None),
+                    };
                     let value = self
                         .vars
-                        .get(var)
-                        .cloned()
-                        .ok_or_else(|| format!("no `let {var} = ...` before"))?;
-                    // Ownership moves into the callee.
-                    if matches!(ty, Type::Own(_)) {
-                        self.vars.remove(var);
+                        .get(name)
+                        .ok_or_else(|| format!("no `let {name} = ...` before"))?;
+                    match path {
+                        Some(path) => project(value, path)?,
+                        None => {
+                            let value = value.clone();
+                            // Ownership moves into the callee.
+                            if matches!(ty, Type::Own(_)) {
+                                self.vars.remove(name);
+                            }
+                            value
+                        }
                     }
-                    value
                 }
                 Arg::Wave(text) => wasm_wave::from_str::<Val>(ty, text)
                     .map_err(|e| format!("argument `{name}`: cannot read `{text}`: {e}"))?,
@@ -496,15 +509,21 @@ impl Runner<'_> {
     }
 
     fn drop_var(&mut self, name: &str) -> Result<(), String> {
-        match self.vars.remove(name) {
-            Some(Val::Resource(r)) => r
-                .resource_drop(&mut self.store)
-                .map_err(|e| format!("dropping `${name}` failed: {e:?}")),
-            Some(_) => Err(format!("`${name}` is not a resource")),
-            None => Err(format!(
+        let Some(value) = self.vars.remove(name) else {
+            return Err(format!(
                 "no `${name}` to drop (never kept, moved or dropped)"
-            )),
+            ));
+        };
+        let mut handles = Vec::new();
+        resources(&value, &mut handles);
+        if handles.is_empty() {
+            return Err(format!("`${name}` holds no resource"));
         }
+        for r in handles {
+            r.resource_drop(&mut self.store)
+                .map_err(|e| format!("dropping `${name}` failed: {e:?}"))?;
+        }
+        Ok(())
     }
 
     /// Calls `run` of the exported `wasi:cli/run@*` and expects `ok`.
@@ -522,6 +541,37 @@ impl Runner<'_> {
         };
         self.call(&target, &[], Some("ok"), None)
     }
+}
+
+/// Every resource handle inside `value`.
+fn resources(value: &Val, out: &mut Vec<wasmtime::component::ResourceAny>) {
+    match value {
+        Val::Resource(r) => out.push(*r),
+        Val::List(vs) | Val::Tuple(vs) => vs.iter().for_each(|v| resources(v, out)),
+        Val::Record(fields) => fields.iter().for_each(|(_, v)| resources(v, out)),
+        Val::Option(Some(v)) | Val::Variant(_, Some(v)) => resources(v, out),
+        Val::Result(Ok(Some(v)) | Err(Some(v))) => resources(v, out),
+        _ => {}
+    }
+}
+
+/// The part of `value` at `path` (`ok`, `err`, `some`, a field name or an
+/// element index, dot-separated).
+fn project(value: &Val, path: &str) -> Result<Val, String> {
+    let mut value = value;
+    for seg in path.split('.') {
+        let inner = match (value, seg) {
+            (Val::Result(Ok(Some(v))), "ok") | (Val::Result(Err(Some(v))), "err") => Some(&**v),
+            (Val::Option(Some(v)), "some") => Some(&**v),
+            (Val::Record(fields), _) => fields.iter().find(|(n, _)| n == seg).map(|(_, v)| v),
+            (Val::List(vs) | Val::Tuple(vs), _) => {
+                seg.parse::<usize>().ok().and_then(|i| vs.get(i))
+            }
+            _ => None,
+        };
+        value = inner.ok_or_else(|| format!("`{seg}` is not a part of {}", show(value)))?;
+    }
+    Ok(value.clone())
 }
 
 /// A value as WAVE text (resources have none).

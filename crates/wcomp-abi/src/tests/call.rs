@@ -17,7 +17,7 @@ fn keystore_call_sequences_pinned() {
     let (resolve, world) = load(KEYSTORE, "app");
     let app = WorldPlan::new(&resolve, world).unwrap();
     let store = Some("wcomp:keystore/store@0.1.0");
-    let set = func(&resolve, &app, Direction::Import, store, "set");
+    let set = func(&app, Direction::Import, store, "set");
     println!("{set}");
     assert_eq!(
         names(&set.call),
@@ -62,7 +62,7 @@ fn keystore_call_sequences_pinned() {
 
     let world = resolve.select_world(&[resolve.worlds[world].package.unwrap()], Some("keystore"));
     let keystore = WorldPlan::new(&resolve, world.unwrap()).unwrap();
-    let get = func(&resolve, &keystore, Direction::Export, store, "get");
+    let get = func(&keystore, Direction::Export, store, "get");
     println!("{get}");
     assert_eq!(
         names(&get.call),
@@ -99,13 +99,13 @@ fn keystore_call_sequences_pinned() {
 /// provides, the export reads the caller's and frees it before the call.
 #[test]
 fn indirect_params_call_sequences() {
-    let (resolve, _, plan) = sink();
+    let (_, _, plan) = sink();
     let funcs = Some("test:sink/funcs@0.1.0");
     let area = Step::Area {
         area: Area::Params,
         layout: Layout { size: 68, align: 4 },
     };
-    let import = func(&resolve, &plan, Direction::Import, funcs, "many");
+    let import = func(&plan, Direction::Import, funcs, "many");
     assert_eq!(import.call[0], area);
     assert_eq!(
         import.call[1..4],
@@ -136,7 +136,7 @@ fn indirect_params_call_sequences() {
             }
         ]
     );
-    let export = func(&resolve, &plan, Direction::Export, funcs, "many");
+    let export = func(&plan, Direction::Export, funcs, "many");
     assert_eq!(export.call[0], area);
     assert_eq!(
         export.call[1..4],
@@ -233,7 +233,6 @@ fn keystore_standard_names_pinned() {
     };
     let plan = WorldPlan::with_options(&resolve, world, options).unwrap();
     let get = func(
-        &resolve,
         &plan,
         Direction::Export,
         Some("wcomp:keystore/store@0.1.0"),
@@ -258,7 +257,6 @@ fn keystore_standard_names_pinned() {
         "cabi_post_wcomp:keystore/store@0.1.0#get"
     );
     let now = func(
-        &resolve,
         &plan,
         Direction::Import,
         Some("wasi:clocks/monotonic-clock@0.2.12"),
@@ -272,7 +270,7 @@ fn keystore_standard_names_pinned() {
         }
     );
     let pollable = plan
-        .resource_named(&resolve, Some("wasi:io/poll@0.2.12"), "pollable")
+        .resource_named(Some("wasi:io/poll@0.2.12"), "pollable")
         .unwrap();
     assert_eq!(
         pollable.drop.name,
@@ -326,6 +324,6 @@ world w { import api; export api; }
     assert_eq!((skipped[1].0, skipped[1].1), ("f", Direction::Import));
     assert!(skipped[1].2.contains("`future`"), "{}", skipped[1].2);
     assert_eq!(skipped[3].1, Direction::Export);
-    let g = plan.function(&resolve, Direction::Export, Some("test:x/api@0.1.0"), "g");
+    let g = plan.function(Direction::Export, Some("test:x/api@0.1.0"), "g");
     assert!(g.is_some_and(|g| g.needs_memory && g.needs_realloc));
 }

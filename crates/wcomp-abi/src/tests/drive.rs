@@ -183,7 +183,6 @@ fn keystore_set_is_driven_in_order() {
     let (resolve, world) = load(KEYSTORE, "app");
     let app = WorldPlan::new(&resolve, world).unwrap();
     let set = func(
-        &resolve,
         &app,
         Direction::Import,
         Some("wcomp:keystore/store@0.1.0"),
@@ -252,9 +251,8 @@ fn a_backend_answering_with_too_many_operands_is_an_error() {
 
 #[test]
 fn a_short_seed_is_an_error() {
-    let (resolve, _, plan) = sink();
+    let (_, _, plan) = sink();
     let rec = func(
-        &resolve,
         &plan,
         Direction::Import,
         Some("test:sink/funcs@0.1.0"),
@@ -376,7 +374,7 @@ world w { import i; }
 ";
     let (resolve, world) = load(text, "w");
     let plan = WorldPlan::new(&resolve, world).unwrap();
-    let types = plan.types(&resolve);
+    let types = plan.types();
     let v = type_named(&resolve, "i", "v");
     for block in [
         types.lower_flat(&v, false).unwrap(),

@@ -158,13 +158,8 @@ fn variant_enum_layouts() {
 fn anonymous_type_layouts() {
     let (resolve, _, plan) = sink();
     let func = |name: &str| {
-        plan.function(
-            &resolve,
-            Direction::Export,
-            Some("test:sink/funcs@0.1.0"),
-            name,
-        )
-        .unwrap_or_else(|| panic!("{name}"))
+        plan.function(Direction::Export, Some("test:sink/funcs@0.1.0"), name)
+            .unwrap_or_else(|| panic!("{name}"))
     };
     let layout = |ty: &Type| check_layout(&resolve, &plan.layouts, ty);
     let variant = |discriminant, payload_offset| Shape::Variant {
@@ -204,7 +199,6 @@ fn anonymous_type_layouts() {
 fn handle_layouts() {
     let (resolve, _, plan) = sink();
     let f = func(
-        &resolve,
         &plan,
         Direction::Import,
         Some("test:sink/funcs@0.1.0"),

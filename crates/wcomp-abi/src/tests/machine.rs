@@ -24,6 +24,56 @@ fn every_plan_matches_wit_parser_and_runs() {
     }
 }
 
+/// Worlds that use an interface twice (imported and exported, under two
+/// names) and borrowed handles inside records, tuples, options, lists and
+/// variants: every plan, on the plan's nominal resolve.
+#[test]
+fn nominal_and_lent_plans_run() {
+    let text = "package test:n@0.1.0;
+interface api {
+    resource thing {
+        constructor(v: string);
+        try-new: static func(v: string) -> result<thing, string>;
+        value: func() -> string;
+    }
+    record view { item: borrow<thing>, times: u32 }
+    variant either { one(borrow<thing>), two(tuple<borrow<thing>, u32>) }
+    render: func(v: view, vs: list<view>, o: option<borrow<thing>>, e: either) -> string;
+    sizes: func(items: list<borrow<thing>>, pair: tuple<borrow<thing>, option<borrow<thing>>>) -> list<u32>;
+    make: func(values: list<string>) -> result<list<thing>, string>;
+}
+world w {
+    import api;
+    import other: api;
+    export api;
+}
+";
+    let (resolve, world) = load(text, "w");
+    let plan = WorldPlan::new(&resolve, world).unwrap();
+    assert_eq!(plan.imports.len(), 12);
+    assert_eq!(plan.exports.len(), 6);
+    for f in plan.imports.iter().chain(&plan.exports) {
+        check_plan(plan.resolve(), f);
+    }
+    // The borrows inside values are lent, never dropped or freed.
+    let render = plan
+        .function(Direction::Export, Some("test:n/api@0.1.0"), "render")
+        .unwrap();
+    fn frees_handles(steps: &[Step]) -> bool {
+        steps.iter().any(|s| {
+            matches!(s, Step::FreeHandle { .. })
+                || s.blocks().iter().any(|b| frees_handles(&b.steps))
+        })
+    }
+    assert!(!frees_handles(&render.call), "{render}");
+    let lifts = render
+        .params
+        .iter()
+        .map(|p| format!("{:?}", p.steps))
+        .collect::<String>();
+    assert!(lifts.contains("own: false"), "{render}");
+}
+
 fn check_plan(resolve: &Resolve, f: &FunctionPlan) {
     let name = format!("{} {:?}", f.function.name, f.direction);
     let sig = resolve.wasm_signature(f.direction.abi_variant(), &f.function);

@@ -14,8 +14,8 @@ fn keystore_signatures_pinned() {
     let world = resolve.select_world(&[resolve.worlds[world].package.unwrap()], Some("keystore"));
     let keystore = WorldPlan::new(&resolve, world.unwrap()).unwrap();
     let store = Some("wcomp:keystore/store@0.1.0");
-    let import = |name| func(&resolve, &app, Direction::Import, store, name);
-    let export = |name| func(&resolve, &keystore, Direction::Export, store, name);
+    let import = |name| func(&app, Direction::Import, store, name);
+    let export = |name| func(&keystore, Direction::Export, store, name);
 
     let set = import("set");
     assert_eq!(set.signature.params, [Ptr, Len, Ptr, Len, I32, I32, Ptr]);
@@ -65,7 +65,6 @@ fn keystore_signatures_pinned() {
 
     // The app's own export takes a string and returns one.
     let handle = func(
-        &resolve,
         &app,
         Direction::Export,
         Some("wcomp:keystore/handler@0.1.0"),
@@ -92,7 +91,6 @@ fn keystore_set_steps_pinned() {
     let (resolve, world) = load(KEYSTORE, "app");
     let app = WorldPlan::new(&resolve, world).unwrap();
     let set = func(
-        &resolve,
         &app,
         Direction::Import,
         Some("wcomp:keystore/store@0.1.0"),
@@ -167,7 +165,6 @@ fn keystore_set_steps_pinned() {
     let world = resolve.select_world(&[resolve.worlds[world].package.unwrap()], Some("keystore"));
     let keystore = WorldPlan::new(&resolve, world.unwrap()).unwrap();
     let set = func(
-        &resolve,
         &keystore,
         Direction::Export,
         Some("wcomp:keystore/store@0.1.0"),
@@ -196,9 +193,9 @@ fn keystore_set_steps_pinned() {
 
 #[test]
 fn indirect_params() {
-    let (resolve, _, plan) = sink();
+    let (_, _, plan) = sink();
     for dir in [Direction::Import, Direction::Export] {
-        let f = func(&resolve, &plan, dir, Some("test:sink/funcs@0.1.0"), "many");
+        let f = func(&plan, dir, Some("test:sink/funcs@0.1.0"), "many");
         assert!(f.indirect_params());
         assert_eq!(f.signature.params, [WasmType::Pointer]);
         assert_eq!(f.params_area, Some(Layout { size: 68, align: 4 }));
@@ -212,7 +209,6 @@ fn indirect_params() {
 fn variant_joins_cast_and_pad() {
     let (resolve, _, plan) = sink();
     let f = func(
-        &resolve,
         &plan,
         Direction::Import,
         Some("test:sink/funcs@0.1.0"),
@@ -257,7 +253,6 @@ fn variant_joins_cast_and_pad() {
     assert_eq!(plain_data(&resolve, element), PlainData::Numbers);
     assert!(matches!(store.steps[0], Step::RecordLower { .. }));
     let words = func(
-        &resolve,
         &plan,
         Direction::Export,
         Some("test:sink/funcs@0.1.0"),
@@ -288,9 +283,8 @@ fn variant_joins_cast_and_pad() {
 
 #[test]
 fn flags_steps() {
-    let (resolve, _, plan) = sink();
+    let (_, _, plan) = sink();
     let f = func(
-        &resolve,
         &plan,
         Direction::Export,
         Some("test:sink/funcs@0.1.0"),
@@ -327,7 +321,6 @@ fn resources_and_world_functions() {
     let (resolve, _, plan) = sink();
     let counter = resource(&resolve, "counters", "counter");
     let bump = func(
-        &resolve,
         &plan,
         Direction::Export,
         Some("test:sink/counters@0.1.0"),
@@ -343,7 +336,6 @@ fn resources_and_world_functions() {
         }]
     );
     let take = func(
-        &resolve,
         &plan,
         Direction::Export,
         Some("test:sink/counters@0.1.0"),
@@ -358,7 +350,6 @@ fn resources_and_world_functions() {
         }
     ));
     let ctor = func(
-        &resolve,
         &plan,
         Direction::Export,
         Some("test:sink/counters@0.1.0"),
@@ -374,7 +365,6 @@ fn resources_and_world_functions() {
     ));
     // Imported resource, used through `use`.
     let own = func(
-        &resolve,
         &plan,
         Direction::Import,
         Some("test:sink/funcs@0.1.0"),
@@ -390,7 +380,7 @@ fn resources_and_world_functions() {
         }]
     );
     // World-level functions.
-    let top = func(&resolve, &plan, Direction::Import, None, "top");
+    let top = func(&plan, Direction::Import, None, "top");
     assert_eq!(
         top.core_name,
         CoreName::Import {
@@ -399,7 +389,7 @@ fn resources_and_world_functions() {
         }
     );
     assert!(top.needs_realloc && top.retptr());
-    let run = func(&resolve, &plan, Direction::Export, None, "run");
+    let run = func(&plan, Direction::Export, None, "run");
     assert_eq!(run.core_name, CoreName::Export { name: "run".into() });
     assert_eq!(run.post_return.as_ref().unwrap().name, "cabi_post_run");
     assert!(matches!(
@@ -441,7 +431,6 @@ fn wit_parser_flat_signatures_for_every_kind() {
     ];
     for (name, params, results) in cases {
         let f = func(
-            &resolve,
             &plan,
             Direction::Export,
             Some("test:sink/funcs@0.1.0"),

@@ -30,7 +30,7 @@ fn sink_resources_pinned() {
     );
 
     let blob = plan
-        .resource_named(&resolve, Some("test:sink/types@0.1.0"), "blob")
+        .resource_named(Some("test:sink/types@0.1.0"), "blob")
         .unwrap();
     assert_eq!(blob.resource, resource(&resolve, "types", "blob"));
     assert_eq!(plan.resource(blob.resource), Some(blob));
@@ -49,7 +49,7 @@ fn sink_resources_pinned() {
     assert!(blob.new.is_none() && blob.rep.is_none() && blob.dtor.is_none());
 
     let counter = plan
-        .resource_named(&resolve, Some("test:sink/counters@0.1.0"), "counter")
+        .resource_named(Some("test:sink/counters@0.1.0"), "counter")
         .unwrap();
     assert_eq!(counter.resource, resource(&resolve, "counters", "counter"));
     assert_eq!(plan.resource(counter.resource), Some(counter));
@@ -86,7 +86,7 @@ fn sink_resources_pinned() {
     }
     assert_eq!(counter.core_funcs().count(), 4);
     assert!(
-        plan.resource_named(&resolve, Some("test:sink/funcs@0.1.0"), "blob")
+        plan.resource_named(Some("test:sink/funcs@0.1.0"), "blob")
             .is_none()
     );
 
@@ -202,8 +202,10 @@ fn keystore_resources() {
 }
 
 /// A world-level resource is dropped through `$root`; an interface both
-/// imported and exported has its resources planned once, as exported (the
-/// documented caveat).
+/// imported and exported is two interfaces with a resource each: the
+/// host's (imported, dropped through the interface's module) and the
+/// guest's (exported, with `new`, `rep` and a destructor), and each side's
+/// handle steps name its own.
 #[test]
 fn world_level_and_import_export_same_interface() {
     let text = "package test:r@0.1.0;
@@ -222,8 +224,8 @@ world w {
     let plan = WorldPlan::new(&resolve, world).unwrap();
     // `get`, and `make` and the constructor in both directions.
     assert_eq!(check_handles_planned(&plan), 5);
-    check_against_wit_parser(&resolve, &plan);
-    let local = plan.resource_named(&resolve, None, "local").unwrap();
+    check_against_wit_parser(plan.resolve(), &plan);
+    let local = plan.resource_named(None, "local").unwrap();
     assert_eq!(local.direction, Direction::Import);
     assert_eq!(local.owner, "world w");
     assert_eq!(local.drop.name, import("$root", "[resource-drop]local"));
@@ -232,11 +234,97 @@ world w {
         .iter()
         .filter(|r| r.name == "thing")
         .collect();
-    assert_eq!(thing.len(), 1);
-    assert_eq!(thing[0].direction, Direction::Export);
+    assert_eq!(thing.len(), 2);
+    assert_ne!(thing[0].resource, thing[1].resource);
+    assert_eq!(thing[0].direction, Direction::Import);
     assert_eq!(
         thing[0].drop.name,
+        import("test:r/api@0.1.0", "[resource-drop]thing")
+    );
+    assert_eq!(thing[1].direction, Direction::Export);
+    assert_eq!(
+        thing[1].drop.name,
         import("[export]test:r/api@0.1.0", "[resource-drop]thing")
     );
-    assert_eq!(plan.resources.len(), 2);
+    assert!(thing[1].dtor.is_some());
+    assert_eq!(plan.resources.len(), 3);
+    // Each side's functions return that side's resource.
+    for (direction, r) in [
+        (Direction::Import, thing[0].resource),
+        (Direction::Export, thing[1].resource),
+    ] {
+        let make = plan
+            .function(direction, Some("test:r/api@0.1.0"), "make")
+            .unwrap();
+        let mut found = Vec::new();
+        handles(&make.result.as_ref().unwrap().steps, &mut found);
+        assert_eq!(found, [(r, direction == Direction::Export)]);
+    }
+}
+
+/// One interface imported under two names is two interfaces, each with
+/// its own types, functions under its own name, and resource.
+#[test]
+fn one_interface_under_two_names() {
+    let text = "package test:r@0.1.0;
+interface api {
+    resource thing;
+    record pair { a: u32, b: string }
+    make: func(p: pair) -> thing;
+}
+world w {
+    import api;
+    import other: api;
+    export again: api;
+}
+";
+    let (resolve, world) = load(text, "w");
+    let plan = WorldPlan::new(&resolve, world).unwrap();
+    let nominal = plan.resolve();
+    check_handles_planned(&plan);
+    check_against_wit_parser(nominal, &plan);
+    let owners: Vec<(&str, Direction)> = plan
+        .resources
+        .iter()
+        .map(|r| (r.owner.as_str(), r.direction))
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            ("test:r/api@0.1.0", Direction::Import),
+            ("other", Direction::Import),
+            ("again", Direction::Export),
+        ]
+    );
+    let ids: std::collections::HashSet<TypeId> =
+        plan.resources.iter().map(|r| r.resource).collect();
+    assert_eq!(ids.len(), 3);
+    // The record parameter of each `make` is its own interface's type.
+    let mut pairs = std::collections::HashSet::new();
+    for (direction, interface) in [
+        (Direction::Import, "test:r/api@0.1.0"),
+        (Direction::Import, "other"),
+        (Direction::Export, "again"),
+    ] {
+        let make = plan.function(direction, Some(interface), "make").unwrap();
+        let Type::Id(pair) = make.function.params[0].ty else {
+            panic!("a record")
+        };
+        pairs.insert(pair);
+        let other = plan.resource_named(Some(interface), "thing").unwrap();
+        let mut found = Vec::new();
+        handles(&make.result.as_ref().unwrap().steps, &mut found);
+        assert_eq!(found, [(other.resource, direction == Direction::Export)]);
+    }
+    assert_eq!(pairs.len(), 3);
+}
+
+/// A world that uses each interface once is planned on the same ids as the
+/// resolve it was given.
+#[test]
+fn nominal_copy_keeps_ids_of_single_use_worlds() {
+    let (resolve, world) = load(KEYSTORE, "keystore");
+    let plan = WorldPlan::new(&resolve, world).unwrap();
+    assert_eq!(plan.resolve().types.len(), resolve.types.len());
+    assert_eq!(plan.resolve().interfaces.len(), resolve.interfaces.len());
 }

@@ -115,6 +115,9 @@ pub(super) struct Body<'a, 'b> {
     base: String,
     /// Buffers an import's lowering allocated, freed after the call.
     pub cleanup: bool,
+    /// Borrowed handles of imported resources lifted inside values, kept
+    /// (in `lent`) until the export returns.
+    pub lent: bool,
     /// Lowering a value the bindings own (an export's result): places are
     /// borrowed mutably, so strings and lists can hand their buffers over
     /// instead of being copied.
@@ -143,6 +146,7 @@ impl<'a, 'b> Body<'a, 'b> {
             tmps: 0,
             base: "base".into(),
             cleanup: false,
+            lent: false,
             owned: false,
             took: false,
             leftover: false,
@@ -254,8 +258,14 @@ impl<'a, 'b> Body<'a, 'b> {
         let fname = fn_name(self.f);
         match self.f.function.kind {
             FunctionKind::Constructor(r) => {
+                let fallible = self.g.ctor_error(self.f).is_some();
                 let r = self.g.camel_of(r);
-                format!("{r}::_wrap(<T::{r} as Guest{r}>::new({args}))")
+                let made = format!("<T::{r} as Guest{r}>::new({args})");
+                match fallible {
+                    // `constructor(..) -> result<r, e>`: wrap the value made.
+                    true => format!("{made}.map({r}::_wrap)"),
+                    false => format!("{r}::_wrap({made})"),
+                }
             }
             FunctionKind::Method(r) | FunctionKind::Static(r) => {
                 let r = self.g.camel_of(r);
@@ -434,6 +444,13 @@ impl Backend for Body<'_, '_> {
                         "{}::from_handle(({v}) as u32)",
                         g.type_path(*resource, path)
                     )
+                } else if *exported && !self.open.is_empty() {
+                    // Inside a value: the type's `RBorrow`, which the
+                    // user's `get` reads (a field cannot name `T`).
+                    format!(
+                        "{}Borrow::_lift(({v}) as u32 as usize as *mut u8)",
+                        g.type_path(*resource, path)
+                    )
                 } else if *exported {
                     // A borrow of the guest's own resource is its rep: the
                     // address of the user's value (see `_wrap`).
@@ -441,6 +458,21 @@ impl Backend for Body<'_, '_> {
                         "&*(({v}) as u32 as usize as *const T::{})",
                         g.camel_of(*resource)
                     )
+                } else if !self.open.is_empty() {
+                    // Inside a value (a list element, a field): the handle
+                    // lives in `lent` until the call returns, so the
+                    // reference outlives the block that lifted it. The
+                    // handle type is a transparent `AtomicU32`.
+                    self.lent = true;
+                    let b = self.bind(&format!(
+                        "Box::new(core::sync::atomic::AtomicU32::new(({v}) as u32))"
+                    ));
+                    let p = self.bind(&format!(
+                        "&*{b} as *const core::sync::atomic::AtomicU32 as *const {}",
+                        g.type_path(*resource, path)
+                    ));
+                    let _ = writeln!(self.out, "lent.push({b});");
+                    format!("&*{p}")
                 } else {
                     // Lent for the call: a handle value that must not drop it.
                     let t = self.bind(&format!(

@@ -56,6 +56,18 @@ fn result_ty(g: &Gen<'_>, f: &FunctionPlan, path: &[String]) -> String {
     }
 }
 
+/// A constructor's result: `Self`, or `Result<Self, E>` for a fallible
+/// one (`constructor(..) -> result<r, e>`).
+fn ctor_result(g: &Gen<'_>, f: &FunctionPlan, path: &[String]) -> String {
+    match g.ctor_error(f) {
+        Some(err) => {
+            let err = err.map_or("()".to_string(), |t| g.ty(&t, path));
+            format!(" -> Result<Self, {err}>")
+        }
+        None => " -> Self".to_string(),
+    }
+}
+
 /// An imported function: a plain Rust function that lowers its arguments,
 /// calls the core import and lifts the result, as its call sequence says.
 pub(super) fn import(
@@ -81,7 +93,7 @@ pub(super) fn import(
         fn_name(f),
         params.join(", "),
         match f.function.kind {
-            FunctionKind::Constructor(_) => " -> Self".to_string(),
+            FunctionKind::Constructor(_) => ctor_result(g, f, path),
             _ => result_ty(g, f, path),
         }
     );
@@ -136,7 +148,12 @@ fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> St
         format!("{name}: {}", g.trait_param_ty(&p.ty, path, own))
     });
     let result = match f.function.kind {
-        FunctionKind::Constructor(_) => " -> Self".to_string(),
+        // A fallible constructor returns `Result<Self, E>`, which needs a
+        // sized `Self` (the resource traits do not require one).
+        FunctionKind::Constructor(_) if g.ctor_error(f).is_some() => {
+            format!("{} where Self: Sized", ctor_result(g, f, path))
+        }
+        FunctionKind::Constructor(_) => ctor_result(g, f, path),
         _ => result_ty(g, f, path),
     };
     format!("fn {}({}){result}", fn_name(f), params.join(", "))
@@ -184,6 +201,12 @@ pub(super) fn export(
     );
     let mut b = Body::new(g, f, path, Mode::Export);
     drive(&f.call, &mut b).map_err(|e| e.writing(f))?;
+    if b.lent {
+        let _ = writeln!(
+            out,
+            "let mut lent: Vec<Box<core::sync::atomic::AtomicU32>> = Vec::new();"
+        );
+    }
     out.push_str(&b.out);
     out.push_str("}\n}\n");
 

@@ -52,7 +52,9 @@ fn extern_import(f: &CoreFunc, name: &str) -> Result<String, BindError> {
 }
 
 /// The handle type of resource `r`, written in its owner's module.
-pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) -> Result<(), BindError> {
+/// With `lent`, also the type of the resource lent inside a value
+/// (`RBorrow<'a>`, exported resources only).
+pub(super) fn handle_type(r: &ResourcePlan, lent: bool, out: &mut String) -> Result<(), BindError> {
     let name = camel(&r.name);
     let atomic = "core::sync::atomic";
     let _ = writeln!(
@@ -86,6 +88,19 @@ pub(super) fn handle_type(r: &ResourcePlan, out: &mut String) -> Result<(), Bind
          if handle != u32::MAX {{\nunsafe {{ resource_drop(handle as i32) }}\n}}\n}}\n}}",
         extern_import(&r.drop, "resource_drop")?
     );
+    if lent {
+        let _ = writeln!(
+            out,
+            "/// A `{wit}` of this component lent inside a value, for one call;\n\
+             /// `get` (from `export!`) reads the value it was made from.\n\
+             #[derive(Clone, Copy, Debug)]\npub struct {name}Borrow<'a> {{\nrep: *mut u8,\n\
+             _lent: core::marker::PhantomData<&'a {name}>,\n}}\n\
+             impl {name}Borrow<'_> {{\n#[doc(hidden)]\n\
+             pub unsafe fn _lift(rep: *mut u8) -> Self {{\nSelf {{ rep, _lent: core::marker::PhantomData }}\n}}\n\
+             #[doc(hidden)]\npub fn _rep(&self) -> *mut u8 {{\nself.rep\n}}\n}}",
+            wit = r.name
+        );
+    }
     Ok(())
 }
 
@@ -98,6 +113,7 @@ pub(super) fn macro_items(
     guest: &str,
     handle: &str,
     unique: &str,
+    lent: bool,
 ) -> Result<String, BindError> {
     let Some(CoreFunc {
         name: CoreName::Export { name: dtor },
@@ -111,6 +127,15 @@ pub(super) fn macro_items(
     };
     let name = camel(&r.name);
     let rep = format!("<$ty as {guest}>::{name}");
+    let borrow = match lent {
+        true => format!(
+            "#[allow(dead_code)]\nimpl {handle}Borrow<'_> {{\n\
+             /// The value the lent `{wit}` was made from.\n\
+             pub(crate) fn get(&self) -> &{rep} {{\nunsafe {{ &*self._rep().cast::<{rep}>() }}\n}}\n}}\n",
+            wit = r.name
+        ),
+        false => String::new(),
+    };
     Ok(format!(
         "#[unsafe(export_name = {dtor:?})]\nunsafe extern \"C\" fn {unique}_dtor_{}(rep: i32) {{\n\
          drop(unsafe {{ Box::from_raw(rep as u32 as usize as *mut {rep}) }});\n}}\n\
@@ -119,7 +144,7 @@ pub(super) fn macro_items(
          /// `value`) once the last handle to it is dropped.\n\
          pub(crate) fn new(value: {rep}) -> Self {{\nSelf::_wrap(value)\n}}\n\
          /// The value this `{wit}` was made from.\n\
-         pub(crate) fn get(&self) -> &{rep} {{\nunsafe {{ &*self._rep().cast::<{rep}>() }}\n}}\n}}\n",
+         pub(crate) fn get(&self) -> &{rep} {{\nunsafe {{ &*self._rep().cast::<{rep}>() }}\n}}\n}}\n{borrow}",
         snake(&r.name),
         wit = r.name,
     ))
@@ -196,6 +221,30 @@ fn visit(resolve: &Resolve, ty: &Type, h: &mut Handles) {
     }
 }
 
+/// Adds the resources `ty` borrows inside a value (not `ty` itself when
+/// `top`: a parameter of its own), following aliases and named types.
+pub(super) fn nested_borrows(
+    resolve: &Resolve,
+    ty: &Type,
+    top: bool,
+    out: &mut std::collections::BTreeSet<TypeId>,
+) {
+    let Type::Id(id) = ty else { return };
+    let mut inner = |t: &Type| nested_borrows(resolve, t, false, out);
+    match &resolve.types[*id].kind {
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) if !top => {
+            out.insert(resource_of(resolve, *r));
+        }
+        TypeDefKind::Type(t) => nested_borrows(resolve, t, top, out),
+        TypeDefKind::List(t) | TypeDefKind::Option(t) => inner(t),
+        TypeDefKind::Record(r) => r.fields.iter().for_each(|f| inner(&f.ty)),
+        TypeDefKind::Tuple(t) => t.types.iter().for_each(&mut inner),
+        TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty.as_ref()).for_each(inner),
+        TypeDefKind::Result(r) => r.ok.iter().chain(&r.err).for_each(inner),
+        _ => {}
+    }
+}
+
 /// The exported resource of a top-level `borrow<R>` parameter.
 fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
     let Type::Id(id) = g.unalias(ty) else {
@@ -208,9 +257,8 @@ fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
 }
 
 /// Refuses what this backend cannot spell yet, naming the function and the
-/// place: borrowed handles inside named types (they would need a lifetime)
-/// and, in exports, borrowed handles other than a direct parameter, or of
-/// an exported resource from another interface.
+/// place: in exports, a borrow parameter of an exported resource another
+/// interface defines (its `&Self::R` would name another trait's type).
 pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), BindError> {
     let refuse = |what, place, help| BindError::BackendUnsupported {
         function: f.function.name.clone(),
@@ -220,33 +268,13 @@ pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), BindError> {
         place,
         help,
     };
-    let places = f
-        .function
-        .params
-        .iter()
-        .map(|p| (format!("parameter `{}`", p.name), p.ty, true))
-        .chain(
-            f.function
-                .result
-                .map(|t| ("the result".to_string(), t, false)),
-        );
-    for (place, ty, param) in places {
-        if let Some(name) = named_with_borrow(g.resolve, &ty) {
-            return Err(refuse(
-                "a borrowed handle inside a named type",
-                format!("{place}, type `{name}`"),
-                "make the field `own<R>`, or pass the `borrow<R>` as a parameter of its own",
-            ));
-        }
-        if f.direction != Direction::Export || !handles(g.resolve, &ty).borrow {
+    if f.direction != Direction::Export {
+        return Ok(());
+    }
+    for p in &f.function.params {
+        let place = format!("parameter `{}`", p.name);
+        let Some(r) = borrowed_resource(g, &p.ty) else {
             continue;
-        }
-        let Some(r) = borrowed_resource(g, &ty).filter(|_| param) else {
-            return Err(refuse(
-                "a borrowed handle nested inside an exported function's parameter",
-                place,
-                "take the `borrow<R>` as a parameter of its own",
-            ));
         };
         if g.exported_resource(r) && !g.same_module(r, f) {
             return Err(refuse(
@@ -257,93 +285,4 @@ pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), BindError> {
         }
     }
     Ok(())
-}
-
-/// Refuses a resource defined by an interface the world both imports and
-/// exports: wit-parser gives both sides one type, but they are two
-/// resources (the host's and the guest's), and the plan would treat both
-/// as the guest's.
-pub(super) fn check_world(resolve: &Resolve, world: wit_parser::WorldId) -> Result<(), BindError> {
-    let w = &resolve.worlds[world];
-    let interfaces = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
-        items
-            .values()
-            .filter_map(|item| match item {
-                wit_parser::WorldItem::Interface { id, .. } => Some(*id),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-    };
-    // One interface under two names (`import logging; import console:
-    // logging;`): the backend keys modules by interface, so both would
-    // land in one module.
-    for (items, side) in [(&w.imports, "imports"), (&w.exports, "exports")] {
-        let ids = interfaces(items);
-        if let Some((_, id)) = ids
-            .iter()
-            .enumerate()
-            .find(|(i, id)| ids[..*i].contains(id))
-        {
-            let names: Vec<String> = items
-                .iter()
-                .filter(|(_, item)| {
-                    matches!(item, wit_parser::WorldItem::Interface { id: x, .. } if x == id)
-                })
-                .map(|(key, _)| format!("`{}`", resolve.name_world_key(key)))
-                .collect();
-            return Err(BindError::BackendWorld {
-                world: w.name.clone(),
-                backend: "Rust",
-                what: format!(
-                    "{side} interface `{}` under {} names ({})",
-                    resolve.id_of(*id).unwrap_or_default(),
-                    names.len(),
-                    names.join(", ")
-                ),
-                help: "import (or export) the interface once, or give the second name an interface of its own",
-            });
-        }
-    }
-    let exported = interfaces(&w.exports);
-    for id in interfaces(&w.imports) {
-        if !exported.contains(&id) {
-            continue;
-        }
-        let iface = &resolve.interfaces[id];
-        let resource = iface
-            .types
-            .iter()
-            .find(|(_, t)| matches!(resolve.types[**t].kind, TypeDefKind::Resource));
-        if let Some((name, _)) = resource {
-            return Err(BindError::BackendWorld {
-                world: w.name.clone(),
-                backend: "Rust",
-                what: format!(
-                    "both imports and exports `{}`, which defines resource `{name}`",
-                    resolve.id_of(id).unwrap_or_default()
-                ),
-                help: "move the resource to an interface the world only imports or only exports",
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The name of a named type inside `ty` that holds a `borrow`.
-fn named_with_borrow(resolve: &Resolve, ty: &Type) -> Option<String> {
-    let Type::Id(id) = ty else { return None };
-    let def = &resolve.types[*id];
-    if def.name.is_some()
-        && !matches!(def.kind, TypeDefKind::Resource | TypeDefKind::Type(_))
-        && handles(resolve, ty).borrow
-    {
-        return def.name.clone();
-    }
-    let inner: Vec<Type> = match &def.kind {
-        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => vec![*t],
-        TypeDefKind::Tuple(t) => t.types.clone(),
-        TypeDefKind::Result(r) => r.ok.iter().chain(&r.err).copied().collect(),
-        _ => Vec::new(),
-    };
-    inner.iter().find_map(|t| named_with_borrow(resolve, t))
 }

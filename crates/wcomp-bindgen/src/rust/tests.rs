@@ -155,16 +155,46 @@ fn resources_compile() {
     compile("exported-resource", &format!("{src}\n{user}"));
 }
 
-/// Borrowed handles inside a named type would need a lifetime: refused,
-/// naming the function and the type.
+/// Borrowed handles inside named and anonymous types, imported and
+/// exported: a type holding one has a lifetime (`H<'a>` with `&'a R`), and
+/// the guest's own resource lent inside a value is an `RBorrow<'a>` whose
+/// `get` (from `export!`) reads the user's value.
 #[test]
-fn borrows_in_named_types_are_refused() {
-    let wit = "package a:b;\ninterface i { resource r; record h { x: borrow<r> } f: func(x: h); }\nworld w { import i; }";
-    let (resolve, world) = load(wit, "w");
-    let err = Opts::default().generate(&resolve, world).unwrap_err();
-    let text = err.to_string();
-    assert!(text.contains("`f`") || text.contains("f"), "{text}");
-    assert!(text.contains("type `h`"), "{text}");
+fn borrows_in_types_compile() {
+    let wit = "package a:b;\n\
+        interface host { resource r { get: func() -> u32; } record h { x: borrow<r>, n: u32 }\n\
+        f: func(x: h, y: list<h>, z: tuple<borrow<r>, u32>, w: option<borrow<r>>) -> u32; }\n\
+        interface lender { use host.{r}; resource c { get: func() -> u32; }\n\
+        record pair { mine: borrow<c>, theirs: borrow<r> }\n\
+        variant either { mine(borrow<c>), theirs(borrow<r>) }\n\
+        type pairs = list<pair>;\n\
+        sum: func(p: pair, ps: pairs, e: either, l: list<borrow<c>>, o: option<borrow<r>>) -> u32; }\n\
+        world w { import host; export lender; }";
+    let src = generate(wit, "w");
+    for want in [
+        "pub struct H<'a> {",
+        "pub x: &'a R,",
+        "pub fn f(x: H<'_>, y: &[H<'_>], z: (&R, u32, ), w: Option<&R>) -> u32",
+        "pub struct Pair<'a> {",
+        "pub mine: CBorrow<'a>,",
+        "pub theirs: &'a super::super::host::R,",
+        "pub type Pairs<'a> = Vec<Pair<'a>>;",
+    ] {
+        assert!(src.contains(want), "missing `{want}`:\n{src}");
+    }
+    let user = "struct S;\nstruct Mine(u32);\n\
+        impl exports::lender::Guest for S {\ntype C = Mine;\n\
+        fn sum(p: exports::lender::Pair<'_>, ps: exports::lender::Pairs<'_>, e: exports::lender::Either<'_>,\n\
+        l: Vec<exports::lender::CBorrow<'_>>, o: Option<&host::R>) -> u32 {\n\
+        let one = |p: &exports::lender::Pair<'_>| p.mine.get().0 + p.theirs.get();\n\
+        let e = match e { exports::lender::Either::Mine(c) => c.get().0, exports::lender::Either::Theirs(r) => r.get() };\n\
+        one(&p) + ps.iter().map(one).sum::<u32>() + e + l.iter().map(|c| c.get().0).sum::<u32>() + o.map_or(0, |r| r.get())\n}\n}\n\
+        impl exports::lender::GuestC for Mine {\nfn get(&self) -> u32 { self.0 }\n}\n\
+        export!(S);\n\
+        pub fn call(r: &host::R) -> u32 {\n\
+        let h = host::H { x: r, n: 1 };\n\
+        host::f(h.clone(), &[h], (r, 2), Some(r))\n}\n";
+    compile("borrows", &format!("{src}\n{user}"));
 }
 
 /// WIT text stops at 32 flags, but the ABI defines wider ones (see the
@@ -233,20 +263,45 @@ fn byte_string_round_trips() {
     assert_eq!(out, bytes);
 }
 
-/// An interface both imported and exported that defines a resource is two
-/// resources in the component model but one type in wit-parser: refused.
+/// An interface both imported and exported is two modules, each with its
+/// own types and resource: the import's `i::R` (the host's) and the
+/// export's `exports::i::R` (the guest's), which an implementation can
+/// convert between.
 #[test]
-fn resource_in_an_interface_both_ways_is_refused() {
-    let wit =
-        "package a:b;\ninterface i { resource r; f: func(x: r); }\nworld w { import i; export i; }";
-    let (resolve, world) = load(wit, "w");
-    let err = Opts::default().generate(&resolve, world).unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("world `w` both imports and exports `a:b/i`"),
-        "{text}"
-    );
-    assert!(text.contains("resource `r`"), "{text}");
+fn interface_both_ways_is_two_modules() {
+    let wit = "package a:b;\ninterface i {\nresource r { constructor(x: u32); get: func() -> u32; }\n\
+        record holder { r: r, n: u32 }\nmake: func(h: holder) -> r;\n}\n\
+        world w { import i; export i; }";
+    let src = generate(wit, "w");
+    for want in [
+        "#[link(wasm_import_module = \"a:b/i\")]",
+        "#[link(wasm_import_module = \"[export]a:b/i\")]",
+        "export_name = \"a:b/i#[dtor]r\"",
+    ] {
+        assert!(src.contains(want), "missing `{want}`:\n{src}");
+    }
+    let user = "struct S;\nstruct Mine(i::R);\n\
+        impl exports::i::Guest for S {\ntype R = Mine;\n\
+        fn make(h: exports::i::Holder) -> exports::i::R {\n\
+        let n = h.r.get().0.get() + h.n;\n\
+        exports::i::R::new(Mine(i::make(i::Holder { r: i::R::new(n), n })))\n}\n}\n\
+        impl exports::i::GuestR for Mine {\nfn new(x: u32) -> Self { Mine(i::R::new(x)) }\n\
+        fn get(&self) -> u32 { self.0.get() }\n}\n\
+        export!(S);\n";
+    compile("both-ways", &format!("{src}\n{user}"));
+}
+
+/// One interface imported under two names is two modules.
+#[test]
+fn interface_under_two_names_is_two_modules() {
+    let wit = "package a:b;\ninterface log { record line { text: string } write: func(l: line); }\n\
+        world w { import log; import console: log; }";
+    let src = generate(wit, "w");
+    assert!(src.contains("pub mod log {"), "{src}");
+    assert!(src.contains("pub mod console {"), "{src}");
+    let user = "pub fn both() {\nlog::write(log::Line { text: \"a\".into() });\n\
+        console::write(console::Line { text: \"b\".into() });\n}\n";
+    compile("two-names", &format!("{src}\n{user}"));
 }
 
 /// `generate` with `Lang::Rust` is the backend's own entry: one file,
