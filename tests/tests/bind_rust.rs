@@ -44,6 +44,8 @@ const CASES: &[&str] = &[
     "app",
     "keystore",
     "kitchen-sink",
+    "nominal",
+    "nominal-provider",
     "resource-user",
     "resources",
     "sink",
