@@ -43,6 +43,7 @@ const LANGUAGES: &[Language] = &[Language {
 const CASES: &[&str] = &[
     "app",
     "keystore",
+    "keywords",
     "kitchen-sink",
     "nominal",
     "nominal-provider",
@@ -243,6 +244,11 @@ fn every_case_folder_is_run() {
 #[test]
 fn keystore() {
     case("keystore");
+}
+
+#[test]
+fn keywords() {
+    case("keywords");
 }
 
 #[test]

@@ -264,9 +264,46 @@ impl<'a> Gen<'a> {
             TypeOwner::Interface(i) => self.modules.get(&i).cloned().unwrap_or_default(),
             TypeOwner::World(_) | TypeOwner::None => Vec::new(),
         };
+        format!("{}{}", self.rel(from, &module), self.type_name(id))
+    }
+
+    /// The Rust name of the named type `id`: its name in camel case, with
+    /// `_` added where that would clash with what this backend generates
+    /// beside it: the `Guest` trait, a resource's `GuestR` trait or its
+    /// `RBorrow` type (WIT type `guest` becomes `Guest_`). A resource keeps
+    /// its name.
+    pub fn type_name(&self, id: TypeId) -> String {
+        let def = &self.resolve.types[id];
         // Only named type definitions reach here (anonymous ones are spelled inline).
         let name = camel(def.name.as_deref().unwrap_or("anonymous"));
-        format!("{}{name}", self.rel(from, &module))
+        if matches!(def.kind, TypeDefKind::Resource) {
+            return name;
+        }
+        let siblings: Vec<TypeId> = match def.owner {
+            TypeOwner::Interface(i) => self.resolve.interfaces[i].types.values().copied().collect(),
+            TypeOwner::World(w) => {
+                let w = &self.resolve.worlds[w];
+                w.imports
+                    .values()
+                    .chain(w.exports.values())
+                    .filter_map(|item| match item {
+                        WorldItem::Type { id, .. } => Some(*id),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            TypeOwner::None => Vec::new(),
+        };
+        let generated = siblings
+            .iter()
+            .filter(|t| matches!(self.resolve.types[**t].kind, TypeDefKind::Resource))
+            .map(|t| self.camel_of(*t))
+            .any(|r| name == format!("Guest{r}") || name == format!("{r}Borrow"));
+        if name == "Guest" || generated {
+            format!("{name}_")
+        } else {
+            name
+        }
     }
 
     /// The owned Rust type of `ty`, seen from module `from`.
@@ -519,7 +556,7 @@ impl<'a> Gen<'a> {
                 r,
                 &format!("$PATH::{mpath}::Guest"),
                 &format!("$PATH::{mpath}::{name}"),
-                &path.join("_"),
+                &names::path_ident(&path),
                 self.lent.contains(&r.resource),
             )?);
         }
@@ -661,8 +698,7 @@ impl<'a> Gen<'a> {
     /// The definition of a named type, in module `path`.
     fn typedef(&self, id: TypeId, path: &[String], out: &mut String) -> Result<(), BindError> {
         let def = &self.resolve.types[id];
-        // Only named type definitions reach here (anonymous ones are spelled inline).
-        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
+        let name = self.type_name(id);
         // A type holding a borrowed handle lives no longer than the lender.
         let (generics, lt) = match self.lends(id) {
             true => ("<'a>", Some("'a")),

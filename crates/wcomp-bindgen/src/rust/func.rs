@@ -213,7 +213,7 @@ pub(super) fn export(
     let mpath = path.join("::");
     let sep = if mpath.is_empty() { "" } else { "::" };
     // The core exports of every interface share the macro's scope.
-    let unique = path.join("_");
+    let unique = super::names::path_ident(path);
     let args: Vec<String> = (0..f.signature.params.len())
         .map(|i| format!("arg{i}"))
         .collect();

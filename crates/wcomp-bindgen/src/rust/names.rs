@@ -21,6 +21,16 @@ pub fn camel(name: &str) -> String {
     escape(name.to_upper_camel_case())
 }
 
+/// One identifier from a module path, for items that share one scope (the
+/// core exports inside `export!`): segments lose their `r#`, so that an
+/// exported interface `type` gives `exports_type_...`, not the invalid
+/// `exports_r#type_...`. (`__` would keep `a_b::c` and `a::b_c` apart, but
+/// trips `non_snake_case` in the user's crate.)
+pub fn path_ident(path: &[String]) -> String {
+    let segments: Vec<&str> = path.iter().map(|s| s.trim_start_matches("r#")).collect();
+    segments.join("_")
+}
+
 /// `SHOUTY_SNAKE_CASE`, as a valid identifier.
 pub fn shouty(name: &str) -> String {
     escape(name.to_shouty_snake_case())
