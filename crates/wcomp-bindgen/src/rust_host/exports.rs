@@ -176,7 +176,7 @@ pub(super) fn world(g: &Gen, out: &mut String) {
         out,
         "/// World `{wname}`, instantiated: its exports, typed.\n\
          #[derive(Clone)]\npub struct {name} {{\n{fields}}}\n\
-         impl {name} {{\n\
+         #[allow(clippy::too_many_arguments)]\nimpl {name} {{\n\
          /// Instantiates `component` with the imports `linker` defines.\n\
          pub fn instantiate<T: 'static>(\nmut store: impl wasmtime::AsContextMut<Data = T>,\n\
          component: &wasmtime::component::Component,\nlinker: &wasmtime::component::Linker<T>,\n\

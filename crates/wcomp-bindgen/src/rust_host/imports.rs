@@ -113,7 +113,16 @@ pub(super) fn interface(g: &Gen, item: &Item, out: &mut String) {
 /// implemented by the `U` that `host_getter` finds in the store's data.
 fn linker(g: &Gen, item: &Item, main: &str, resources: &[TypeId], out: &mut String) {
     let path = &item.module;
+    let empty = resources.is_empty() && item.functions.is_empty();
     let (fn_name, instance) = match item.key {
+        // Types only: the instance still has to exist for the component's import.
+        Some(key) if empty => (
+            "add_to_linker".to_string(),
+            format!(
+                "let _ = host_getter;\nlinker.instance({:?})?;",
+                g.resolve.name_world_key(key)
+            ),
+        ),
         Some(key) => (
             "add_to_linker".to_string(),
             format!(

@@ -189,7 +189,12 @@ impl Gen<'_> {
                 guard(out);
             }
             TypeDefKind::Flags(f) => {
-                docs(&def.docs, out);
+                // `flags!` takes no doc attributes: the docs stay comments.
+                if let Some(text) = &def.docs.contents {
+                    for line in text.lines() {
+                        let _ = writeln!(out, "// {line}");
+                    }
+                }
                 let _ = writeln!(out, "wasmtime::component::flags! {{\n{name} {{");
                 for flag in &f.flags {
                     let _ = writeln!(
