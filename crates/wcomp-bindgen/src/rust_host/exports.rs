@@ -232,7 +232,7 @@ let index = instance
 .get_export_index(&mut store, parent, name)
 .ok_or_else(|| wasmtime::format_err!("the component exports no function `{name}`"))?;
 let func = instance
-.get_func(&mut store, &index)
+.get_func(&mut store, index)
 .ok_or_else(|| wasmtime::format_err!("export `{name}` is not a function"))?;
 func.typed::<P, R>(&store)?;
 Ok(func)

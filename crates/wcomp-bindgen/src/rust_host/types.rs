@@ -207,18 +207,16 @@ impl Gen<'_> {
                 out.push_str("}\n}\n");
                 guard(out);
             }
-            TypeDefKind::Resource => {
-                // The guest's resources are `ResourceAny` to the host: no type.
-                if self.host_resource(id) {
-                    docs(&def.docs, out);
-                    let _ = writeln!(
-                        out,
-                        "/// Resource `{}`, implemented by the host: the type of its \
-                         `wasmtime::component::Resource<{name}>` handles \
-                         (see the `Host{name}` trait).\npub enum {name} {{}}",
-                        def.name.as_deref().unwrap_or("")
-                    );
-                }
+            // The guest's resources are `ResourceAny` to the host: no type.
+            TypeDefKind::Resource if self.host_resource(id) => {
+                docs(&def.docs, out);
+                let _ = writeln!(
+                    out,
+                    "/// Resource `{}`, implemented by the host: the type of its \
+                     `wasmtime::component::Resource<{name}>` handles \
+                     (see the `Host{name}` trait).\npub enum {name} {{}}",
+                    def.name.as_deref().unwrap_or("")
+                );
             }
             TypeDefKind::Type(t) => {
                 // A `use` of a guest's resource: it has no Rust type to name.
