@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub mod host;
+pub mod host_bindings;
 pub mod jco;
 pub mod script;
 

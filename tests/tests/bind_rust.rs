@@ -9,148 +9,18 @@
 //! entry in `LANGUAGES` and one guest file per case. Builds are skipped
 //! (with a note) where no wasm32 route exists; CI installs one.
 
+#[path = "common/bind_guest.rs"]
+mod bind_guest;
 #[path = "common/calls.rs"]
 mod calls;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
+use bind_guest::{CASES, LANGUAGES, bind, build_in, fixture, languages_of};
 use wasmtime::Engine;
 use wasmtime::component::Component;
-use wcomp_tests::{build_guest, expect_file, target_dir, text, wcomp_bin, workspace_root};
-
-/// A guest language: its file in a case folder, its `--lang`, the name of
-/// its golden bindings, and how a guest becomes a core module.
-struct Language {
-    guest: &'static str,
-    lang: &'static str,
-    expected: &'static str,
-    build: fn(case: &str, fixture: &Path, bindings: &str) -> Option<PathBuf>,
-}
-
-const LANGUAGES: &[Language] = &[Language {
-    guest: "guest.rs",
-    lang: "rust",
-    expected: "expected.rs",
-    build: build_rust,
-}];
-
-/// Every case folder, each run by a test below (checked by
-/// `every_case_folder_is_run`).
-const CASES: &[&str] = &[
-    "app",
-    "keystore",
-    "keywords",
-    "kitchen-sink",
-    "nominal",
-    "nominal-provider",
-    "resource-user",
-    "resources",
-    "sink",
-];
-
-const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-[lib]\ncrate-type = [\"cdylib\"]\n\n[profile.release]\npanic = \"abort\"\nopt-level = \"s\"\n\n[workspace]\n";
-
-fn fixture(name: &str) -> PathBuf {
-    workspace_root().join("fixtures/bind-rust").join(name)
-}
-
-/// The case's WIT path (from the workspace root) and world.
-fn wit_and_world(name: &str) -> (String, String) {
-    let spec = fs::read_to_string(fixture(name).join("case")).unwrap();
-    let first = spec.lines().next().unwrap_or_default();
-    let (wit, world) = first.trim().split_once(' ').expect("case: WIT WORLD");
-    (wit.to_string(), world.to_string())
-}
-
-/// The languages whose guest file is in the case's folder.
-fn languages_of(name: &str) -> Vec<&'static Language> {
-    let dir = fixture(name);
-    LANGUAGES
-        .iter()
-        .filter(|l| dir.join(l.guest).is_file())
-        .collect()
-}
-
-/// `wcomp bind --lang L` for the case's world, as text.
-fn bind(name: &str, language: &Language) -> String {
-    let (wit, world) = wit_and_world(name);
-    let out = Command::new(wcomp_bin())
-        .args([
-            "bind",
-            "--lang",
-            language.lang,
-            "--world",
-            &world,
-            "-o",
-            "-",
-        ])
-        .arg(workspace_root().join(wit))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: wcomp bind --lang {} failed:\n{}",
-        language.lang,
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// Binds, builds and wraps case `name` in `language`, once per test run
-/// (tests share cases, and two builds of one folder at a time would race);
-/// `None` (with a note) where no wasm32 route exists.
-fn build(name: &str, language: &'static Language) -> Option<PathBuf> {
-    static BUILT: Mutex<BTreeMap<(String, &str), Option<PathBuf>>> = Mutex::new(BTreeMap::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    let key = (name.to_string(), language.lang);
-    if let Some(done) = built.get(&key) {
-        return done.clone();
-    }
-    let bindings = bind(name, language);
-    let done = (language.build)(name, &fixture(name), &bindings)
-        .map(|core| wrap(&format!("{name}.{}", language.lang), &core));
-    built.insert(key, done.clone());
-    done
-}
-
-/// A Rust guest: a cdylib crate of the guest file and its bindings.
-fn build_rust(name: &str, fixture: &Path, bindings: &str) -> Option<PathBuf> {
-    let dir = target_dir().join("bind-rust").join(name);
-    fs::create_dir_all(dir.join("src")).unwrap();
-    let crate_name = format!("bind_{}", name.replace('-', "_"));
-    fs::write(
-        dir.join("Cargo.toml"),
-        MANIFEST.replace("NAME", &crate_name),
-    )
-    .unwrap();
-    fs::copy(fixture.join("guest.rs"), dir.join("src/lib.rs")).unwrap();
-    fs::write(dir.join("src/bindings.rs"), bindings).unwrap();
-    build_guest(&dir.join("Cargo.toml"))
-        .unwrap_or_else(|e| panic!("{name}: the guest did not build:\n{e}"))
-}
-
-/// `wcomp new` of a guest's core module, beside it.
-fn wrap(name: &str, core: &Path) -> PathBuf {
-    let component = core.with_file_name(format!("{name}.component.wasm"));
-    let out = Command::new(wcomp_bin())
-        .arg("new")
-        .arg(core)
-        .arg("-o")
-        .arg(&component)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: wcomp new failed:\n{}",
-        text(&out.stderr)
-    );
-    component
-}
+use wcomp_tests::{expect_file, text, wcomp_bin, workspace_root};
 
 /// Runs case `name` in every language present: its component (composed
 /// with the case named by a `with NAME` line, if any, in the same language
@@ -160,7 +30,7 @@ fn case(name: &str) {
     let languages = languages_of(name);
     assert!(!languages.is_empty(), "{name}: no guest file");
     for language in languages {
-        let Some(mut component) = build(name, language) else {
+        let Some(mut component) = build_in(name, language) else {
             return;
         };
         if let Some(dep) = spec.lines().find_map(|l| l.trim().strip_prefix("with ")) {
@@ -170,7 +40,7 @@ fn case(name: &str) {
                 .find(|l| l.lang == language.lang)
                 .or_else(|| languages_of(dep).into_iter().next())
                 .unwrap_or_else(|| panic!("{name}: the case `{dep}` has no guest"));
-            let Some(dep) = build(dep, dep_language) else {
+            let Some(dep) = build_in(dep, dep_language) else {
                 return;
             };
             let composed = component.with_extension("composed.wasm");
@@ -298,7 +168,7 @@ fn kitchen_sink_big_values() {
     use wasmtime::component::{Linker, Val};
     use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
-    let Some(component) = build("kitchen-sink", &LANGUAGES[0]) else {
+    let Some(component) = build_in("kitchen-sink", &LANGUAGES[0]) else {
         return;
     };
     let engine = Engine::default();

@@ -2,7 +2,10 @@
 //! it. Bind the `keystore` and `app` worlds of `wit/` for the two Rust guests
 //! under `fixtures/`, build them for wasm32, wrap each with `wcomp new`,
 //! compose the app with the key store, and run `fixtures/demo/script`
-//! through the result in wasmtime, checking every answer.
+//! through the result in wasmtime, checking every answer. The runner
+//! (`run-script`) calls the composed app through host bindings that
+//! `wcomp bind --lang rust --host` generated (in the `tests` crate's
+//! `build.rs`), and implements its clock through the generated trait.
 //!
 //! Leaves `target/demo/{app,keystore,composed}.wasm` for other tools. Exit
 //! 0 when every step passed and every answer was right, 1 otherwise, 3 when
@@ -174,7 +177,8 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         }
     );
 
-    // The runner embeds wasmtime: on a fresh clone its first build takes
+    // The runner embeds wasmtime (and its build generates its host
+    // bindings with wcomp's library): on a fresh clone its first build takes
     // minutes, so it is a step of its own, with cargo's progress on screen.
     let runner = target
         .join("debug")

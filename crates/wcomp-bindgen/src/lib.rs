@@ -16,12 +16,15 @@
 //!
 //! * [`rust`]: Rust guest bindings (`wcomp bind --lang rust`), one file per
 //!   world.
+//! * [`rust_host`]: Rust host bindings for wasmtime (`wcomp bind --lang
+//!   rust --host`), one file per world.
 
 pub use wcomp_abi as abi;
 
 mod error;
 mod files;
 pub mod rust;
+pub mod rust_host;
 
 pub use error::BindError;
 pub use files::Files;
@@ -33,6 +36,8 @@ use wit_parser::{Resolve, WorldId};
 pub enum Lang {
     /// Rust guest bindings.
     Rust(rust::Opts),
+    /// Rust host bindings for wasmtime.
+    RustHost(rust_host::Opts),
 }
 
 impl Lang {
@@ -40,6 +45,7 @@ impl Lang {
     pub fn name(&self) -> &'static str {
         match self {
             Lang::Rust(_) => "Rust",
+            Lang::RustHost(_) => "Rust (wasmtime host)",
         }
     }
 }
@@ -48,5 +54,6 @@ impl Lang {
 pub fn generate(resolve: &Resolve, world: WorldId, lang: &Lang) -> Result<Files, BindError> {
     match lang {
         Lang::Rust(opts) => opts.generate(resolve, world),
+        Lang::RustHost(opts) => opts.generate(resolve, world),
     }
 }

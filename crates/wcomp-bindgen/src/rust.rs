@@ -25,7 +25,7 @@
 
 mod body;
 mod func;
-mod names;
+pub(crate) mod names;
 mod resource;
 #[cfg(test)]
 mod tests;
@@ -83,7 +83,13 @@ impl Opts {
             src = formatted;
         }
         let mut files = Files::default();
-        files.insert(format!("{}.rs", snake(&resolve.worlds[world].name)), src);
+        files.insert(
+            format!(
+                "{}.rs",
+                snake(&resolve.worlds[world].name).trim_start_matches("r#")
+            ),
+            src,
+        );
         Ok(files)
     }
 }
@@ -1033,7 +1039,7 @@ fn byte_string(bytes: &[u8]) -> String {
     out
 }
 
-fn indent(src: &str) -> String {
+pub(crate) fn indent(src: &str) -> String {
     let mut out = String::with_capacity(src.len() * 2);
     let mut depth: usize = 0;
     for line in src.lines() {

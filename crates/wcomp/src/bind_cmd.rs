@@ -1,4 +1,5 @@
-//! `wcomp bind WIT --lang rust`: guest bindings, one file set per world.
+//! `wcomp bind WIT --lang rust [--host]`: guest bindings, or with `--host`
+//! typed wasmtime host bindings, one file set per world.
 //!
 //! Without `--world` every world of the root package is bound; without
 //! `-o` the files go to the current folder (or `--out-dir`), named by the
@@ -45,6 +46,10 @@ pub struct BindArgs {
     /// Also write a stub implementation of every export, so the file alone is a crate root.
     #[arg(long)]
     stubs: bool,
+    /// Write host bindings instead: typed Rust for embedding the component in
+    /// wasmtime (`<world>_host.rs`), not a guest's bindings.
+    #[arg(long, conflicts_with_all = ["stubs", "bindings_module", "rustfmt"])]
+    host: bool,
     /// Pipe the output through `rustfmt` (found on PATH). Off by default: the
     /// bindings are laid out already, and without it they are the same on
     /// every machine.
@@ -67,6 +72,9 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     let mut generated = Vec::new();
     for &world in &worlds {
         let lang = match args.lang {
+            Lang::Rust if args.host => {
+                wcomp_bindgen::Lang::RustHost(wcomp_bindgen::rust_host::Opts::default())
+            }
             Lang::Rust => wcomp_bindgen::Lang::Rust(wcomp_bindgen::rust::Opts {
                 bindings_module: args.bindings_module.clone(),
                 rustfmt: args.rustfmt,
@@ -106,8 +114,9 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     for p in &planned {
         write_output(&p.path, p.text.as_bytes())?;
         ui.info(format!(
-            "wrote {}: Rust bindings of world {}, {} lines, {} bytes",
+            "wrote {}: Rust {}bindings of world {}, {} lines, {} bytes",
             shown(&p.path),
+            if args.host { "host " } else { "" },
             p.world,
             p.text.lines().count(),
             p.text.len()

@@ -4,42 +4,81 @@
 //! each command with its answer. Exit 0 when every answer is right, 1 when
 //! one is wrong, 2 when the script or component cannot be run.
 //!
-//! The monotonic clock is virtual unless `--real-clock`: `wait` moves it on
-//! and nothing sleeps, so a TTL test is fast and cannot flake on a busy
-//! machine.
+//! The component is driven through generated host bindings (`wcomp bind
+//! --lang rust --host` of `fixtures/demo/host/world.wit`, compiled into
+//! `wcomp_tests::host_bindings`): `handle` is a typed call, and the host
+//! implements `wasi:clocks/monotonic-clock` itself through the generated
+//! `Host` trait. The clock is virtual unless `--real-clock`: `wait` moves it
+//! on and nothing sleeps, so a TTL test is fast and cannot flake on a busy
+//! machine. The rest of WASI (what the guests' standard library imports)
+//! comes from `wasmtime-wasi`.
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, Linker, TypedFunc};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::{HostMonotonicClock, WasiCtxBuilder};
-use wcomp_tests::host::WasiHost;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wcomp_tests::host_bindings::demo::{Composed, wasi::clocks::monotonic_clock};
 use wcomp_tests::script::{self, Step};
 
-const INTERFACE: &str = "wcomp:keystore/handler@0.1.0";
-const FUNCTION: &str = "handle";
+/// The monotonic clock the host gives the component: simulated (moved on
+/// by `wait`) or real (time since the run started).
+enum Clock {
+    Simulated(u64),
+    Real(Instant),
+}
 
-/// A monotonic clock that only moves when the script says `wait`.
-#[derive(Clone, Default)]
-struct VirtualClock(Arc<AtomicU64>);
-
-impl VirtualClock {
-    fn advance(&self, by: Duration) {
-        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.0.fetch_add(nanos, Ordering::SeqCst);
+impl Clock {
+    fn advance(&mut self, by: Duration) {
+        if let Clock::Simulated(now) = self {
+            let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+            *now = now.saturating_add(nanos);
+        }
     }
 }
 
-impl HostMonotonicClock for VirtualClock {
-    fn resolution(&self) -> u64 {
-        1
+impl monotonic_clock::Host for Clock {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
+        Ok(match self {
+            Clock::Simulated(now) => *now,
+            Clock::Real(start) => u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        })
     }
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+    fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
+        Ok(1)
+    }
+    // Pollables belong to `wasi:io/poll`, which `wasmtime-wasi` implements
+    // with its own resource type: a component that subscribes to this clock
+    // traps with why (the key store only reads it).
+    fn subscribe_instant(
+        &mut self,
+        _when: monotonic_clock::Instant,
+    ) -> wasmtime::Result<wasmtime::component::Resource<monotonic_clock::Pollable>> {
+        wasmtime::bail!("run-script's clock has no pollables (subscribe-instant)")
+    }
+    fn subscribe_duration(
+        &mut self,
+        _when: monotonic_clock::Duration,
+    ) -> wasmtime::Result<wasmtime::component::Resource<monotonic_clock::Pollable>> {
+        wasmtime::bail!("run-script's clock has no pollables (subscribe-duration)")
+    }
+}
+
+/// The store's data: WASI for the rest, and the clock.
+struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    clock: Clock,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -91,18 +130,22 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
             component.display()
         ))
     })?;
-    let clock = VirtualClock::default();
     let mut wasi = WasiCtxBuilder::new();
     // The guest's panics and prints show up; nothing else is granted.
     wasi.inherit_stderr();
-    if !real_clock {
-        wasi.monotonic_clock(clock.clone());
-    }
-    let mut store = Store::new(&engine, WasiHost::new(wasi.build()));
-    let mut linker = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-        .map_err(|e| Failure::Setup(format!("{e:?}")))?;
-    let handle = instantiate(&linker, &mut store, &compiled).map_err(Failure::Setup)?;
+    let clock = if real_clock {
+        Clock::Real(Instant::now())
+    } else {
+        Clock::Simulated(0)
+    };
+    let host = Host {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        clock,
+    };
+    let mut store = Store::new(&engine, host);
+    let app = instantiate(&engine, &mut store, &compiled).map_err(Failure::Setup)?;
+    let handler = app.wcomp_keystore_handler();
     println!(
         "{} through {} in wasmtime (compiled in {:.2}s); monotonic clock: {}",
         script.display(),
@@ -131,7 +174,7 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
                 println!("  {:width$}  (slept {}s)", line.text, by.as_secs_f64());
             }
             Step::Wait(by) => {
-                clock.advance(*by);
+                store.data_mut().clock.advance(*by);
                 println!(
                     "  {:width$}  (simulated: the clock moved on {}s)",
                     line.text,
@@ -139,7 +182,7 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
                 );
             }
             Step::Send { command, expect } => {
-                let (answer,) = handle.call(&mut store, (command.clone(),)).map_err(|e| {
+                let answer = handler.call_handle(&mut store, command).map_err(|e| {
                     Failure::Wrong(format!(
                         "script:{}: `{command}` trapped: {e:?}",
                         line.number
@@ -170,22 +213,18 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
     }
 }
 
-/// Instantiates the component and finds `handle` in its handler export.
+/// Links WASI and the host's own clock (which replaces WASI's), and
+/// instantiates the component through its host bindings.
 fn instantiate(
-    linker: &Linker<WasiHost>,
-    store: &mut Store<WasiHost>,
+    engine: &Engine,
+    store: &mut Store<Host>,
     component: &Component,
-) -> Result<TypedFunc<(String,), (String,)>, String> {
-    let instance = linker
-        .instantiate(&mut *store, component)
-        .map_err(|e| format!("cannot instantiate the component: {e:?}"))?;
-    let iface = instance
-        .get_export_index(&mut *store, None, INTERFACE)
-        .ok_or_else(|| format!("the component does not export `{INTERFACE}`"))?;
-    let func = instance
-        .get_export_index(&mut *store, Some(&iface), FUNCTION)
-        .ok_or_else(|| format!("`{INTERFACE}` has no function `{FUNCTION}`"))?;
-    instance
-        .get_typed_func(&mut *store, func)
-        .map_err(|e| format!("`{INTERFACE}#{FUNCTION}` is not `func(string) -> string`: {e}"))
+) -> Result<Composed, String> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:?}"))?;
+    linker.allow_shadowing(true);
+    monotonic_clock::add_to_linker(&mut linker, |host: &mut Host| &mut host.clock)
+        .map_err(|e| format!("{e:?}"))?;
+    Composed::instantiate(&mut *store, component, &linker)
+        .map_err(|e| format!("cannot instantiate the component: {e:?}"))
 }

@@ -1,0 +1,70 @@
+//! The host backend on its own: what it refuses and the shape of what it
+//! writes. That the output compiles against wasmtime is the `tests`
+//! crate's check (it generates host bindings for every world of the
+//! repository from its `build.rs`); the exact text is in the golden files
+//! of `fixtures/bind-host`.
+
+use super::*;
+use wcomp_abi::test_support::{KEYSTORE, SINK, load};
+
+fn generate(text: &str, world: &str) -> Result<String, BindError> {
+    let (resolve, world) = load(text, world);
+    let files = Opts::default().generate(&resolve, world)?;
+    assert_eq!(files.len(), 1);
+    let (name, src) = files.iter().next().unwrap();
+    assert!(name.ends_with("_host.rs"), "{name}");
+    Ok(src.to_string())
+}
+
+#[test]
+fn keystore_has_a_world_struct_and_a_host_trait_per_import() {
+    let src = generate(KEYSTORE, "keystore").unwrap();
+    assert!(src.contains("for wasmtime 48"), "{src}");
+    assert!(src.contains("pub struct Keystore {"), "{src}");
+    assert!(src.contains("pub mod monotonic_clock {"), "{src}");
+    assert!(
+        src.contains("fn now(&mut self) -> wasmtime::Result<Instant>;"),
+        "{src}"
+    );
+    assert!(
+        src.contains("linker.instance(\"wasi:clocks/monotonic-clock@0.2."),
+        "{src}"
+    );
+}
+
+#[test]
+fn every_named_type_has_a_layout_guard() {
+    let src = generate(SINK, "sink").unwrap();
+    let derived = src.matches("#[component(record)]").count()
+        + src.matches("#[component(variant)]").count()
+        + src.matches("#[component(enum)]").count()
+        + src.matches("wasmtime::component::flags!").count();
+    assert!(derived > 0, "{src}");
+    assert_eq!(src.matches("::SIZE32 ==").count(), derived, "{src}");
+    assert_eq!(src.matches("::ALIGN32 ==").count(), derived, "{src}");
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(
+        generate(SINK, "sink").unwrap(),
+        generate(SINK, "sink").unwrap()
+    );
+}
+
+#[test]
+fn async_is_refused_naming_the_function() {
+    let wit = "package t:a;\ninterface i { f: async func(); }\nworld w { export i; }";
+    let e = generate(wit, "w").unwrap_err();
+    assert!(!e.is_internal());
+    assert!(e.to_string().contains("`f`"), "{e}");
+    assert!(e.to_string().contains("async"), "{e}");
+}
+
+#[test]
+fn streams_are_refused_naming_the_function() {
+    let wit = "package t:a;\ninterface i { f: func(s: stream<u8>); }\nworld w { import i; }";
+    let e = generate(wit, "w").unwrap_err();
+    assert!(!e.is_internal());
+    assert!(e.to_string().contains("`f`"), "{e}");
+}
