@@ -342,6 +342,17 @@ fn check_output(
             "`wcomp inspect {out_name}` does not mention {PROVENANCE}:\n{shown}"
         ));
     }
+    // Modules shared by the composition are listed, with their users.
+    let shared = custom_section(&bytes, PROVENANCE)
+        .and_then(|s| serde_json::from_slice::<serde_json::Value>(s).ok())
+        .and_then(|json| json["shared"].as_array().cloned())
+        .unwrap_or_default();
+    if !shared.is_empty() && !shown.contains("shared core modules") {
+        problems.push(format!(
+            "{out_name} shares {} core modules, but `wcomp inspect` does not list them:\n{shown}",
+            shared.len()
+        ));
+    }
     if let Err(e) = check_provenance(&bytes, work) {
         problems.push(format!("{PROVENANCE} of {out_name}: {e}"));
     }
