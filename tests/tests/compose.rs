@@ -33,7 +33,7 @@ use wasmtime::component::Component;
 use wcomp_tests::host::shared_engine;
 use wcomp_tests::{
     changed_since, component_exports, copy_dir, custom_section, custom_section_names, expect_file,
-    fnv_key, normalize, run, snapshot, split_args, target_dir, temporaries, text,
+    fnv_key, normalize, run, snapshot, split_args, target_dir, temporaries, text, wasm_tools,
     wasm_tools_validate, workspace_root,
 };
 
@@ -202,10 +202,17 @@ fn check_success(
                 ));
             }
             check_output(work, name, args, &mut problems)?;
+            let undeduplicated = check_no_dedup(work, name, args, &mut problems)?;
             if has_calls {
                 let script = fs::read_to_string(case.join("calls"))?;
-                if let Err(e) = run_calls(case, &work.join(name), &script, "calls") {
-                    problems.push(e);
+                // The same answers with and without shared modules.
+                for file in [Some(name), undeduplicated.as_deref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Err(e) = run_calls(case, &work.join(file), &script, "calls") {
+                        problems.push(e);
+                    }
                 }
             }
         }
@@ -335,6 +342,17 @@ fn check_output(
             "`wcomp inspect {out_name}` does not mention {PROVENANCE}:\n{shown}"
         ));
     }
+    // Modules shared by the composition are listed, with their users.
+    let shared = custom_section(&bytes, PROVENANCE)
+        .and_then(|s| serde_json::from_slice::<serde_json::Value>(s).ok())
+        .and_then(|json| json["shared"].as_array().cloned())
+        .unwrap_or_default();
+    if !shared.is_empty() && !shown.contains("shared core modules") {
+        problems.push(format!(
+            "{out_name} shares {} core modules, but `wcomp inspect` does not list them:\n{shown}",
+            shared.len()
+        ));
+    }
     if let Err(e) = check_provenance(&bytes, work) {
         problems.push(format!("{PROVENANCE} of {out_name}: {e}"));
     }
@@ -415,6 +433,85 @@ fn check_output(
         }
     }
     Ok(())
+}
+
+/// The same composition with `--no-dedup`, into `nodedup.wasm`: it must
+/// validate, be no smaller, and have the WIT of the deduplicated one (what
+/// it imports and exports, as `wasm-tools component wit` prints it). Returns
+/// the file's name when it was written and differs, for its calls to run too.
+fn check_no_dedup(
+    work: &Path,
+    out_name: &str,
+    args: &[String],
+    problems: &mut Vec<String>,
+) -> Result<Option<String>, Failed> {
+    const PLAIN: &str = "nodedup.wasm";
+    let mut plain: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a == out_name {
+                PLAIN.into()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    if !plain.iter().any(|a| a == PLAIN) {
+        plain.extend(["-o".into(), PLAIN.into()]);
+    }
+    plain.push("--no-dedup".into());
+    let out = run(&plain, work);
+    let (deduped, full) = match fs::read(work.join(PLAIN)) {
+        Ok(full) => (fs::read(work.join(out_name))?, full),
+        Err(e) => {
+            problems.push(format!(
+                "--no-dedup wrote no {PLAIN} ({e}): {}",
+                describe(&plain, &out, work)
+            ));
+            return Ok(None);
+        }
+    };
+    if deduped.len() > full.len() {
+        problems.push(format!(
+            "sharing core modules made the output bigger: {} bytes, {} with --no-dedup",
+            deduped.len(),
+            full.len()
+        ));
+    }
+    if deduped == full {
+        return Ok(None);
+    }
+    if let Some(error) = wasm_tools_validate(&work.join(PLAIN)) {
+        problems.push(format!("`wasm-tools validate` rejects {PLAIN}:\n{error}"));
+    }
+    let wit = |file: &str| {
+        wasm_tools(["component", "wit", file], work).map(|r| {
+            r.map_err(|e| e.to_string()).and_then(|o| {
+                if o.status.success() {
+                    Ok(text(&o.stdout))
+                } else {
+                    Err(text(&o.stderr))
+                }
+            })
+        })
+    };
+    match (wit(out_name), wit(PLAIN)) {
+        (Some(Ok(a)), Some(Ok(b))) if a == b => {}
+        (Some(Ok(a)), Some(Ok(b))) => problems.push(format!(
+            "the WIT of {out_name} and of {PLAIN} (--no-dedup) differ:\n{a}\n---\n{b}"
+        )),
+        (Some(Err(e)), _) | (_, Some(Err(e))) => {
+            problems.push(format!("`wasm-tools component wit` fails: {e}"));
+        }
+        // Without wasm-tools, wasmtime's view of the exports is compared
+        // when the calls run; the names at least must agree.
+        _ => {
+            if component_exports(&deduped) != component_exports(&full) {
+                problems.push(format!("{out_name} and {PLAIN} export different names"));
+            }
+        }
+    }
+    Ok(Some(PLAIN.to_string()))
 }
 
 /// The provenance section: JSON naming the tool and each input, with its

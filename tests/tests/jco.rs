@@ -365,3 +365,48 @@ fn python_app_and_wat_keystore_answer_under_jco() -> Result<(), String> {
     assert_eq!(run.stdout, "set\n".repeat(3));
     Ok(())
 }
+
+/// The Python app and the Python key store share seven core modules
+/// (componentize-py's runtime): composed with them shared (the default)
+/// and with `--no-dedup`, both answer the script, with the same answers.
+#[test]
+fn python_pair_answers_the_same_under_jco_with_and_without_shared_modules() -> Result<(), String> {
+    let test = "python_pair_answers_the_same_under_jco_with_and_without_shared_modules";
+    let Some(tool) = jco::jco_or_skip(test)? else {
+        return Ok(());
+    };
+    if build::componentize_py().is_none() {
+        eprintln!("skipped: {test}: componentize-py is not installed");
+        return Ok(());
+    }
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = work.path();
+    let builds = build::parse("keystore.wasm = python keystore\napp.wasm = python app")?;
+    let case = workspace_root().join("fixtures/compose/python-keystore");
+    build::build_all(&builds, &case, dir)?;
+    let mut answers = Vec::new();
+    for (out, extra) in [("shared.wasm", None), ("copies.wasm", Some("--no-dedup"))] {
+        let mut args = vec!["compose", "app.wasm", "--with", "keystore.wasm", "-o", out];
+        args.extend(extra);
+        let done = run(&args, dir);
+        if !done.status.success() {
+            return Err(format!(
+                "`wcomp {}` failed:\n{}",
+                args.join(" "),
+                normalize(&text(&done.stderr), dir)
+            ));
+        }
+        let run = jco::run_handler_script(&dir.join(out), SCRIPT, &dir.join(format!("jco-{out}")))
+            .map_err(|e| format!("{out} under jco {}: {e}", tool.version))?;
+        report(out, &run);
+        answers.push(run.answers);
+    }
+    let (shared, copies) = (
+        fs::metadata(dir.join("shared.wasm")).map_err(|e| e.to_string())?,
+        fs::metadata(dir.join("copies.wasm")).map_err(|e| e.to_string())?,
+    );
+    assert!(shared.len() < copies.len(), "nothing was shared");
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], expected_answers());
+    Ok(())
+}

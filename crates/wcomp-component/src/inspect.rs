@@ -44,8 +44,19 @@ pub struct Inspection {
     pub sections: Vec<SectionSize>,
     /// Top-level custom sections in file order.
     pub custom_sections: Vec<CustomSectionInfo>,
+    /// Core modules a composition defines once for several components, as
+    /// its `wcomp-provenance` section records them.
+    pub shared_modules: Vec<SharedModuleInfo>,
     /// What could not be decoded (the rest of the report still holds).
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SharedModuleInfo {
+    pub size: u64,
+    /// The components that import it (the inputs' file names).
+    pub users: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +132,8 @@ pub struct ComponentContents {
     pub depth: usize,
     pub size: u64,
     pub core_modules: Vec<CoreModuleInfo>,
+    /// Core modules it imports (a composition passes shared modules so).
+    pub imported_core_modules: u64,
     pub core_instances: u64,
     pub component_instances: u64,
     /// Nested components in definition order (their index space may also
@@ -176,6 +189,7 @@ pub fn inspect(input: &WasmInput) -> Result<Inspection, ComponentError> {
         module: None,
         contents: None,
         package: None,
+        shared_modules: shared_modules(&walked.customs),
         sections: walked.sections,
         custom_sections: walked.customs,
         notes: Vec::new(),
@@ -193,6 +207,28 @@ pub fn inspect(input: &WasmInput) -> Result<Inspection, ComponentError> {
         None => return Err(internal("the parser ended without a module or component")),
     }
     Ok(out)
+}
+
+/// The `shared` list of a `wcomp-provenance` section: `{size, users}` each.
+fn shared_modules(customs: &[CustomSectionInfo]) -> Vec<SharedModuleInfo> {
+    let shared = customs
+        .iter()
+        .filter_map(|c| c.json.as_ref())
+        .filter_map(|json| json.get("shared")?.as_array())
+        .flatten();
+    shared
+        .filter_map(|m| {
+            Some(SharedModuleInfo {
+                size: m.get("size")?.as_u64()?,
+                users: m
+                    .get("users")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|u| Some(u.as_str()?.to_string()))
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 /// Runs a decoder, turning a panic (wit-parser unwraps in places on odd
@@ -363,6 +399,24 @@ impl Inspection {
             contents_text(contents, "  ", &mut s);
             blocks.push(s);
         }
+        if !self.shared_modules.is_empty() {
+            let mut s = "shared core modules (defined once, imported by each user):\n".to_string();
+            let mut saved = 0u64;
+            for (i, m) in self.shared_modules.iter().enumerate() {
+                saved = saved.saturating_add(
+                    m.size
+                        .saturating_mul(m.users.len().saturating_sub(1) as u64),
+                );
+                let _ = writeln!(
+                    s,
+                    "  {i}: {} bytes, used by {}",
+                    thousands(m.size),
+                    m.users.join(", ")
+                );
+            }
+            let _ = writeln!(s, "  {} bytes saved", thousands(saved));
+            blocks.push(s);
+        }
         if let Some(package) = &self.package {
             blocks.push(format!("package:\n{}", indent(&package.to_tree())));
         }
@@ -466,6 +520,13 @@ fn contents_text(c: &ComponentContents, pad: &str, s: &mut String) {
             plural(m.functions, "function"),
             plural(m.imports, "import"),
             plural(m.exports, "export"),
+        );
+    }
+    if c.imported_core_modules > 0 {
+        let _ = writeln!(
+            s,
+            "{pad}{} (shared by the composition)",
+            plural(c.imported_core_modules, "imported core module")
         );
     }
     let _ = writeln!(
@@ -866,6 +927,15 @@ impl ComponentContents {
             Payload::ComponentInstanceSection(r) => {
                 let n = &mut self.component_instances;
                 *n = n.saturating_add(r.count().into());
+            }
+            Payload::ComponentImportSection(r) => {
+                let modules = r
+                    .into_iter()
+                    .flatten()
+                    .filter(|i| matches!(i.ty, wasmparser::ComponentTypeRef::Module(_)))
+                    .count();
+                let n = &mut self.imported_core_modules;
+                *n = n.saturating_add(modules as u64);
             }
             _ => {}
         }

@@ -9,7 +9,7 @@ use crate::input::{self, Component};
 use crate::plan::{self, ImportReport, Plan, Plug};
 use crate::policy::{self, Capabilities, Pattern};
 use crate::provenance::Provenance;
-use crate::{graph, strip, unify};
+use crate::{dedup, graph, strip, unify};
 
 /// `IMPORT=DEP.wasm[:EXPORT]`, before DEP is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +66,9 @@ pub struct ComposeOptions {
     pub strict: bool,
     /// Drop debug custom sections from the result.
     pub strip: bool,
+    /// Keep every copy of identical core modules (`--no-dedup`); by
+    /// default each is defined once (see [`dedup`](crate::dedup)).
+    pub no_dedup: bool,
 }
 
 /// The components read, before planning (kept for `--explain`).
@@ -83,6 +86,18 @@ pub struct Composition {
     pub labels: Vec<String>,
     /// Things worth saying that do not stop the composition.
     pub warnings: Vec<String>,
+    /// The core modules defined once for several components.
+    pub shared: Vec<Shared>,
+}
+
+/// A core module the composition defines once for several components.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Shared {
+    /// Its size in bytes.
+    pub size: usize,
+    /// The labels of the components that use it, one per copy removed
+    /// (a component with two copies is named twice).
+    pub users: Vec<String>,
 }
 
 /// Reads the app, every `--with` and every `--plug` file (each once).
@@ -214,7 +229,31 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
     if opts.strip {
         bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
     }
-    bytes.extend(Provenance::new(components, &plan).section());
+    let mut shared = Vec::new();
+    if !opts.no_dedup {
+        let deduped = dedup::dedup(&bytes)
+            .map_err(|e| ComposeError::Internal(format!("sharing identical core modules: {e}")))?;
+        // wasm-compose defines the components in the order they were
+        // added to its graph: the plan's order.
+        shared = deduped
+            .shared
+            .iter()
+            .map(|m| Shared {
+                size: m.size,
+                users: m
+                    .users
+                    .iter()
+                    .map(|&u| {
+                        plan.order
+                            .get(u)
+                            .map_or_else(String::new, |&c| labels[c].clone())
+                    })
+                    .collect(),
+            })
+            .collect();
+        bytes = deduped.bytes;
+    }
+    bytes.extend(Provenance::new(components, &plan, &shared).section());
     if let Err(e) = wcomp_component::input::validate_structure(&bytes) {
         return Err(ComposeError::InvalidOutput {
             offset: e.offset(),
@@ -227,6 +266,7 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
         plan,
         labels,
         warnings,
+        shared,
     })
 }
 

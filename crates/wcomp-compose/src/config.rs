@@ -33,6 +33,8 @@ struct File {
     strict: bool,
     #[serde(default)]
     strip: bool,
+    /// `false` keeps every copy of identical core modules (`--no-dedup`).
+    dedup: Option<bool>,
     #[serde(default)]
     plug: Vec<PlugEntry>,
     #[serde(default)]
@@ -73,7 +75,7 @@ pub fn load(path: &Path) -> Result<Config, ComposeError> {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
         help: Some(
-            "keys are `app`, `with`, `output`, `strict`, `strip`, `[[plug]]` (`import`, `component`, `export`) and `[policy]` (`deny`, `allow`)".into(),
+            "keys are `app`, `with`, `output`, `strict`, `strip`, `dedup`, `[[plug]]` (`import`, `component`, `export`) and `[policy]` (`deny`, `allow`)".into(),
         ),
     })?;
     let dir = path.parent().unwrap_or(Path::new(""));
@@ -120,6 +122,7 @@ pub fn load(path: &Path) -> Result<Config, ComposeError> {
             .collect::<Result<_, _>>()?,
         strict: file.strict,
         strip: file.strip,
+        no_dedup: file.dedup == Some(false),
     };
     Ok(Config {
         options,

@@ -9,12 +9,14 @@
 //! - [`graph`]: the plan encoded with wasm-compose's graph API (the only
 //!   module that knows the library, so moving to wac-graph stays local);
 //! - [`unify`]: one import per semver-compatible interface in the result;
+//! - [`dedup`]: one copy of each core module that inputs share;
 //! - [`policy`], [`provenance`], [`strip`]: what happens to the result.
 
 #![allow(clippy::result_large_err)]
 
 pub mod composition;
 pub mod config;
+pub mod dedup;
 pub mod error;
 pub mod graph;
 pub mod input;

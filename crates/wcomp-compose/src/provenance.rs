@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::composition::Shared;
 use crate::input::Component;
 use crate::plan::Plan;
 
@@ -15,6 +16,9 @@ pub struct Provenance {
     /// `wcomp 0.1.0`.
     pub tool: String,
     pub inputs: Vec<InputRecord>,
+    /// The core modules defined once for several inputs (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<Shared>,
 }
 
 #[derive(Debug, Serialize)]
@@ -29,7 +33,7 @@ pub struct InputRecord {
 }
 
 impl Provenance {
-    pub fn new(components: &[Component], plan: &Plan) -> Provenance {
+    pub fn new(components: &[Component], plan: &Plan, shared: &[Shared]) -> Provenance {
         let inputs = plan
             .order
             .iter()
@@ -58,6 +62,7 @@ impl Provenance {
         Provenance {
             tool: format!("wcomp {}", env!("CARGO_PKG_VERSION")),
             inputs,
+            shared: shared.to_vec(),
         }
     }
 

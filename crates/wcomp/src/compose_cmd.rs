@@ -50,6 +50,10 @@ pub struct ComposeArgs {
     /// Drop debug custom sections (names, producers, DWARF) from the result.
     #[arg(long)]
     strip: bool,
+    /// Keep every copy of core modules that several components carry
+    /// byte for byte (by default each is defined once and shared).
+    #[arg(long)]
+    no_dedup: bool,
     /// Print the plan and capabilities as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -85,6 +89,7 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
     }
     opts.strict |= args.strict;
     opts.strip |= args.strip;
+    opts.no_dedup |= args.no_dedup;
     let output = args.output.or(config_output);
 
     let inputs = read_inputs(&opts)?;
@@ -128,6 +133,18 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
         if used.len() == 1 { "" } else { "s" },
         composition.bytes.len()
     ));
+    if !composition.shared.is_empty() {
+        let saved: usize = composition
+            .shared
+            .iter()
+            .map(|m| m.size * m.users.len().saturating_sub(1))
+            .sum();
+        let n = composition.shared.len();
+        ui.info(format!(
+            "shared {n} identical core module{} between components, {saved} bytes saved (`--no-dedup` keeps every copy)",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     if args.json {
         let json = serde_json::json!({
             "output": output,
@@ -135,6 +152,7 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
             "components": composition.labels,
             "links": composition.plan.links,
             "capabilities": composition.capabilities.to_json(),
+            "shared": composition.shared,
             "warnings": composition.warnings,
         });
         println!(
