@@ -323,3 +323,18 @@ fn generate_is_the_one_entry_point() {
             .is_some_and(|src| src.contains("pub mod store"))
     );
 }
+
+/// A world named like a keyword: the file is `type.rs` (and, for the
+/// host, `type_host.rs`), not `r#type.rs`.
+#[test]
+fn a_keyword_world_names_a_plain_file() {
+    let text = "package t:kw;\nworld %type { export run: func() -> u32; }\n";
+    let (resolve, world) = load(text, "%type");
+    let guest = crate::generate(&resolve, world, &crate::Lang::Rust(Opts::default())).unwrap();
+    let names: Vec<&str> = guest.iter().map(|(name, _)| name).collect();
+    assert_eq!(names, ["type.rs"]);
+    let host =
+        crate::generate(&resolve, world, &crate::Lang::RustHost(Default::default())).unwrap();
+    let names: Vec<&str> = host.iter().map(|(name, _)| name).collect();
+    assert_eq!(names, ["type_host.rs"]);
+}
