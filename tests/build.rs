@@ -13,33 +13,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use wcomp_bindgen::{Lang, generate, rust_host};
 
-fn wit_sources(root: &Path) -> Vec<PathBuf> {
-    let mut out = vec![root.join("wit"), root.join("fixtures/wasi")];
-    let mut stack = vec![root.join("fixtures"), root.join("crates")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name();
-            if p.is_dir() {
-                // Dependencies are loaded through their dependents.
-                if name != "deps" && name != "wasi" {
-                    stack.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "wit") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+#[path = "src/wit_sources.rs"]
+mod wit_sources;
+
+use wit_sources::wit_sources;
 
 /// A module name for world `world` of `rel`.
 fn module_name(rel: &str, world: &str) -> String {

@@ -14,6 +14,9 @@ pub mod host;
 pub mod host_bindings;
 pub mod jco;
 pub mod script;
+mod wit_sources;
+
+pub use wit_sources::wit_sources;
 
 /// The workspace root: the parent of this crate.
 pub fn workspace_root() -> &'static Path {

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use wcomp_tests::{build_guest, fnv_key, target_dir, text, wcomp_bin, workspace_root};
+use wcomp_tests::{build_guest, fnv_key, target_dir, text, wcomp_bin, wit_sources, workspace_root};
 
 /// (WIT file, world) pairs the Rust backend refuses, and a word of the
 /// error: features outside the synchronous ABI or this backend's reach.
@@ -159,30 +159,6 @@ fn copy_dir(from: &Path, to: &Path) {
             fs::copy(e.path(), &target).unwrap();
         }
     }
-}
-
-fn wit_sources(root: &Path) -> Vec<PathBuf> {
-    let mut out = vec![root.join("wit"), root.join("fixtures/wasi")];
-    let mut stack = vec![root.join("fixtures"), root.join("crates")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name();
-            if p.is_dir() {
-                // Dependencies are loaded through their dependents.
-                if name != "deps" && name != "wasi" {
-                    stack.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "wit") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The worlds of the package at `path`, or `None` when it does not load.
