@@ -9,6 +9,8 @@ include!(concat!(env!("OUT_DIR"), "/host_bindings.rs"));
 
 /// The kitchen sink's exports alone (`fixtures/bind-rust/kitchen-sink`).
 pub use self::crates_wcomp_bindgen_src_rust_sink_wit_echo as echo;
+/// The maps case's provider (`fixtures/bind-rust/maps-provider`).
+pub use self::fixtures_bind_rust_maps_world_wit_provider as maps;
 /// The resources case's guest (`fixtures/bind-rust/resources`).
 pub use self::fixtures_bind_rust_resources_world_wit_counting as counting;
 /// The resource user's guest (`fixtures/bind-rust/resource-user`).

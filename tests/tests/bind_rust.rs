@@ -61,7 +61,7 @@ fn case(name: &str) {
             component = composed;
         }
 
-        let engine = Engine::default();
+        let engine = engine();
         let script = fs::read_to_string(fixture(name).join("calls")).unwrap();
         let result = calls::Script::parse(&script).and_then(|script| {
             let component = Component::from_file(&engine, &component)
@@ -72,6 +72,13 @@ fn case(name: &str) {
             panic!("{name} ({}): {e}", language.lang);
         }
     }
+}
+
+/// wasmtime with the component-model features the cases use (`map`).
+fn engine() -> Engine {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model_map(true);
+    Engine::new(&config).unwrap()
 }
 
 /// Each case's bindings, in every language present, are the golden file
@@ -124,6 +131,17 @@ fn keywords() {
 #[test]
 fn kitchen_sink() {
     case("kitchen-sink");
+}
+
+/// Maps in every position, crossing between two guests.
+#[test]
+fn maps() {
+    case("maps");
+}
+
+#[test]
+fn maps_provider() {
+    case("maps-provider");
 }
 
 #[test]

@@ -29,8 +29,7 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "async-jobs",
         "is async",
     ),
-    // wit-parser's corpus: async-era types (issue 17) and `map`, which
-    // the plan does not lay out yet.
+    // wit-parser's corpus: async-era types (issue 17).
     ("corpus/async.wit", "y", "is async"),
     ("corpus/comments.wit", "corpus-imports", "uses `stream`"),
     ("corpus/comments.wit", "corpus-exports", "uses `stream`"),
@@ -44,7 +43,6 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "corpus-exports",
         "uses `error-context`",
     ),
-    ("corpus/maps.wit", "maps-world", "uses `map`"),
     (
         "corpus/streams-and-futures.wit",
         "corpus-imports",

@@ -333,3 +333,47 @@ fn host_drives_guest_resources_and_drops_each_once() {
     assert!(a.resource_drop(&mut store).is_err());
     assert_eq!(f.call_drops(&mut store).unwrap() - base, 6);
 }
+
+/// `map<K, V>` both ways through typed calls: wasmtime's `HashMap`s on
+/// the host, the guest's `BTreeMap`s (in key order) on the other side.
+#[test]
+fn maps_cross_as_hash_maps() {
+    use std::collections::HashMap;
+    use wcomp_tests::host_bindings::maps::{Provider, exports::store::Person};
+
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model_map(true);
+    let engine = Engine::new(&config).unwrap();
+    let Some(component) = component(&engine, "maps-provider") else {
+        return;
+    };
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let world = Provider::instantiate(&mut store, &component, &linker).unwrap();
+    let f = world.store();
+    let s = &mut store;
+
+    let words = ["b", "a", "b", "ünï"].map(String::from);
+    let counts = f.call_count(&mut *s, &words).unwrap();
+    let want: HashMap<String, u32> = [("a", 1), ("b", 2), ("ünï", 1)]
+        .map(|(k, v)| (k.to_string(), v))
+        .into();
+    assert_eq!(counts, want);
+    assert_eq!(f.call_get(&mut *s, &counts, "b").unwrap(), Some(2));
+    assert_eq!(f.call_get(&mut *s, &HashMap::new(), "b").unwrap(), None);
+    let people: HashMap<u64, Person> = [(
+        u64::MAX,
+        Person {
+            name: "bo".into(),
+            age: 0,
+        },
+    )]
+    .into();
+    let older = f.call_people(&mut *s, &people).unwrap();
+    assert_eq!(older["bo"].age, 1);
+    let b: HashMap<char, Option<Vec<u32>>> = [('🦀', Some(vec![1, 2])), ('x', None)].into();
+    let (halves, numbers) = f
+        .call_mixed(&mut *s, &[(true, -2)].into(), Some(b))
+        .unwrap();
+    assert_eq!((halves, numbers), ([(-2_000_000_000_000, -1.0)].into(), 2));
+}

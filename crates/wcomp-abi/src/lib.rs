@@ -80,7 +80,7 @@
 //! # Scope
 //!
 //! The plans are for guests on wasm32, with the synchronous ABI. Async
-//! functions, `future`, `stream`, `error-context`, `map` and fixed-length
+//! functions, `future`, `stream`, `error-context` and fixed-length
 //! lists are refused with an [`AbiError`] naming the item (also in a type
 //! no function uses: a backend spells every type), or skipped and listed
 //! ([`Options::skip_unsupported`]) for a reader such as a checker that

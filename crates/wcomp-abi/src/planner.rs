@@ -53,6 +53,7 @@ fn holds(resolve: &Resolve, ty: &Type, strings: bool, hit: &dyn Fn(&TypeDefKind)
         | TypeDefKind::Option(t)
         | TypeDefKind::List(t)
         | TypeDefKind::FixedLengthList(t, _) => sub(t),
+        TypeDefKind::Map(k, v) => sub(k) || sub(v),
         TypeDefKind::Record(r) => r.fields.iter().any(|f| sub(&f.ty)),
         TypeDefKind::Tuple(t) => t.types.iter().any(sub),
         TypeDefKind::Variant(v) => v.cases.iter().flat_map(|c| &c.ty).any(sub),
@@ -163,7 +164,7 @@ pub(crate) fn unsupported(resolve: &Resolve, ty: &Type) -> Option<&'static str> 
     match &resolve.types[id].kind {
         TypeDefKind::Future(_) => Some("`future`"),
         TypeDefKind::Stream(_) => Some("`stream`"),
-        TypeDefKind::Map(..) => Some("`map`"),
+        TypeDefKind::Map(k, v) => unsupported(resolve, k).or_else(|| unsupported(resolve, v)),
         TypeDefKind::FixedLengthList(..) => Some("fixed-length lists"),
         TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
             unsupported(resolve, t)
@@ -333,6 +334,26 @@ impl Planner<'_> {
                 });
                 store_pointer_length(at, out);
             }
+            TypeDefKind::Map(key, value) => {
+                let (layout, value_offset) = self.entry(key, value);
+                // The value is on top of the block's stack: stored first.
+                let mut steps = Vec::new();
+                self.lower(value, At::Mem(value_offset), realloc, &mut steps)?;
+                self.lower(key, At::Mem(0), realloc, &mut steps)?;
+                out.push(Step::MapLower {
+                    key: *key,
+                    value: *value,
+                    layout,
+                    value_offset,
+                    store: Block {
+                        params: vec![Kind::Value, Kind::Value],
+                        results: Vec::new(),
+                        steps,
+                    },
+                    realloc,
+                });
+                store_pointer_length(at, out);
+            }
             TypeDefKind::Record(r) => {
                 let types: Vec<&Type> = r.fields.iter().map(|f| &f.ty).collect();
                 let fields = self.lower_fields(&types, at, realloc)?;
@@ -413,8 +434,7 @@ impl Planner<'_> {
                     });
                 }
             }
-            TypeDefKind::Map(..)
-            | TypeDefKind::FixedLengthList(..)
+            TypeDefKind::FixedLengthList(..)
             | TypeDefKind::Future(_)
             | TypeDefKind::Stream(_)
             | TypeDefKind::Resource
@@ -474,6 +494,24 @@ impl Planner<'_> {
                     load: Block {
                         params: Vec::new(),
                         results: vec![Kind::Value],
+                        steps,
+                    },
+                });
+            }
+            TypeDefKind::Map(key, value) => {
+                load_pointer_length(at, out);
+                let (layout, value_offset) = self.entry(key, value);
+                let mut steps = Vec::new();
+                self.lift(key, At::Mem(0), &mut steps)?;
+                self.lift(value, At::Mem(value_offset), &mut steps)?;
+                out.push(Step::MapLift {
+                    key: *key,
+                    value: *value,
+                    layout,
+                    value_offset,
+                    load: Block {
+                        params: Vec::new(),
+                        results: vec![Kind::Value, Kind::Value],
                         steps,
                     },
                 });
@@ -564,8 +602,7 @@ impl Planner<'_> {
                     exported: self.is_exported(resource),
                 });
             }
-            TypeDefKind::Map(..)
-            | TypeDefKind::FixedLengthList(..)
+            TypeDefKind::FixedLengthList(..)
             | TypeDefKind::Future(_)
             | TypeDefKind::Stream(_)
             | TypeDefKind::Resource
@@ -643,6 +680,21 @@ impl Planner<'_> {
                 layout: layouts.layout(element),
                 element: free_block(Some(element), 0),
             }),
+            TypeDefKind::Map(key, value) => {
+                let (layout, value_offset) = self.entry(key, value);
+                let mut steps = Vec::new();
+                self.free(key, 0, mode, &mut steps);
+                self.free(value, value_offset, mode, &mut steps);
+                out.push(Step::FreeList {
+                    offset,
+                    layout,
+                    element: Block {
+                        params: Vec::new(),
+                        results: Vec::new(),
+                        steps,
+                    },
+                });
+            }
             TypeDefKind::Record(r) => {
                 let types: Vec<&Type> = r.fields.iter().map(|f| &f.ty).collect();
                 for (t, off) in types.iter().zip(layouts.offsets(types.iter().copied())) {
@@ -671,6 +723,14 @@ impl Planner<'_> {
             }
             _ => {}
         }
+    }
+
+    /// The layout of a map's entry (a `tuple<key, value>`) and the
+    /// value's offset in it.
+    fn entry(&self, key: &Type, value: &Type) -> (crate::Layout, usize) {
+        let layouts = self.layouts;
+        let offsets = layouts.offsets([key, value]);
+        (layouts.record_of([key, value]), offsets[1])
     }
 
     fn handle(&self, h: &Handle) -> (TypeId, bool) {

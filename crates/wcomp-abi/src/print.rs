@@ -81,8 +81,8 @@ fn value(f: &mut fmt::Formatter<'_>, v: &ValuePlan) -> fmt::Result {
 fn labels(s: &Step) -> Vec<String> {
     let count = s.blocks().len();
     match s {
-        Step::ListLower { .. } => vec!["store".into()],
-        Step::ListLift { .. } => vec!["load".into()],
+        Step::ListLower { .. } | Step::MapLower { .. } => vec!["store".into()],
+        Step::ListLift { .. } | Step::MapLift { .. } => vec!["load".into()],
         Step::FreeList { .. } => vec!["element".into()],
         Step::RecordLower { .. }
         | Step::RecordLift { .. }
@@ -114,6 +114,29 @@ fn head(s: &Step) -> Result<String, fmt::Error> {
         } => write!(
             head,
             "ListLift {{ element: {element:?}, size: {}, align: {} }}",
+            layout.size, layout.align
+        )?,
+        Step::MapLower {
+            key,
+            value,
+            layout,
+            value_offset,
+            realloc,
+            ..
+        } => write!(
+            head,
+            "MapLower {{ key: {key:?}, value: {value:?}, size: {}, align: {}, value at: {value_offset}, realloc: {realloc} }}",
+            layout.size, layout.align
+        )?,
+        Step::MapLift {
+            key,
+            value,
+            layout,
+            value_offset,
+            ..
+        } => write!(
+            head,
+            "MapLift {{ key: {key:?}, value: {value:?}, size: {}, align: {}, value at: {value_offset} }}",
             layout.size, layout.align
         )?,
         Step::FreeList { offset, layout, .. } => write!(

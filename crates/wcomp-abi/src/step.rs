@@ -127,6 +127,32 @@ pub enum Step {
         layout: Layout,
         load: Block,
     },
+    /// Pop a map, push (pointer, entry count). A `map<key, value>` crosses
+    /// as a `list<tuple<key, value>>`: entries `layout.size` bytes apart
+    /// (`layout` is the entry's), the key at offset 0 and the value at
+    /// `value_offset`. `store` (`[value, value] -> []`: the key, then the
+    /// value on top) writes one entry with the base at it, in the order
+    /// the backend's map iterates. `realloc` as for [`Step::ListLower`].
+    MapLower {
+        key: Type,
+        value: Type,
+        layout: Layout,
+        value_offset: usize,
+        store: Block,
+        realloc: bool,
+    },
+    /// Pop (pointer, entry count), push the map. `load` (`[] -> [value,
+    /// value]`: the key, then the value) reads one entry with the base at
+    /// it; of entries with equal keys the last one's value counts (the
+    /// component model does not forbid repeats). The receiver owns the
+    /// buffer, as for [`Step::ListLift`].
+    MapLift {
+        key: Type,
+        value: Type,
+        layout: Layout,
+        value_offset: usize,
+        load: Block,
+    },
 
     // ---- records and tuples ----
     /// Pop a record of type `ty`; run `fields[i]` seeded with field `i`'s
@@ -462,10 +488,10 @@ impl Step {
             ),
             Step::Zeros(types) => e(vec![], cores(types)),
             Step::Drop(types) => e(cores(types), vec![]),
-            Step::StringLower { .. } | Step::ListLower { .. } => {
+            Step::StringLower { .. } | Step::ListLower { .. } | Step::MapLower { .. } => {
                 e(vec![Value], vec![core(W::Pointer), core(W::Length)])
             }
-            Step::StringLift | Step::ListLift { .. } => {
+            Step::StringLift | Step::ListLift { .. } | Step::MapLift { .. } => {
                 e(vec![core(W::Pointer), core(W::Length)], vec![Value])
             }
             Step::RecordLower { fields, .. } | Step::TupleLower { fields, .. } => e(
@@ -515,6 +541,8 @@ impl Step {
         match self {
             Step::ListLower { store: b, .. }
             | Step::ListLift { load: b, .. }
+            | Step::MapLower { store: b, .. }
+            | Step::MapLift { load: b, .. }
             | Step::FreeList { element: b, .. } => vec![b],
             Step::RecordLower { fields, .. }
             | Step::RecordLift { fields, .. }
@@ -567,6 +595,8 @@ impl Step {
             Step::StringLift => "StringLift",
             Step::ListLower { .. } => "ListLower",
             Step::ListLift { .. } => "ListLift",
+            Step::MapLower { .. } => "MapLower",
+            Step::MapLift { .. } => "MapLift",
             Step::RecordLower { .. } => "RecordLower",
             Step::RecordLift { .. } => "RecordLift",
             Step::TupleLower { .. } => "TupleLower",

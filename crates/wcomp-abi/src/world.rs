@@ -20,7 +20,7 @@ pub struct Options {
     /// [`CoreFunc::name`]: crate::CoreFunc::name
     pub mangling: Mangling,
     /// Skip functions that cannot be planned (async ones, and those using
-    /// `future`, `stream`, `error-context`, `map` or fixed-length lists),
+    /// `future`, `stream`, `error-context` or fixed-length lists),
     /// listing them in [`WorldPlan::skipped`], instead of refusing the
     /// world: for a reader that checks what it can. (Without it, a type
     /// of the world using those is refused too, used or not: a backend

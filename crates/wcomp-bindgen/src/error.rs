@@ -7,26 +7,11 @@ use wcomp_abi::{AbiError, DriveError, FunctionPlan};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum BindError {
     /// The world uses what the canonical-ABI plans do not cover (async
-    /// functions and types, maps, fixed-length lists), or a type too large
+    /// functions and types, fixed-length lists), or a type too large
     /// to lay out.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Abi(#[from] AbiError),
-
-    /// Valid in the canonical ABI, but beyond what this backend spells
-    /// (so far).
-    #[error(
-        "function `{function}` of `{owner}` has {what} ({place}); the {backend} backend cannot express that yet"
-    )]
-    #[diagnostic(code(wcomp::bind::backend_unsupported), help("{help}"))]
-    BackendUnsupported {
-        function: String,
-        owner: String,
-        backend: &'static str,
-        what: &'static str,
-        place: String,
-        help: &'static str,
-    },
 
     /// A shape of world this backend cannot express (so far).
     #[error("world `{world}` {what}; the {backend} backend cannot express that yet")]

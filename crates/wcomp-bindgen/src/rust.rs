@@ -73,9 +73,6 @@ impl Opts {
         // the world is two interfaces: every id below is of this one.
         let resolve = plan.resolve();
         let g = Gen::new(resolve, world, &plan);
-        for f in plan.imports.iter().chain(&plan.exports) {
-            resource::check(&g, f)?;
-        }
         let mut src = g.file(self)?;
         if self.rustfmt
             && let Some(formatted) = rustfmt(&src)
@@ -152,13 +149,27 @@ impl<'a> Gen<'a> {
                 resource::nested_borrows(resolve, &p.ty, true, &mut lent);
             }
         }
-        Gen {
+        let mut g = Gen {
             resolve,
             world,
             plan,
             modules,
             lent,
+        };
+        // A borrow parameter of a resource another exported interface
+        // defines is lent as that resource's `RBorrow` too: the function's
+        // trait has no associated type naming it.
+        for f in &plan.exports {
+            for p in &f.function.params {
+                if let Some(r) = resource::borrowed_resource(&g, &p.ty)
+                    && g.exported_resource(r)
+                    && !g.same_module(r, f)
+                {
+                    g.lent.insert(r);
+                }
+            }
         }
+        g
     }
 
     /// The packages (namespace and name) the world reaches in more than
@@ -359,6 +370,9 @@ impl<'a> Gen<'a> {
         match kind {
             TypeDefKind::Type(t) => ty(t),
             TypeDefKind::List(t) => format!("Vec<{}>", ty(t)),
+            // Ordered, so the entries cross in a deterministic order, and
+            // no hasher to seed: no randomness import for a map.
+            TypeDefKind::Map(k, v) => format!("::std::collections::BTreeMap<{}, {}>", ty(k), ty(v)),
             TypeDefKind::Option(t) => format!("Option<{}>", ty(t)),
             TypeDefKind::Result(r) => format!("Result<{}, {}>", opt(&r.ok), opt(&r.err)),
             TypeDefKind::Tuple(t) => {
@@ -411,6 +425,9 @@ impl<'a> Gen<'a> {
                     format!("Vec<{}>", self.ty(t, from))
                 }
                 TypeDefKind::List(t) => format!("&[{}]", self.ty(t, from)),
+                TypeDefKind::Map(_, v) if !resource::handles(self.resolve, v).own => {
+                    format!("&{}", self.ty(ty, from))
+                }
                 _ => self.ty(ty, from),
             },
             _ => self.ty(ty, from),
@@ -484,12 +501,22 @@ impl<'a> Gen<'a> {
 
     /// The type of an export's parameter in the trait the user implements:
     /// a borrowed exported resource is the user's representation (`&Self`
-    /// in the resource's own trait, `&Self::Counter` elsewhere).
-    pub fn trait_param_ty(&self, ty: &Type, from: &[String], own: Option<TypeId>) -> String {
+    /// in the resource's own trait, `&Self::Counter` elsewhere in its
+    /// interface), or its `CounterBorrow` from another interface.
+    pub fn trait_param_ty(
+        &self,
+        ty: &Type,
+        from: &[String],
+        own: Option<TypeId>,
+        f: &crate::abi::FunctionPlan,
+    ) -> String {
         if let Type::Id(id) = self.unalias(ty)
             && let TypeDefKind::Handle(Handle::Borrow(r)) = self.resolve.types[id].kind
         {
             let r = resource::resource_of(self.resolve, r);
+            if self.exported_resource(r) && !self.same_module(r, f) {
+                return format!("{}Borrow<'_>", self.type_path(r, from));
+            }
             if self.exported_resource(r) {
                 return match own {
                     Some(o) if o == r => "&Self".into(),
@@ -755,6 +782,7 @@ impl<'a> Gen<'a> {
                 let _ = writeln!(out, "pub type {name}{generics} = {};", ty(t));
             }
             k @ (TypeDefKind::List(_)
+            | TypeDefKind::Map(..)
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_)) => {

@@ -37,6 +37,8 @@ pub const CASES: &[&str] = &[
     "keystore",
     "keywords",
     "kitchen-sink",
+    "maps",
+    "maps-provider",
     "nominal",
     "nominal-provider",
     "resource-user",

@@ -24,6 +24,58 @@ fn every_plan_matches_wit_parser_and_runs() {
     }
 }
 
+/// Maps cross as lists of (key, value) entries: every map shape the
+/// wit-parser corpus has, in both directions, runs; the entry layout is
+/// `tuple<key, value>`'s; a map's buffer and what its entries own are
+/// freed after an export's result.
+#[test]
+fn map_plans_run() {
+    let text = "package test:m@0.1.0;
+interface maps {
+    record person { name: string, age: u32 }
+    type names = map<string, u32>;
+    type nested = map<string, map<u8, string>>;
+    get: func(m: names, key: string) -> option<u32>;
+    people: func(m: map<u64, person>, many: list<map<char, option<list<u32>>>>) -> map<string, person>;
+    nest: func(m: nested) -> nested;
+    pairs: func(m: map<bool, s8>) -> tuple<map<s16, f64>, u32>;
+}
+world w { import maps; export maps; }
+";
+    let (resolve, world) = load(text, "w");
+    let plan = WorldPlan::new(&resolve, world).unwrap();
+    assert_eq!((plan.imports.len(), plan.exports.len()), (4, 4));
+    for f in plan.imports.iter().chain(&plan.exports) {
+        check_plan(plan.resolve(), f);
+    }
+    let people = plan
+        .function(Direction::Import, Some("test:m/maps@0.1.0"), "people")
+        .unwrap();
+    // `map<u64, person>`: the u64 key at 0, the record at 8, 24 bytes.
+    let Step::MapLower {
+        layout,
+        value_offset,
+        store,
+        ..
+    } = &people.params[0].steps[0]
+    else {
+        panic!("{:?}", people.params[0].steps);
+    };
+    assert_eq!((layout.size, layout.align, *value_offset), (24, 8, 8));
+    assert_eq!(store.params, [Kind::Value, Kind::Value]);
+    let people = plan
+        .function(Direction::Export, Some("test:m/maps@0.1.0"), "people")
+        .unwrap();
+    let post = people.post_return.as_ref().expect("a map result is freed");
+    assert!(
+        post.steps
+            .iter()
+            .any(|s| matches!(s, Step::FreeList { layout, .. } if layout.size == 20)),
+        "{:?}",
+        post.steps
+    );
+}
+
 /// Worlds that use an interface twice (imported and exported, under two
 /// names) and borrowed handles inside records, tuples, options, lists and
 /// variants: every plan, on the plan's nominal resolve.
@@ -379,6 +431,25 @@ impl Machine<'_> {
                     assert_eq!(
                         (&load.params[..], &load.results[..]),
                         (&[][..], &[Kind::Value][..])
+                    );
+                    self.at(layout.size).block(load);
+                    s.push(Value);
+                }
+                Step::MapLower { layout, store, .. } => {
+                    self.pop(s, Value);
+                    assert_eq!(
+                        (&store.params[..], &store.results[..]),
+                        (&[Kind::Value, Kind::Value][..], &[][..])
+                    );
+                    self.at(layout.size).block(store);
+                    s.extend([Core(W::Pointer), Core(W::Length)]);
+                }
+                Step::MapLift { layout, load, .. } => {
+                    self.pop(s, Core(W::Length));
+                    self.pop(s, Core(W::Pointer));
+                    assert_eq!(
+                        (&load.params[..], &load.results[..]),
+                        (&[][..], &[Kind::Value, Kind::Value][..])
                     );
                     self.at(layout.size).block(load);
                     s.push(Value);

@@ -444,9 +444,11 @@ impl Backend for Body<'_, '_> {
                         "{}::from_handle(({v}) as u32)",
                         g.type_path(*resource, path)
                     )
-                } else if *exported && !self.open.is_empty() {
-                    // Inside a value: the type's `RBorrow`, which the
-                    // user's `get` reads (a field cannot name `T`).
+                } else if *exported && (!self.open.is_empty() || !g.same_module(*resource, self.f))
+                {
+                    // Inside a value, or a resource of another interface:
+                    // the type's `RBorrow`, which the user's `get` reads (a
+                    // field, or another interface's trait, cannot name `T`).
                     format!(
                         "{}Borrow::_lift(({v}) as u32 as usize as *mut u8)",
                         g.type_path(*resource, path)

@@ -145,7 +145,7 @@ fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> St
             "" => name,
             _ => format!("{prefix}{}", name.trim_start_matches("r#")),
         };
-        format!("{name}: {}", g.trait_param_ty(&p.ty, path, own))
+        format!("{name}: {}", g.trait_param_ty(&p.ty, path, own, f))
     });
     let result = match f.function.kind {
         // A fallible constructor returns `Result<Self, E>`, which needs a

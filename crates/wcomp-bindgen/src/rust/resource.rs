@@ -27,7 +27,7 @@ use wit_parser::{FunctionKind, Resolve, Type, TypeDefKind, TypeId};
 use super::Gen;
 use super::names::{camel, snake};
 use crate::BindError;
-use crate::abi::{CoreFunc, CoreName, Direction, FunctionPlan, ResourcePlan};
+use crate::abi::{CoreFunc, CoreName, FunctionPlan, ResourcePlan};
 
 /// The core import of `f` as a Rust `extern` item named `name`, with a
 /// host-side stand-in so that the bindings also compile off wasm32.
@@ -210,6 +210,10 @@ fn visit(resolve: &Resolve, ty: &Type, h: &mut Handles) {
         TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
             visit(resolve, t, h)
         }
+        TypeDefKind::Map(k, v) => {
+            visit(resolve, k, h);
+            visit(resolve, v, h);
+        }
         TypeDefKind::Record(r) => r.fields.iter().for_each(|f| visit(resolve, &f.ty, h)),
         TypeDefKind::Tuple(t) => t.types.iter().for_each(|t| visit(resolve, t, h)),
         TypeDefKind::Variant(v) => v.cases.iter().for_each(|c| opt(&c.ty, h)),
@@ -236,7 +240,7 @@ pub(super) fn nested_borrows(
             out.insert(resource_of(resolve, *r));
         }
         TypeDefKind::Type(t) => nested_borrows(resolve, t, top, out),
-        TypeDefKind::List(t) | TypeDefKind::Option(t) => inner(t),
+        TypeDefKind::List(t) | TypeDefKind::Option(t) | TypeDefKind::Map(_, t) => inner(t),
         TypeDefKind::Record(r) => r.fields.iter().for_each(|f| inner(&f.ty)),
         TypeDefKind::Tuple(t) => t.types.iter().for_each(&mut inner),
         TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty.as_ref()).for_each(inner),
@@ -246,7 +250,7 @@ pub(super) fn nested_borrows(
 }
 
 /// The exported resource of a top-level `borrow<R>` parameter.
-fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
+pub(super) fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
     let Type::Id(id) = g.unalias(ty) else {
         return None;
     };
@@ -254,35 +258,4 @@ fn borrowed_resource(g: &Gen<'_>, ty: &Type) -> Option<TypeId> {
         TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => Some(resource_of(g.resolve, r)),
         _ => None,
     }
-}
-
-/// Refuses what this backend cannot spell yet, naming the function and the
-/// place: in exports, a borrow parameter of an exported resource another
-/// interface defines (its `&Self::R` would name another trait's type).
-pub(super) fn check(g: &Gen<'_>, f: &FunctionPlan) -> Result<(), BindError> {
-    let refuse = |what, place, help| BindError::BackendUnsupported {
-        function: f.function.name.clone(),
-        owner: f.owner.clone(),
-        backend: "Rust",
-        what,
-        place,
-        help,
-    };
-    if f.direction != Direction::Export {
-        return Ok(());
-    }
-    for p in &f.function.params {
-        let place = format!("parameter `{}`", p.name);
-        let Some(r) = borrowed_resource(g, &p.ty) else {
-            continue;
-        };
-        if g.exported_resource(r) && !g.same_module(r, f) {
-            return Err(refuse(
-                "a borrow of a resource that another exported interface defines",
-                place,
-                "move the function into the resource's interface, or take `own<R>`",
-            ));
-        }
-    }
-    Ok(())
 }

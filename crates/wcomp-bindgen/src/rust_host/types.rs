@@ -49,6 +49,13 @@ impl Gen<'_> {
         match kind {
             TypeDefKind::Type(t) => self.ty(t, from),
             TypeDefKind::List(t) => format!("Vec<{}>", self.ty(t, from)),
+            // wasmtime lifts and lowers `map` as a `HashMap` (with
+            // `Config::wasm_component_model_map` on).
+            TypeDefKind::Map(k, v) => format!(
+                "::std::collections::HashMap<{}, {}>",
+                self.ty(k, from),
+                self.ty(v, from)
+            ),
             TypeDefKind::Option(t) => format!("Option<{}>", self.ty(t, from)),
             TypeDefKind::Result(r) => format!("Result<{}, {}>", opt(&r.ok), opt(&r.err)),
             TypeDefKind::Tuple(t) => tuple(t.types.iter().map(|t| self.ty(t, from))),
@@ -76,6 +83,7 @@ impl Gen<'_> {
             Type::String => "&str".into(),
             Type::Id(id) => match &self.resolve.types[id].kind {
                 TypeDefKind::List(t) => format!("&[{}]", self.ty(t, from)),
+                TypeDefKind::Map(..) => format!("&{}", self.ty(ty, from)),
                 _ => self.ty(ty, from),
             },
             _ => self.ty(ty, from),
@@ -89,9 +97,10 @@ impl Gen<'_> {
         let holds = |t: &Option<Type>| t.as_ref().is_some_and(|t| self.holds_handle(t));
         match &self.resolve.types[*id].kind {
             TypeDefKind::Handle(_) => true,
-            TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
-                self.holds_handle(t)
-            }
+            TypeDefKind::Type(t)
+            | TypeDefKind::List(t)
+            | TypeDefKind::Option(t)
+            | TypeDefKind::Map(_, t) => self.holds_handle(t),
             TypeDefKind::Record(r) => r.fields.iter().any(|f| self.holds_handle(&f.ty)),
             TypeDefKind::Tuple(t) => t.types.iter().any(|t| self.holds_handle(t)),
             TypeDefKind::Variant(v) => v.cases.iter().any(|c| holds(&c.ty)),
@@ -230,6 +239,7 @@ impl Gen<'_> {
                 let _ = writeln!(out, "pub type {name} = {};", self.ty(t, path));
             }
             k @ (TypeDefKind::List(_)
+            | TypeDefKind::Map(..)
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_)

@@ -47,6 +47,29 @@ pub(super) enum Open {
         align: usize,
         lp: Option<Loop>,
     },
+    /// A map stored entry by entry into `buf` (`t` is the map).
+    MapLower {
+        t: String,
+        /// The entry count, read before an owned map is consumed.
+        n: String,
+        buf: String,
+        size: usize,
+        align: usize,
+        realloc: bool,
+        /// The key and value variables.
+        k: String,
+        v: String,
+        lp: Option<Loop>,
+    },
+    /// A map loaded entry by entry from `p` into `m`.
+    MapLift {
+        p: String,
+        n: String,
+        m: String,
+        size: usize,
+        align: usize,
+        lp: Option<Loop>,
+    },
     /// Record or tuple fields lowered from `t.name`, inline.
     FieldsLower {
         t: String,
@@ -203,6 +226,48 @@ impl Body<'_, '_> {
                     }
                 }
             }
+            Step::MapLower {
+                layout, realloc, ..
+            } => {
+                let v = self.one(ops)?;
+                // Owned: the map is taken and its entries moved out one by
+                // one (emptied as they are lowered, then dropped).
+                let t = if self.owned && *realloc {
+                    self.took = true;
+                    self.bind(&format!("core::mem::take(&mut {v})"))
+                } else {
+                    self.leftover |= self.owned;
+                    self.bind(&format!("&{v}"))
+                };
+                let (size, align) = (layout.size, layout.align);
+                let n = self.bind(&format!("{t}.len()"));
+                let buf = self.bind(&format!("{rt}::alloc({n} * {size}, {align})"));
+                Open::MapLower {
+                    t,
+                    n,
+                    buf,
+                    size,
+                    align,
+                    realloc: *realloc,
+                    k: String::new(),
+                    v: String::new(),
+                    lp: None,
+                }
+            }
+            Step::MapLift { layout, .. } => {
+                let [ptr, len] = two(self, ops)?;
+                let p = self.bind(&ptr);
+                let n = self.bind(&len);
+                let m = self.tmp();
+                Open::MapLift {
+                    p,
+                    n,
+                    m,
+                    size: layout.size,
+                    align: layout.align,
+                    lp: None,
+                }
+            }
             Step::RecordLower { ty, .. } | Step::TupleLower { ty, .. } => {
                 let v = self.one(ops)?;
                 let t = self.bind(&format!("{}{v}", self.borrow()));
@@ -303,6 +368,24 @@ impl Body<'_, '_> {
                 *lp = Some(self.begin_loop(i, base));
                 Vec::new()
             }
+            Open::MapLower { k, v, lp, .. } => {
+                let (i, key, value, base) = (self.tmp(), self.tmp(), self.tmp(), self.tmp());
+                *lp = Some(self.begin_loop(i, base));
+                // Borrowed entries are references; owned ones are moved
+                // into the loop's bindings, places the lowering may empty.
+                let seed = if self.owned {
+                    vec![format!("({key})"), format!("({value})")]
+                } else {
+                    vec![format!("(*{key})"), format!("(*{value})")]
+                };
+                (*k, *v) = (key, value);
+                seed
+            }
+            Open::MapLift { lp, .. } => {
+                let (i, base) = (self.tmp(), self.tmp());
+                *lp = Some(self.begin_loop(i, base));
+                Vec::new()
+            }
             Open::FreeList {
                 lp, elements: true, ..
             } => {
@@ -391,6 +474,44 @@ impl Body<'_, '_> {
                     self.out,
                     "let mut {v} = Vec::with_capacity({n});\n\
                      for {i} in 0..{n} {{\nlet {base} = {p}.add({i} * {size});\n{body}{v}.push({value});\n}}"
+                );
+            }
+            Open::MapLower {
+                t,
+                buf,
+                size,
+                k,
+                v,
+                lp,
+                ..
+            } => {
+                let (i, base, body) = self.end_loop(lp.take())?;
+                let head = if self.owned {
+                    // `mut`: the lowering may take strings and lists out.
+                    format!(
+                        "#[allow(unused_mut)]\nfor ({i}, (mut {k}, mut {v})) in {t}.into_iter().enumerate()"
+                    )
+                } else {
+                    format!("for ({i}, ({k}, {v})) in {t}.iter().enumerate()")
+                };
+                let _ = writeln!(
+                    self.out,
+                    "{head} {{\nlet {base} = {buf}.add({i} * {size});\n{body}}}"
+                );
+            }
+            Open::MapLift {
+                p, n, m, size, lp, ..
+            } => {
+                let (i, base, body) = self.end_loop(lp.take())?;
+                let [key, value] = <[String; 2]>::try_from(results).map_err(|_| {
+                    self.internal("a map entry block left other than a key and a value")
+                })?;
+                // Of repeated keys the last entry's value stays, as the
+                // component model asks.
+                let _ = writeln!(
+                    self.out,
+                    "let mut {m} = ::std::collections::BTreeMap::new();\n\
+                     for {i} in 0..{n} {{\nlet {base} = {p}.add({i} * {size});\n{body}{m}.insert({key}, {value});\n}}"
                 );
             }
             Open::FreeList { p, n, size, lp, .. } => {
@@ -486,6 +607,31 @@ impl Body<'_, '_> {
             } => {
                 let _ = writeln!(self.out, "{rt}::free({p}, {n} * {size}, {align});");
                 vec![v]
+            }
+            Open::MapLower {
+                n,
+                buf,
+                size,
+                align,
+                realloc,
+                ..
+            } => {
+                if !realloc {
+                    self.cleanup = true;
+                    let _ = writeln!(self.out, "cleanup.push(({buf}, {n} * {size}, {align}));");
+                }
+                vec![buf, n]
+            }
+            Open::MapLift {
+                p,
+                n,
+                m,
+                size,
+                align,
+                ..
+            } => {
+                let _ = writeln!(self.out, "{rt}::free({p}, {n} * {size}, {align});");
+                vec![m]
             }
             Open::FieldsLower { outs, .. } => outs,
             Open::FieldsLift { ty, values, .. } => {
