@@ -197,10 +197,11 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
     policy::enforce(&remaining, &opts.deny, &opts.allow)?;
 
     // The output embeds each input unchanged, so its function bodies are
-    // the inputs': validate those (on the other cores) while wasm-compose
-    // encodes, then only the structure of the whole.
+    // the inputs': those (most of the work) are validated on the other
+    // cores while everything else runs, and only the structure of the
+    // output after.
     let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
-    let (encoded, bodies) = std::thread::scope(|scope| {
+    let (bytes, shared) = std::thread::scope(|scope| {
         let validator = scope.spawn(|| {
             used.iter().try_for_each(|c| {
                 wcomp_component::input::validate(&c.bytes)
@@ -208,15 +209,14 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
                     .map_err(|e| (c.path.clone(), e))
             })
         });
-        let encoded = graph::encode(components, &renamed, &plan);
+        let encoded = encode(components, renamed, &plan, &labels, opts);
         let bodies = validator
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (encoded, bodies)
-    });
-    if let Err((path, _)) = bodies {
-        let c = components.iter().find(|c| c.path == path);
-        if let Some(c) = c {
+        if let Err((path, _)) = bodies
+            && let Some(c) = components.iter().find(|c| c.path == path)
+        {
+            // Again, alone, for the error with its place and help.
             wcomp_component::WasmInput {
                 path: c.path.clone(),
                 bytes: c.bytes.clone(),
@@ -224,42 +224,8 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
             }
             .validate()?;
         }
-    }
-    let mut bytes = encoded?;
-    if opts.strip {
-        bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
-    }
-    let mut shared = Vec::new();
-    if !opts.no_dedup {
-        let deduped = dedup::dedup(&bytes)
-            .map_err(|e| ComposeError::Internal(format!("sharing identical core modules: {e}")))?;
-        // wasm-compose defines the components in the order they were
-        // added to its graph: the plan's order.
-        shared = deduped
-            .shared
-            .iter()
-            .map(|m| Shared {
-                size: m.size,
-                users: m
-                    .users
-                    .iter()
-                    .map(|&u| {
-                        plan.order
-                            .get(u)
-                            .map_or_else(String::new, |&c| labels[c].clone())
-                    })
-                    .collect(),
-            })
-            .collect();
-        bytes = deduped.bytes;
-    }
-    bytes.extend(Provenance::new(components, &plan, &shared).section());
-    if let Err(e) = wcomp_component::input::validate_structure(&bytes) {
-        return Err(ComposeError::InvalidOutput {
-            offset: e.offset(),
-            message: e.message().to_string(),
-        });
-    }
+        encoded
+    })?;
     Ok(Composition {
         bytes,
         capabilities: Capabilities::new(&remaining),
@@ -268,6 +234,72 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
         warnings,
         shared,
     })
+}
+
+/// The output of [`compose`] but for the validation of function bodies,
+/// and the core modules it shares.
+fn encode(
+    components: &[Component],
+    renamed: BTreeMap<usize, Vec<u8>>,
+    plan: &Plan,
+    labels: &[String],
+    opts: &ComposeOptions,
+) -> Result<(Vec<u8>, Vec<Shared>), ComposeError> {
+    let mut bytes = graph::encode(components, &renamed, plan)?;
+    drop(renamed);
+    // Before sharing: modules that differ only in debug sections are then
+    // the same.
+    if opts.strip {
+        bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
+    }
+    let deduped =
+        match opts.no_dedup {
+            true => None,
+            false => Some(dedup::plan(&bytes).map_err(|e| {
+                ComposeError::Internal(format!("sharing identical core modules: {e}"))
+            })?),
+        };
+    // wasm-compose defines the components in the order they were added to
+    // its graph: the plan's order.
+    let shared: Vec<Shared> = deduped
+        .iter()
+        .flat_map(|d| &d.shared)
+        .map(|m| Shared {
+            size: m.size,
+            users: m
+                .users
+                .iter()
+                .map(|&u| {
+                    plan.order
+                        .get(u)
+                        .map_or_else(String::new, |&c| labels[c].clone())
+                })
+                .collect(),
+        })
+        .collect();
+    let provenance = Provenance::new(components, plan, &shared).section();
+    // Copied once when modules are shared, with room for the provenance.
+    let bytes = match deduped {
+        Some(d) if !d.shared.is_empty() => {
+            let mut out = Vec::with_capacity(bytes.len() + provenance.len());
+            d.write(&bytes, &mut out).map_err(|e| {
+                ComposeError::Internal(format!("sharing identical core modules: {e}"))
+            })?;
+            out.extend(provenance);
+            out
+        }
+        _ => {
+            bytes.extend(provenance);
+            bytes
+        }
+    };
+    if let Err(e) = wcomp_component::input::validate_structure(&bytes) {
+        return Err(ComposeError::InvalidOutput {
+            offset: e.offset(),
+            message: e.message().to_string(),
+        });
+    }
+    Ok((bytes, shared))
 }
 
 /// The `--explain` text: per component, each import and what plugged it
