@@ -164,8 +164,8 @@ fn report(tools: &[Tool], stats: &[Stats], input: &Path, runs: usize) -> String 
         t if t > 1.02 => format!("{pct:.0}% slower than"),
         _ => "as fast as (within 2%)".to_string(),
     };
-    let met = if time <= 1.02 { "met" } else { "missed" };
-    let target = format!("(target: no slower: {met})");
+    let met = if time <= 0.9 { "met" } else { "missed" };
+    let target = format!("(target: at most 0.9x: {met})");
     let _ = writeln!(
         out,
         "wcomp new is {verdict} wasm-tools component new {target}"
