@@ -156,6 +156,67 @@ pub fn read_inputs(opts: &ComposeOptions) -> Result<Inputs, ComposeError> {
 pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, ComposeError> {
     let components = &inputs.components;
     let mut plan = plan::plan(components, &inputs.plugs).map_err(|f| f.error)?;
+    // The output embeds each input unchanged, so its function bodies are
+    // the inputs': those (most of the work) are validated on the other
+    // cores while everything else runs, and only the structure of the
+    // output after. The errors keep their order: those of the plan and the
+    // policy, then an invalid body, then those of the encoding.
+    let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
+    let (bytes, shared, prepared) = std::thread::scope(|scope| {
+        let validator = scope.spawn(|| {
+            used.iter().try_for_each(|c| {
+                wcomp_component::input::validate(&c.bytes)
+                    .map(drop)
+                    .map_err(|e| (c.path.clone(), e))
+            })
+        });
+        let mut prepared = prepare(components, &mut plan, opts)?;
+        let renamed = std::mem::take(&mut prepared.renamed);
+        let encoded = encode(components, renamed, &plan, &prepared.labels, opts);
+        let bodies = validator
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Err((path, _)) = bodies
+            && let Some(c) = components.iter().find(|c| c.path == path)
+        {
+            // Again, alone, for the error with its place and help.
+            wcomp_component::WasmInput {
+                path: c.path.clone(),
+                bytes: c.bytes.clone(),
+                encoding: wasmparser::Encoding::Component,
+            }
+            .validate()?;
+        }
+        let (bytes, shared) = encoded?;
+        Ok::<_, ComposeError>((bytes, shared, prepared))
+    })?;
+    Ok(Composition {
+        bytes,
+        capabilities: Capabilities::new(&prepared.remaining),
+        plan,
+        labels: prepared.labels,
+        warnings: prepared.warnings,
+        shared,
+    })
+}
+
+/// What the plan needs before it is encoded.
+struct Prepared {
+    /// Components whose imports `unify` renamed: their new bytes.
+    renamed: BTreeMap<usize, Vec<u8>>,
+    labels: Vec<String>,
+    warnings: Vec<String>,
+    /// The imports that remain, and who imports each.
+    remaining: BTreeMap<String, Vec<String>>,
+}
+
+/// Unifies the remaining imports, collects the warnings and enforces the
+/// policy.
+fn prepare(
+    components: &[Component],
+    plan: &mut Plan,
+    opts: &ComposeOptions,
+) -> Result<Prepared, ComposeError> {
     // One import per semver-compatible interface (see `unify`).
     let unified = unify::unify(components, &plan.remaining);
     plan.remaining = unified.remaining;
@@ -195,44 +256,11 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
         })
         .collect();
     policy::enforce(&remaining, &opts.deny, &opts.allow)?;
-
-    // The output embeds each input unchanged, so its function bodies are
-    // the inputs': those (most of the work) are validated on the other
-    // cores while everything else runs, and only the structure of the
-    // output after.
-    let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
-    let (bytes, shared) = std::thread::scope(|scope| {
-        let validator = scope.spawn(|| {
-            used.iter().try_for_each(|c| {
-                wcomp_component::input::validate(&c.bytes)
-                    .map(drop)
-                    .map_err(|e| (c.path.clone(), e))
-            })
-        });
-        let encoded = encode(components, renamed, &plan, &labels, opts);
-        let bodies = validator
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Err((path, _)) = bodies
-            && let Some(c) = components.iter().find(|c| c.path == path)
-        {
-            // Again, alone, for the error with its place and help.
-            wcomp_component::WasmInput {
-                path: c.path.clone(),
-                bytes: c.bytes.clone(),
-                encoding: wasmparser::Encoding::Component,
-            }
-            .validate()?;
-        }
-        encoded
-    })?;
-    Ok(Composition {
-        bytes,
-        capabilities: Capabilities::new(&remaining),
-        plan,
+    Ok(Prepared {
+        renamed,
         labels,
         warnings,
-        shared,
+        remaining,
     })
 }
 
