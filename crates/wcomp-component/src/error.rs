@@ -239,7 +239,8 @@ impl ComponentError {
         }
     }
 
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    /// An I/O error on `path`; a missing file gets its own message.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
         if source.kind() == std::io::ErrorKind::NotFound {
             ComponentError::NotFound {
                 path: path.to_path_buf(),

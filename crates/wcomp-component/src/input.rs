@@ -98,7 +98,14 @@ impl WasmInput {
 /// use. Function bodies, most of the work on a big module, are checked on
 /// every core; the error reported is the one earliest in the file.
 pub fn validate(bytes: &[u8]) -> Result<Structure, BinaryReaderError> {
-    let (structure, bodies) = structure(bytes, true);
+    validate_except(bytes, None)
+}
+
+/// [`validate`], but the function bodies of a nested core module that has
+/// the same sections as `known` (custom sections aside) are not validated
+/// again: they are `known`'s, validated already, in the same context.
+pub fn validate_except(bytes: &[u8], known: Option<&[u8]>) -> Result<Structure, BinaryReaderError> {
+    let (structure, bodies) = structure(bytes, Some(known));
     let body_error = validate_bodies(bodies).err();
     match (structure, body_error) {
         (Ok(s), None) => Ok(s),
@@ -120,23 +127,29 @@ pub struct Structure {
 /// (types, imports, exports) at a fraction of the cost. The bodies are
 /// validated as part of the output.
 pub fn validate_structure(bytes: &[u8]) -> Result<Structure, BinaryReaderError> {
-    structure(bytes, false).0
+    structure(bytes, None).0
 }
 
 type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
 
-fn structure(
-    bytes: &[u8],
-    keep_bodies: bool,
-) -> (Result<Structure, BinaryReaderError>, Bodies<'_>) {
+/// One pass of the validator; with `bodies`, the function bodies to
+/// validate are kept, but for those of a nested module the same as the one
+/// given (see [`validate_except`]).
+fn structure<'a>(
+    bytes: &'a [u8],
+    bodies: Option<Option<&[u8]>>,
+) -> (Result<Structure, BinaryReaderError>, Bodies<'a>) {
     let mut validator = Validator::new_with_features(WasmFeatures::all());
-    let mut bodies = Vec::new();
+    let mut kept = Vec::new();
     let mut types = None;
     let mut world_sections = Vec::new();
+    // Nesting depth, and the depth of the module whose bodies are skipped.
+    let mut depth = 0usize;
+    let mut skipping: Option<usize> = None;
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = match payload {
             Ok(p) => p,
-            Err(e) => return (Err(e), bodies),
+            Err(e) => return (Err(e), kept),
         };
         if let Payload::CustomSection(c) = &payload
             && c.name().starts_with("component-type")
@@ -147,12 +160,40 @@ fn structure(
             };
             wasm_encoder::Section::append_to(&section, &mut world_sections);
         }
+        match &payload {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                depth += 1;
+                let known = bodies.flatten();
+                let module = usize::try_from(unchecked_range.start)
+                    .ok()
+                    .zip(usize::try_from(unchecked_range.end).ok())
+                    .and_then(|(a, b)| bytes.get(a..b));
+                if skipping.is_none()
+                    && let (Some(known), Some(module)) = (known, module)
+                    && same_sections(known, module)
+                {
+                    skipping = Some(depth);
+                }
+            }
+            Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => {
+                if skipping == Some(depth) {
+                    skipping = None;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
         match validator.payload(&payload) {
-            Ok(ValidPayload::Func(func, body)) if keep_bodies => bodies.push((func, body)),
+            Ok(ValidPayload::Func(func, body)) if bodies.is_some() && skipping.is_none() => {
+                kept.push((func, body))
+            }
             // The outermost `End` comes last.
             Ok(ValidPayload::End(t)) => types = Some(t),
             Ok(_) => {}
-            Err(e) => return (Err(e), bodies),
+            Err(e) => return (Err(e), kept),
         }
     }
     // Payloads always end in `End` or an error; should they not, the plain
@@ -166,8 +207,41 @@ fn structure(
             types,
             world_sections,
         }),
-        bodies,
+        kept,
     )
+}
+
+/// Whether two modules have the same sections, custom sections aside.
+fn same_sections(a: &[u8], b: &[u8]) -> bool {
+    fn sections(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+        let mut out = Vec::new();
+        let mut parser = Parser::new(0);
+        let mut offset = 0usize;
+        loop {
+            let (payload, consumed) = match parser.parse(bytes.get(offset..)?, true).ok()? {
+                wasmparser::Chunk::Parsed { payload, consumed } => (payload, consumed),
+                wasmparser::Chunk::NeedMoreData(_) => return None,
+            };
+            let start = offset;
+            offset += consumed;
+            match payload {
+                Payload::End(_) => return Some(out),
+                Payload::CustomSection(_) | Payload::Version { .. } => {}
+                // Nested modules and components carry their own sections.
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => return None,
+                Payload::CodeSectionStart {
+                    unchecked_range, ..
+                } => {
+                    let end = usize::try_from(unchecked_range.end).ok()?;
+                    out.push(bytes.get(start..end)?);
+                    parser.skip_section();
+                    offset = end;
+                }
+                _ => out.push(&bytes[start..offset]),
+            }
+        }
+    }
+    matches!((sections(a), sections(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Validates bodies on all cores; the earliest error wins.
@@ -365,5 +439,20 @@ mod tests {
         };
         assert!(matches!(e, ComponentError::Malformed { .. }), "{e}");
         assert!(e.to_string().contains("offset"), "{e}");
+    }
+
+    /// The bodies of a nested module equal to a known one are skipped, and
+    /// only those: an invalid body in it passes, the same in another fails.
+    #[test]
+    fn bodies_of_a_known_module_are_not_validated_again() {
+        let bad = "(func (result i32) i64.const 1)";
+        let known = wat::parse_str(format!("(module {bad} (@custom \"c\" \"x\"))")).unwrap();
+        let component =
+            |module: &str| wat::parse_str(format!("(component (core module {module}))")).unwrap();
+        let same = component(bad);
+        assert!(validate(&same).is_err(), "the body is invalid");
+        assert!(validate_except(&same, Some(&known)).is_ok());
+        let other = component(&format!("{bad} (func)"));
+        assert!(validate_except(&other, Some(&known)).is_err());
     }
 }

@@ -55,8 +55,8 @@ const ALREADY_COMPONENT: &str = "it is already a component: `wcomp inspect` show
 /// component) do wcomp's checks run, to name the cause in WIT terms.
 pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, ComponentError> {
     input.expect_module(Some(ALREADY_COMPONENT))?;
-    // Bodies are validated once, as part of the output; the structure gives
-    // the imports and exports that pick adapters (and explain failures).
+    // The structure gives the imports and exports that pick adapters (and
+    // explain failures); bodies are validated below.
     let structure = input.validate_structure()?;
     let shape = CoreShape::of(&structure.types);
     let section = match &opts.wit {
@@ -83,8 +83,23 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
         Some(section) => &[&input.bytes[..], section].concat(),
         None => &input.bytes,
     };
-    let refused = match encode(input, module, &adapters) {
-        Ok(encoded) => match input::validate(&encoded) {
+    // The module's function bodies, most of the work of validating, are
+    // validated on the other cores while wit-component encodes; in the
+    // output they are not validated again when it carries the module
+    // unchanged (custom sections aside), as it does unless it had to
+    // rewrite the module.
+    let (encoded, bodies) = std::thread::scope(|scope| {
+        let bodies = scope.spawn(|| input::validate(module));
+        let encoded = encode(input, module, &adapters);
+        let bodies = bodies
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (encoded, bodies)
+    });
+    let output =
+        |encoded: &[u8]| bodies.and_then(|_| input::validate_except(encoded, Some(module)));
+    let refused = match encoded {
+        Ok(encoded) => match output(&encoded) {
             Ok(_) => {
                 return Ok(Wrapped {
                     bytes: encoded,

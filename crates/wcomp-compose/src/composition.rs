@@ -156,6 +156,67 @@ pub fn read_inputs(opts: &ComposeOptions) -> Result<Inputs, ComposeError> {
 pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, ComposeError> {
     let components = &inputs.components;
     let mut plan = plan::plan(components, &inputs.plugs).map_err(|f| f.error)?;
+    // The output embeds each input unchanged, so its function bodies are
+    // the inputs': those (most of the work) are validated on the other
+    // cores while everything else runs, and only the structure of the
+    // output after. The errors keep their order: those of the plan and the
+    // policy, then an invalid body, then those of the encoding.
+    let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
+    let (bytes, shared, prepared) = std::thread::scope(|scope| {
+        let validator = scope.spawn(|| {
+            used.iter().try_for_each(|c| {
+                wcomp_component::input::validate(&c.bytes)
+                    .map(drop)
+                    .map_err(|e| (c.path.clone(), e))
+            })
+        });
+        let mut prepared = prepare(components, &mut plan, opts)?;
+        let renamed = std::mem::take(&mut prepared.renamed);
+        let encoded = encode(components, renamed, &plan, &prepared.labels, opts);
+        let bodies = validator
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Err((path, _)) = bodies
+            && let Some(c) = components.iter().find(|c| c.path == path)
+        {
+            // Again, alone, for the error with its place and help.
+            wcomp_component::WasmInput {
+                path: c.path.clone(),
+                bytes: c.bytes.clone(),
+                encoding: wasmparser::Encoding::Component,
+            }
+            .validate()?;
+        }
+        let (bytes, shared) = encoded?;
+        Ok::<_, ComposeError>((bytes, shared, prepared))
+    })?;
+    Ok(Composition {
+        bytes,
+        capabilities: Capabilities::new(&prepared.remaining),
+        plan,
+        labels: prepared.labels,
+        warnings: prepared.warnings,
+        shared,
+    })
+}
+
+/// What the plan needs before it is encoded.
+struct Prepared {
+    /// Components whose imports `unify` renamed: their new bytes.
+    renamed: BTreeMap<usize, Vec<u8>>,
+    labels: Vec<String>,
+    warnings: Vec<String>,
+    /// The imports that remain, and who imports each.
+    remaining: BTreeMap<String, Vec<String>>,
+}
+
+/// Unifies the remaining imports, collects the warnings and enforces the
+/// policy.
+fn prepare(
+    components: &[Component],
+    plan: &mut Plan,
+    opts: &ComposeOptions,
+) -> Result<Prepared, ComposeError> {
     // One import per semver-compatible interface (see `unify`).
     let unified = unify::unify(components, &plan.remaining);
     plan.remaining = unified.remaining;
@@ -195,79 +256,78 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
         })
         .collect();
     policy::enforce(&remaining, &opts.deny, &opts.allow)?;
+    Ok(Prepared {
+        renamed,
+        labels,
+        warnings,
+        remaining,
+    })
+}
 
-    // The output embeds each input unchanged, so its function bodies are
-    // the inputs': validate those (on the other cores) while wasm-compose
-    // encodes, then only the structure of the whole.
-    let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
-    let (encoded, bodies) = std::thread::scope(|scope| {
-        let validator = scope.spawn(|| {
-            used.iter().try_for_each(|c| {
-                wcomp_component::input::validate(&c.bytes)
-                    .map(drop)
-                    .map_err(|e| (c.path.clone(), e))
-            })
-        });
-        let encoded = graph::encode(components, &renamed, &plan);
-        let bodies = validator
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (encoded, bodies)
-    });
-    if let Err((path, _)) = bodies {
-        let c = components.iter().find(|c| c.path == path);
-        if let Some(c) = c {
-            wcomp_component::WasmInput {
-                path: c.path.clone(),
-                bytes: c.bytes.clone(),
-                encoding: wasmparser::Encoding::Component,
-            }
-            .validate()?;
-        }
-    }
-    let mut bytes = encoded?;
+/// The output of [`compose`] but for the validation of function bodies,
+/// and the core modules it shares.
+fn encode(
+    components: &[Component],
+    renamed: BTreeMap<usize, Vec<u8>>,
+    plan: &Plan,
+    labels: &[String],
+    opts: &ComposeOptions,
+) -> Result<(Vec<u8>, Vec<Shared>), ComposeError> {
+    let mut bytes = graph::encode(components, &renamed, plan)?;
+    drop(renamed);
+    // Before sharing: modules that differ only in debug sections are then
+    // the same.
     if opts.strip {
         bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
     }
-    let mut shared = Vec::new();
-    if !opts.no_dedup {
-        let deduped = dedup::dedup(&bytes)
-            .map_err(|e| ComposeError::Internal(format!("sharing identical core modules: {e}")))?;
-        // wasm-compose defines the components in the order they were
-        // added to its graph: the plan's order.
-        shared = deduped
-            .shared
-            .iter()
-            .map(|m| Shared {
-                size: m.size,
-                users: m
-                    .users
-                    .iter()
-                    .map(|&u| {
-                        plan.order
-                            .get(u)
-                            .map_or_else(String::new, |&c| labels[c].clone())
-                    })
-                    .collect(),
-            })
-            .collect();
-        bytes = deduped.bytes;
-    }
-    bytes.extend(Provenance::new(components, &plan, &shared).section());
+    let deduped =
+        match opts.no_dedup {
+            true => None,
+            false => Some(dedup::plan(&bytes).map_err(|e| {
+                ComposeError::Internal(format!("sharing identical core modules: {e}"))
+            })?),
+        };
+    // wasm-compose defines the components in the order they were added to
+    // its graph: the plan's order.
+    let shared: Vec<Shared> = deduped
+        .iter()
+        .flat_map(|d| &d.shared)
+        .map(|m| Shared {
+            size: m.size,
+            users: m
+                .users
+                .iter()
+                .map(|&u| {
+                    plan.order
+                        .get(u)
+                        .map_or_else(String::new, |&c| labels[c].clone())
+                })
+                .collect(),
+        })
+        .collect();
+    let provenance = Provenance::new(components, plan, &shared).section();
+    // Copied once when modules are shared, with room for the provenance.
+    let bytes = match deduped {
+        Some(d) if !d.shared.is_empty() => {
+            let mut out = Vec::with_capacity(bytes.len() + provenance.len());
+            d.write(&bytes, &mut out).map_err(|e| {
+                ComposeError::Internal(format!("sharing identical core modules: {e}"))
+            })?;
+            out.extend(provenance);
+            out
+        }
+        _ => {
+            bytes.extend(provenance);
+            bytes
+        }
+    };
     if let Err(e) = wcomp_component::input::validate_structure(&bytes) {
         return Err(ComposeError::InvalidOutput {
             offset: e.offset(),
             message: e.message().to_string(),
         });
     }
-    Ok(Composition {
-        bytes,
-        capabilities: Capabilities::new(&remaining),
-        plan,
-        labels,
-        warnings,
-        shared,
-    })
+    Ok((bytes, shared))
 }
 
 /// The `--explain` text: per component, each import and what plugged it

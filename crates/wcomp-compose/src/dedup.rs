@@ -17,8 +17,7 @@
 //! something else checks (a component passed or exported as a value), that
 //! component keeps its modules.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -64,11 +63,89 @@ impl SharedModule {
 /// nested components define identically defined once; unchanged (with no
 /// shared modules) when there is none.
 pub fn dedup(bytes: &[u8]) -> Result<Deduped, String> {
+    let plan = plan(bytes)?;
+    let mut out = Vec::with_capacity(bytes.len());
+    plan.write(bytes, &mut out)?;
+    Ok(Deduped {
+        bytes: out,
+        shared: plan.shared,
+    })
+}
+
+/// What the pass will do to a component: decided first, so that the
+/// caller knows what is shared before the one copy that writes the result.
+pub struct Plan {
+    /// The modules to define once, in the order the result defines them.
+    pub shared: Vec<SharedModule>,
+    /// Their first copies, where they are in the bytes.
+    first_copy: Vec<Range<usize>>,
+    /// `None` when nothing is shared: the result is the input.
+    outer: Option<Outer>,
+    rewritten: BTreeMap<usize, Rewritten>,
+}
+
+impl Plan {
+    /// Appends the result to `out`.
+    pub fn write(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let Some(outer) = &self.outer else {
+            out.extend_from_slice(bytes);
+            return Ok(());
+        };
+        out.extend_from_slice(&bytes[..8]);
+        for range in &self.first_copy {
+            out.push(ComponentSectionId::CoreModule as u8);
+            leb128(out, range.len());
+            out.extend_from_slice(&bytes[range.clone()]);
+        }
+        let mut child = 0;
+        for section in &outer.sections {
+            match section {
+                OuterSection::Component => {
+                    let c = &outer.components[child];
+                    match self.rewritten.get(&child) {
+                        Some((pieces, _)) => {
+                            // Its size comes first, then the pieces, copied
+                            // once.
+                            let size: usize = 8 + pieces.iter().map(Piece::len).sum::<usize>();
+                            out.push(ComponentSectionId::Component as u8);
+                            leb128(out, size);
+                            out.extend_from_slice(&bytes[c.body.start..c.body.start + 8]);
+                            for piece in pieces {
+                                match piece {
+                                    Piece::Input(range) => {
+                                        out.extend_from_slice(&bytes[range.clone()])
+                                    }
+                                    Piece::New(new) => out.extend_from_slice(new),
+                                }
+                            }
+                        }
+                        None => out.extend_from_slice(&bytes[c.whole.clone()]),
+                    }
+                    child += 1;
+                }
+                OuterSection::Instances(range) => {
+                    instances(&bytes[range.clone()], outer, &self.rewritten, out)?;
+                }
+                OuterSection::Other(range) => out.extend_from_slice(&bytes[range.clone()]),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decides which core modules of `bytes` (a component) to define once.
+pub fn plan(bytes: &[u8]) -> Result<Plan, String> {
+    let unchanged = Plan {
+        shared: Vec::new(),
+        first_copy: Vec::new(),
+        outer: None,
+        rewritten: BTreeMap::new(),
+    };
     let outer = Outer::read(bytes)?;
     if outer.defines_modules {
         // Shared modules go first in the outer level's module index space:
         // that is only free of moves when the outer level has no modules.
-        return Ok(unchanged(bytes));
+        return Ok(unchanged);
     }
     let mut children: Vec<Child> = outer
         .components
@@ -84,7 +161,7 @@ pub fn dedup(bytes: &[u8]) -> Result<Deduped, String> {
         .collect::<Result<_, _>>()?;
     let groups = group(bytes, &children);
     if groups.is_empty() {
-        return Ok(unchanged(bytes));
+        return Ok(unchanged);
     }
     // A child that cannot take an import keeps its copies; the groups are
     // formed again without them (a copy alone is not shared).
@@ -125,52 +202,20 @@ pub fn dedup(bytes: &[u8]) -> Result<Deduped, String> {
         first_copy.push(range);
     }
     if shared.is_empty() {
-        return Ok(unchanged(bytes));
+        return Ok(unchanged);
     }
-
     let mut rewritten: BTreeMap<usize, Rewritten> = BTreeMap::new();
     for (i, child) in children.iter().enumerate() {
         if child.modules.iter().any(|m| m.shared.is_some()) {
-            rewritten.insert(i, child.rewrite(bytes)?);
+            rewritten.insert(i, child.rewrite());
         }
     }
-
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..8]);
-    for range in &first_copy {
-        out.push(ComponentSectionId::CoreModule as u8);
-        leb128(&mut out, range.len());
-        out.extend_from_slice(&bytes[range.clone()]);
-    }
-    let mut child = 0;
-    for section in &outer.sections {
-        match section {
-            OuterSection::Component => {
-                let c = &outer.components[child];
-                match rewritten.get(&child) {
-                    Some((body, _)) => {
-                        out.push(ComponentSectionId::Component as u8);
-                        leb128(&mut out, body.len());
-                        out.extend_from_slice(body);
-                    }
-                    None => out.extend_from_slice(&bytes[c.whole.clone()]),
-                }
-                child += 1;
-            }
-            OuterSection::Instances(range) => {
-                instances(&bytes[range.clone()], &outer, &rewritten, &mut out)?;
-            }
-            OuterSection::Other(range) => out.extend_from_slice(&bytes[range.clone()]),
-        }
-    }
-    Ok(Deduped { bytes: out, shared })
-}
-
-fn unchanged(bytes: &[u8]) -> Deduped {
-    Deduped {
-        bytes: bytes.to_vec(),
-        shared: Vec::new(),
-    }
+    Ok(Plan {
+        shared,
+        first_copy,
+        outer: Some(outer),
+        rewritten,
+    })
 }
 
 /// Groups of identical modules (two or more copies), in order of first
@@ -185,18 +230,18 @@ fn group(bytes: &[u8], children: &[Child]) -> Vec<Vec<(usize, usize)>> {
     let body = |&(c, m): &(usize, usize)| &bytes[children[c].modules[m].range.clone()];
     let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
     for same_size in by_size.into_values().filter(|v| v.len() > 1) {
-        let mut by_hash: HashMap<u64, Vec<Vec<(usize, usize)>>> = HashMap::new();
+        // Compared byte for byte with the first of each group so far: two
+        // modules that differ mostly differ early, and modules that are
+        // equal are read once more at memory speed (hashing them first
+        // would read them at hash speed).
+        let mut same: Vec<Vec<(usize, usize)>> = Vec::new();
         for member in same_size {
-            let mut hasher = std::hash::DefaultHasher::new();
-            body(&member).hash(&mut hasher);
-            let buckets = by_hash.entry(hasher.finish()).or_default();
-            // Equal hashes are confirmed byte for byte.
-            match buckets.iter_mut().find(|b| body(&b[0]) == body(&member)) {
-                Some(bucket) => bucket.push(member),
-                None => buckets.push(vec![member]),
+            match same.iter_mut().find(|g| body(&g[0]) == body(&member)) {
+                Some(g) => g.push(member),
+                None => same.push(vec![member]),
             }
         }
-        groups.extend(by_hash.into_values().flatten().filter(|g| g.len() > 1));
+        groups.extend(same.into_iter().filter(|g| g.len() > 1));
     }
     groups.sort();
     groups
@@ -409,13 +454,27 @@ fn export_kind(kind: ComponentExternalKind) -> ComponentExportKind {
     }
 }
 
-/// A nested component's new bytes, and the `with` arguments its
+/// A nested component's new sections, and the `with` arguments its
 /// instantiations need: (import name, outer module index).
-type Rewritten = (Vec<u8>, Vec<(String, u32)>);
+type Rewritten = (Vec<Piece>, Vec<(String, u32)>);
+
+/// A section of a rewritten component: one of the input, or a new one.
+enum Piece {
+    Input(Range<usize>),
+    New(Vec<u8>),
+}
+
+impl Piece {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Input(range) => range.len(),
+            Piece::New(bytes) => bytes.len(),
+        }
+    }
+}
 
 /// A component the outer level defines.
 struct Child {
-    body: Range<usize>,
     sections: Vec<ChildSection>,
     modules: Vec<ChildModule>,
     /// Whether its module definitions may become imports.
@@ -431,7 +490,10 @@ enum ChildSection {
 }
 
 struct ChildModule {
+    /// Its bytes.
     range: Range<usize>,
+    /// Its section, header included.
+    section: Range<usize>,
     /// The shared module it is a copy of, with that module's type.
     shared: Option<(usize, ModuleType)>,
 }
@@ -440,7 +502,6 @@ impl Child {
     fn read(bytes: &[u8], body: Range<usize>, instantiated_only: bool) -> Result<Child, String> {
         let base = body.start;
         let mut child = Child {
-            body: body.clone(),
             sections: Vec::new(),
             modules: Vec::new(),
             eligible: instantiated_only,
@@ -461,6 +522,7 @@ impl Child {
                         .push(ChildSection::Module(child.modules.len()));
                     child.modules.push(ChildModule {
                         range: range.start + base..range.end + base,
+                        section: start..end,
                         shared: None,
                     });
                     return Ok(());
@@ -502,23 +564,21 @@ impl Child {
 
     /// The component's new bytes, and the `with` arguments its
     /// instantiations need: (import name, outer module index).
-    fn rewrite(&self, bytes: &[u8]) -> Result<Rewritten, String> {
-        let mut out = Vec::with_capacity(self.body.len());
-        out.extend_from_slice(&bytes[self.body.start..self.body.start + 8]);
+    fn rewrite(&self) -> Rewritten {
+        let mut pieces = Vec::new();
         let mut args: Vec<(String, u32)> = Vec::new();
         let mut types_written = false;
         let mut next_type = self.core_types;
         for section in &self.sections {
             match section {
-                ChildSection::Other(range) => out.extend_from_slice(&bytes[range.clone()]),
+                ChildSection::Other(range) => pieces.push(Piece::Input(range.clone())),
                 ChildSection::Module(m) => {
                     let module = &self.modules[*m];
                     let Some((g, _)) = &module.shared else {
-                        out.push(ComponentSectionId::CoreModule as u8);
-                        leb128(&mut out, module.range.len());
-                        out.extend_from_slice(&bytes[module.range.clone()]);
+                        pieces.push(Piece::Input(module.section.clone()));
                         continue;
                     };
+                    let mut out = Vec::new();
                     if !types_written {
                         // One core type section with every type needed,
                         // before the first import that uses one.
@@ -539,11 +599,12 @@ impl Child {
                     next_type += 1;
                     out.push(ComponentSectionId::Import as u8);
                     imports.encode(&mut out);
+                    pieces.push(Piece::New(out));
                     args.push((name, *g as u32));
                 }
             }
         }
-        Ok((out, args))
+        (pieces, args)
     }
 }
 

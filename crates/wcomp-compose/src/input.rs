@@ -3,9 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::Read;
+
 use sha2::{Digest, Sha256};
 use wasmparser::Encoding;
-use wcomp_component::WasmInput;
+use wcomp_component::{ComponentError, WasmInput};
 use wit_component::DecodedWasm;
 use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
@@ -49,29 +51,28 @@ pub enum ItemKind {
 impl Component {
     /// Reads `path` (a component, binary or WAT) and decodes its world.
     pub fn read(path: &Path) -> Result<Component, ComposeError> {
-        let input = WasmInput::read(path)?;
-        Component::from_input(input)
+        let (bytes, sha256) =
+            read_hashed(path).map_err(|e| ComposeError::from(ComponentError::io(path, e)))?;
+        if !bytes.starts_with(b"\0asm") {
+            // WAT: the digest is of the binary it stands for.
+            return Component::from_input(WasmInput::from_bytes(path, bytes)?);
+        }
+        Component::decode(WasmInput::from_bytes(path, bytes)?, sha256)
     }
 
     pub fn from_input(input: WasmInput) -> Result<Component, ComposeError> {
+        let sha256 = hex(&Sha256::digest(&input.bytes));
+        Component::decode(input, sha256)
+    }
+
+    /// `input` with `sha256`, the digest of the bytes as read.
+    fn decode(input: WasmInput, sha256: String) -> Result<Component, ComposeError> {
         if input.encoding == Encoding::Module {
             return Err(ComposeError::CoreModule { path: input.path });
         }
-        // The digest (for provenance) and the WIT are independent: hash on
-        // another thread while decoding. (Function bodies are validated
-        // once, in the composed output, on every core.)
-        let (sha256, decoded) = std::thread::scope(|scope| {
-            let hasher = scope.spawn(|| {
-                Sha256::digest(&input.bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            });
-            let decoded = wcomp_wit::catch_library_panic(|| wit_component::decode(&input.bytes))
-                .map_err(|panic| format!("the decoder crashed on it: {panic}"))
-                .and_then(|r| r.map_err(|e| format!("{e:#}")));
-            (join(hasher), decoded)
-        });
+        let decoded = wcomp_wit::catch_library_panic(|| wit_component::decode(&input.bytes))
+            .map_err(|panic| format!("the decoder crashed on it: {panic}"))
+            .and_then(|r| r.map_err(|e| format!("{e:#}")));
         let (resolve, world) = match decoded {
             Ok(DecodedWasm::Component(resolve, world)) => (resolve, world),
             Ok(DecodedWasm::WitPackage(..)) => {
@@ -135,11 +136,31 @@ impl Component {
     }
 }
 
-/// A scoped thread's result; its panic, if any, continues here.
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+/// The file's bytes and their SHA-256, hashed a chunk at a time as it is
+/// read, while the chunk is still in the cache (hashing the whole afterwards
+/// reads 18 MB from memory again).
+fn read_hashed(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
+    const CHUNK: usize = 1 << 20;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len() as usize);
+    // One byte more than the size, so that the read that finds the end
+    // needs no growth.
+    let mut bytes = Vec::with_capacity(size + 1);
+    let mut hasher = Sha256::new();
+    loop {
+        let start = bytes.len();
+        let n = (&mut file).take(CHUNK as u64).read_to_end(&mut bytes)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&bytes[start..]);
+    }
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
+/// Lowercase hex.
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Makes labels unique: components are named by their file names, and where

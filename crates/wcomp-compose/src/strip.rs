@@ -20,9 +20,31 @@ pub fn strip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn strip_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+/// Where stripped bytes go: a buffer, or a count of them (a nested
+/// section's size is written before its contents, so it is counted first
+/// rather than built in a buffer of its own and copied again).
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+struct Count(usize);
+
+impl Sink for Count {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Appends `bytes` (a whole module or component) to `out`, stripped.
+fn strip_into(bytes: &[u8], out: &mut impl Sink) -> Result<(), String> {
     // The 8-byte preamble (magic and version/layer) is kept as is.
-    out.extend_from_slice(&bytes[..bytes.len().min(8)]);
+    out.put(&bytes[..bytes.len().min(8)]);
     let mut parser = Parser::new(0);
     let mut offset = 0usize;
     loop {
@@ -50,12 +72,7 @@ fn strip_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
                 // parser already counts the nested bytes as read, so the
                 // input just moves past them.
                 let range = within(bytes, &unchecked_range)?;
-                let id = bytes[start];
-                let mut stripped = Vec::with_capacity(range.len());
-                strip_into(&bytes[range.clone()], &mut stripped)?;
-                out.push(id);
-                leb128(out, stripped.len());
-                out.extend_from_slice(&stripped);
+                nested(bytes[start], &bytes[range.clone()], out)?;
                 offset = range.end;
             }
             Payload::CodeSectionStart {
@@ -63,14 +80,24 @@ fn strip_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
             } => {
                 // Copy the whole code section and skip its entries.
                 let range = within(bytes, &unchecked_range)?;
-                out.extend_from_slice(&bytes[start..range.end]);
+                out.put(&bytes[start..range.end]);
                 parser.skip_section();
                 offset = range.end;
             }
-            _ => out.extend_from_slice(&bytes[start..offset]),
+            _ => out.put(&bytes[start..offset]),
         }
     }
     Ok(())
+}
+
+/// A nested module or component section (`id`, then `body` stripped).
+fn nested(id: u8, body: &[u8], out: &mut impl Sink) -> Result<(), String> {
+    let mut size = Count(0);
+    strip_into(body, &mut size)?;
+    let mut header = vec![id];
+    leb128(&mut header, size.0);
+    out.put(&header);
+    strip_into(body, out)
 }
 
 /// A parser range as a slice range, checked against the bytes we have.

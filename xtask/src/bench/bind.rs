@@ -173,7 +173,7 @@ fn bench_world(
         args.extend(["--out-dir".into(), out.clone().into()]);
         tools.push(Tool::new("wit-bindgen", peer.program.clone(), args, &out));
     }
-    warm_up(&tools)?;
+    warm_up(&mut tools)?;
     if let Some(tool) = tools.iter_mut().find(|t| t.name == "wit-bindgen") {
         tool.output = only_rs_file(&path("wit-bindgen"))?;
     }

@@ -1,17 +1,24 @@
-//! `cargo xtask bench compose`: `wcomp compose APP --with DEP` against `wasm-tools compose APP
-//! -d DEP` and `wac plug APP --plug DEP`, on each input pair (see `inputs.rs`): time, CPU,
-//! peak memory and output size, and the two targets: no slower than the faster peer, output
+//! `cargo xtask bench compose`: `wcomp compose APP --with DEP...` against `wasm-tools compose
+//! APP -d DEP...` and `wac plug APP --plug DEP` (`wac compose` with a script for a chain, which
+//! `wac plug` does not do), on each input (see `inputs.rs`): wall time, CPU time, peak memory
+//! and output size of the whole process, as a user runs it, and the time wasmtime takes to
+//! compile each output (`Component::new`). Targets: at most 0.9x the faster peer's time, output
 //! no larger than the smaller peer output.
 //!
 //! Rows: `wcomp` is the comparable one (the same job as the peers, plus a small
 //! `wcomp-provenance` custom section that they do not write, which the report subtracts too);
+//! `wcomp --no-dedup` keeps every copy of the core modules that inputs share, as the peers do;
 //! `wcomp --strip` also drops debug custom sections that the peers keep, so its size is shown
-//! but not judged. Every output is checked once (valid with all features, the import plugged,
-//! the export kept) so that a broken output cannot win.
+//! but not judged. Every output is checked once (valid with all features, the imports plugged,
+//! the export kept) so that a broken output cannot win. A peer that fails or writes a bad
+//! output is timed all the same and shown, but left out of the comparison: `wasm-tools
+//! compose` exits 1 on the Python pair after writing an output that does not validate (it
+//! merges two versions of `wasi:io`), before it validates any function body, which is how a
+//! side-by-side run that does not look at exit codes finds it fast.
 //!
-//! Each run overwrites the previous output, as a rebuild does: on ext4 that costs wcomp, which
-//! writes a temporary file and renames it over the old one, a flush that `O_TRUNC` writers pay
-//! differently. To see where wcomp's time goes, profile it on the cached large pair:
+//! Runs alternate between the tools, and ratios are paired: wcomp's time over the peer's in
+//! the same round, median over the rounds. Each run overwrites the previous output, as a
+//! rebuild does. To see where wcomp's time goes, profile it on the cached large pair:
 //! `perf record -g target/release/wcomp compose target/bench/compose-large-*/app.wasm --with
 //! target/bench/compose-large-*/keystore.wasm -o /tmp/out.wasm` (build with
 //! `RUSTFLAGS=-Cforce-frame-pointers=yes` into another target folder for whole call stacks).
@@ -24,18 +31,21 @@ use super::Context;
 use super::inputs::{self, Pair};
 use super::measure::{
     Stats, Tool, bytes, dur, file_size, find_installed, io_err, json_num, json_object, json_str,
-    mb, run_quiet, stats, timed_runs, tool_json, warm_up,
+    mb, paired, run_quiet, stats, timed_runs, tool_json, warm_up,
 };
 use super::wasm32::leb128;
 
 /// The custom section wcomp adds and the peers do not.
 const PROVENANCE: &str = "wcomp-provenance";
-/// Timing noise allowed before "no slower" counts as missed (as in `bench new`).
+/// Timing noise within which two times count as the same.
 const NOISE: f64 = 1.02;
+/// The time target (issue 16): at most this fraction of the faster peer's time.
+const TARGET: f64 = 0.9;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
     Wcomp,
+    WcompNoDedup,
     WcompStrip,
     Peer,
 }
@@ -54,6 +64,8 @@ struct Row {
     check: Check,
     /// Size of the `wcomp-provenance` section in the output (0 when there is none).
     provenance: u64,
+    /// Seconds wasmtime took to compile the output, when measured.
+    compile: Option<f64>,
 }
 
 /// One pair, measured: `tools`, `rows` and `stats` go together, by index.
@@ -86,6 +98,10 @@ pub fn run(ctx: &Context) -> Result<(), String> {
         Ok(pair) => outcomes.push(bench_pair(ctx, pair, wac.as_deref())?),
         Err(why) => skip("the large pair", why),
     }
+    match inputs::stack(ctx) {
+        Ok(pair) => outcomes.push(bench_pair(ctx, pair, wac.as_deref())?),
+        Err(why) => skip("the stack", why),
+    }
     if !skipped.is_empty() {
         println!("\nskipped:");
         for (what, why) in &skipped {
@@ -104,7 +120,7 @@ fn find_wac() -> Option<PathBuf> {
     find_installed("WAC", "wac")
 }
 
-/// The tools of one pair: `[COMMAND..., APP, FLAG, DEP, -o, OUT]` each.
+/// The tools of one pair: `[COMMAND..., APP, FLAG, DEP..., -o, OUT]` each.
 fn tools(ctx: &Context, pair: &Pair, wac: Option<&Path>) -> Vec<(Tool, Role)> {
     let mut tools = Vec::new();
     let mut add = |name, role, program: &Path, command: &[&str], flag: &str| {
@@ -112,23 +128,44 @@ fn tools(ctx: &Context, pair: &Pair, wac: Option<&Path>) -> Vec<(Tool, Role)> {
             .dir
             .join(format!("compose-{}-{}", pair.name, slug(name)));
         let mut args: Vec<_> = command.iter().map(Into::into).collect();
-        args.extend([
-            pair.app.clone().into(),
-            flag.into(),
-            pair.dep.clone().into(),
-        ]);
+        args.push(pair.app.clone().into());
+        for dep in &pair.deps {
+            args.extend([flag.into(), dep.clone().into()]);
+        }
         args.extend(["-o".into(), files.with_extension("wasm").into()]);
-        tools.push((Tool::new(name, program.to_path_buf(), args, &files), role));
+        let mut tool = Tool::new(name, program.to_path_buf(), args, &files);
+        tool.may_fail = role == Role::Peer;
+        tools.push((tool, role));
     };
     let wcomp = &ctx.wcomp;
     add("wcomp", Role::Wcomp, wcomp, &["compose", "-q"], "--with");
+    let no_dedup = ["compose", "-q", "--no-dedup"];
+    add(
+        "wcomp --no-dedup",
+        Role::WcompNoDedup,
+        wcomp,
+        &no_dedup,
+        "--with",
+    );
     let strip = ["compose", "-q", "--strip"];
     add("wcomp --strip", Role::WcompStrip, wcomp, &strip, "--with");
     if let Some(wasm_tools) = &ctx.wasm_tools {
         add("wasm-tools", Role::Peer, wasm_tools, &["compose"], "-d");
     }
-    if let Some(wac) = wac {
-        add("wac", Role::Peer, wac, &["plug"], "--plug");
+    match (wac, &pair.wac_script) {
+        (Some(wac), None) => add("wac", Role::Peer, wac, &["plug"], "--plug"),
+        (Some(wac), Some((script, deps))) => {
+            let files = ctx.dir.join(format!("compose-{}-wac", pair.name));
+            let mut args: Vec<_> = vec!["compose".into(), script.clone().into()];
+            for dep in deps {
+                args.extend(["--dep".into(), dep.into()]);
+            }
+            args.extend(["-o".into(), files.with_extension("wasm").into()]);
+            let mut tool = Tool::new("wac", wac.to_path_buf(), args, &files);
+            tool.may_fail = true;
+            tools.push((tool, Role::Peer));
+        }
+        (None, _) => {}
     }
     tools
 }
@@ -139,18 +176,22 @@ fn slug(name: &str) -> String {
 
 fn bench_pair(ctx: &Context, pair: Pair, wac: Option<&Path>) -> Result<Outcome, String> {
     let shown = |p: &Path| format!("{} ({})", p.display(), mb(file_size(p)));
+    let deps: Vec<String> = pair.deps.iter().map(|d| shown(d)).collect();
     eprintln!(
         "==> {} pair, {}: {} + {}",
         pair.name,
         pair.about,
         shown(&pair.app),
-        shown(&pair.dep)
+        deps.join(" + ")
     );
     let (mut tools, roles): (Vec<Tool>, Vec<Role>) = tools(ctx, &pair, wac).into_iter().unzip();
-    warm_up(&tools)?;
+    warm_up(&mut tools)?;
     let mut rows = Vec::new();
     for (tool, role) in tools.iter().zip(roles) {
-        let check = check(ctx.wasm_tools.as_deref(), &tool.output, &pair);
+        let check = match &tool.failed {
+            Some(why) => Check::Invalid(format!("it failed: {why}")),
+            None => check(ctx.wasm_tools.as_deref(), &tool.output, &pair),
+        };
         if let Check::Invalid(why) = &check {
             let message = format!("{} wrote a bad {}: {why}", tool.name, tool.output.display());
             if role != Role::Peer {
@@ -163,9 +204,11 @@ fn bench_pair(ctx: &Context, pair: Pair, wac: Option<&Path>) -> Result<Outcome, 
             role,
             check,
             provenance,
+            compile: None,
         });
     }
     timed_runs(&mut tools, ctx.runs, &format!(" ({})", pair.name))?;
+    compile_times(ctx, &tools, &mut rows);
     let stats = tools.iter().map(stats).collect();
     let outcome = Outcome {
         pair,
@@ -175,6 +218,44 @@ fn bench_pair(ctx: &Context, pair: Pair, wac: Option<&Path>) -> Result<Outcome, 
     };
     print!("{}", report(&outcome, ctx.runs));
     Ok(outcome)
+}
+
+/// wasmtime's compile time of every valid output but `--strip`'s, with the `compile-time`
+/// binary of the tests crate (its dev profile, so that wasmtime is not built a second time).
+/// Not measured when that does not build or run; the bench goes on.
+fn compile_times(ctx: &Context, tools: &[Tool], rows: &mut [Row]) {
+    let wanted: Vec<usize> = (0..tools.len())
+        .filter(|&i| rows[i].role != Role::WcompStrip)
+        .filter(|&i| !matches!(rows[i].check, Check::Invalid(_)))
+        .collect();
+    let mut cargo = crate::guests::cargo(&ctx.root);
+    cargo.args([
+        "run",
+        "-q",
+        "-p",
+        "wcomp-tests",
+        "--bin",
+        "compile-time",
+        "--",
+    ]);
+    cargo.args(wanted.iter().map(|&i| &tools[i].output));
+    eprintln!("==> wasmtime Component::new of each output (compile-time, the tests' dev profile)");
+    let out = match cargo.output() {
+        Ok(out) if out.status.success() => out,
+        Ok(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            eprintln!("==> compile times not measured: {}", stderr.trim());
+            return;
+        }
+        Err(e) => {
+            eprintln!("==> compile times not measured: could not start cargo: {e}");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (&i, line) in wanted.iter().zip(text.lines()) {
+        rows[i].compile = line.split('\t').next().and_then(|s| s.parse().ok());
+    }
 }
 
 /// Checks one output with wasm-tools: valid with every feature, the app's import plugged and
@@ -202,8 +283,8 @@ fn check(wasm_tools: Option<&Path>, output: &Path, pair: &Pair) -> Check {
         Err(e) => return Check::Invalid(e.lines().take(3).collect::<Vec<_>>().join(" / ")),
     };
     let has = |line: String| wit.lines().any(|l| l.trim() == line);
-    if has(format!("import {};", pair.plugged)) {
-        Check::Invalid(format!("it still imports {}", pair.plugged))
+    if let Some(import) = pair.plugged.iter().find(|i| has(format!("import {i};"))) {
+        Check::Invalid(format!("it still imports {import}"))
     } else if !has(format!("export {};", pair.export)) {
         Check::Invalid(format!("it does not export {}", pair.export))
     } else {
@@ -244,14 +325,22 @@ fn best(o: &Outcome) -> (Option<usize>, Option<usize>) {
     (fastest, smallest)
 }
 
-/// Row `i`'s median time and output size over the faster and the smaller peer's.
-fn ratios(o: &Outcome, i: usize) -> (Option<f64>, Option<f64>) {
+/// Row `i`'s time (wall, then CPU; paired, see [`paired`]) over the faster peer's, and its
+/// output size over the smaller peer's.
+struct Ratios {
+    time: Option<f64>,
+    cpu: Option<f64>,
+    size: Option<f64>,
+}
+
+fn ratios(o: &Outcome, i: usize) -> Ratios {
     let (fastest, smallest) = best(o);
-    let s = &o.stats[i];
-    (
-        fastest.map(|f| s.median / o.stats[f].median),
-        smallest.map(|m| s.output as f64 / o.stats[m].output as f64),
-    )
+    let (time, cpu) = fastest.map_or((None, None), |f| paired(&o.tools[i], &o.tools[f]));
+    Ratios {
+        time,
+        cpu,
+        size: smallest.map(|m| o.stats[i].output as f64 / o.stats[m].output as f64),
+    }
 }
 
 fn report(o: &Outcome, runs: usize) -> String {
@@ -260,35 +349,52 @@ fn report(o: &Outcome, runs: usize) -> String {
         let name = p.file_name().unwrap_or_default().to_string_lossy();
         format!("{name} ({})", bytes(file_size(p)))
     };
-    let (app, dep) = (input(&pair.app), input(&pair.dep));
+    let app = input(&pair.app);
+    let dep = pair
+        .deps
+        .iter()
+        .map(|d| input(d))
+        .collect::<Vec<_>>()
+        .join(" + ");
     let mut out = format!("\n{} pair: {}\n", pair.name, pair.about);
     let _ = writeln!(out, "{app} + {dep}, {runs} runs after 1 warm-up\n");
-    let mut line = |[a, b, c, d, e, f, g, h]: [String; 8]| {
-        let _ = writeln!(out, "{a:<14}{b:>9}{c:>9}{d:>9}{e:>10}{f:>15}{g:>8}{h:>10}");
+    let mut line = |[a, b, c, d, e, f, g, h, i, j]: [String; 10]| {
+        let _ = writeln!(
+            out,
+            "{a:<18}{b:>9}{c:>9}{d:>9}{e:>10}{f:>15}{g:>9}{h:>7}{i:>7}{j:>8}"
+        );
     };
     let head = [
-        "tool", "median", "min", "cpu", "peak RSS", "output", "time", "size",
+        "tool", "median", "min", "cpu", "peak RSS", "output", "compile", "time", "cpu", "size",
     ];
     line(head.map(String::from));
     for (i, (t, s)) in o.tools.iter().zip(stats).enumerate() {
-        let (time, size) = ratios(o, i);
+        let r = ratios(o, i);
         let ratio = |r: Option<f64>, digits| r.map_or("-".into(), |r| format!("{r:.digits$}x"));
-        let (time, size) = (ratio(time, 2), ratio(size, 4));
         let rss = s.rss_kib.map_or("-".into(), |k| mb(k * 1024));
         let cpu = s.cpu.map_or("-".into(), dur);
         let (median, min) = (dur(s.median), dur(s.min));
+        let compile = o.rows[i].compile.map_or("-".into(), dur);
+        let name = match o.rows[i].check {
+            Check::Invalid(_) => format!("{} (bad)", t.name),
+            _ => t.name.to_string(),
+        };
         line([
-            t.name.into(),
+            name,
             median,
             min,
             cpu,
             rss,
             bytes(s.output),
-            time,
-            size,
+            compile,
+            ratio(r.time, 2),
+            ratio(r.cpu, 2),
+            ratio(r.size, 3),
         ]);
     }
-    out += "(time and size: over the faster peer's median and the smaller peer's output)\n\n";
+    out += "(compile: wasmtime's Component::new, dev profile; time and cpu: paired ratios over \
+            the faster valid peer, median of the rounds; size: over the smaller valid peer's \
+            output)\n\n";
     for (t, r) in o.tools.iter().zip(&o.rows) {
         let checked = match &r.check {
             Check::Valid => "output checked".to_string(),
@@ -296,7 +402,7 @@ fn report(o: &Outcome, runs: usize) -> String {
             Check::Unchecked => "output not checked (no wasm-tools)".to_string(),
         };
         let (name, version, program) = (t.name, &t.version, t.program.display());
-        let _ = writeln!(out, "{name:<14}{version}; {checked}  ({program})");
+        let _ = writeln!(out, "{name:<18}{version}; {checked}  ({program})");
     }
     let provenance = o.rows[0].provenance;
     let adds = match provenance {
@@ -305,8 +411,9 @@ fn report(o: &Outcome, runs: usize) -> String {
     };
     let _ = writeln!(
         out,
-        "\ncomparable: `wcomp` does the peers' job {adds}; `wcomp --strip` also drops the debug \
-         sections that the peers keep, so its size is not judged"
+        "\ncomparable: `wcomp` does the peers' job {adds}; `wcomp --no-dedup` keeps every copy \
+         of shared core modules as the peers do; `wcomp --strip` also drops the debug sections \
+         that the peers keep, so its size is not judged"
     );
     let (Some(f), Some(m)) = best(o) else {
         out += "targets: not judged, no peer is installed or none wrote a valid output\n";
@@ -321,8 +428,8 @@ fn report(o: &Outcome, runs: usize) -> String {
         small.name,
         bytes(stats[m].output)
     );
-    let (time, _) = ratios(o, 0);
-    let time = time.unwrap_or(f64::NAN);
+    let r = ratios(o, 0);
+    let time = r.time.unwrap_or(f64::NAN);
     let pct = (1.0 - time).abs() * 100.0;
     let how = match time {
         t if t < 1.0 / NOISE => format!("{pct:.0}% faster"),
@@ -331,9 +438,10 @@ fn report(o: &Outcome, runs: usize) -> String {
     };
     let _ = writeln!(
         out,
-        "  time: wcomp {} = {time:.2}x, {how}: {}",
+        "  time: wcomp {} = {time:.2}x (paired), {how}; target {TARGET}x: {}; CPU {}x",
         dur(stats[0].median),
-        verdict(time <= NOISE)
+        verdict(time <= TARGET),
+        r.cpu.map_or("-".into(), |c| format!("{c:.2}"))
     );
     let excess = stats[0].output as i64 - stats[m].output as i64;
     let bare = excess - provenance as i64;
@@ -362,7 +470,7 @@ fn to_json(outcomes: &[Outcome], skipped: &[(String, String)], runs: usize) -> S
     for o in outcomes {
         let mut tools = Vec::new();
         for (i, ((t, s), r)) in o.tools.iter().zip(&o.stats).zip(&o.rows).enumerate() {
-            let (time, size) = ratios(o, i);
+            let ratio = ratios(o, i);
             let (valid, why) = match &r.check {
                 Check::Valid => ("true", "null".into()),
                 Check::Invalid(why) => ("false", json_str(why)),
@@ -370,6 +478,7 @@ fn to_json(outcomes: &[Outcome], skipped: &[(String, String)], runs: usize) -> S
             };
             let role = match r.role {
                 Role::Wcomp => "wcomp",
+                Role::WcompNoDedup => "wcomp-no-dedup",
                 Role::WcompStrip => "wcomp-strip",
                 Role::Peer => "peer",
             };
@@ -380,20 +489,22 @@ fn to_json(outcomes: &[Outcome], skipped: &[(String, String)], runs: usize) -> S
                 ("valid", valid.into()),
                 ("invalid_reason", why),
                 ("provenance_bytes", r.provenance.to_string()),
-                ("time_vs_fastest_peer", json_num(time)),
-                ("size_vs_smallest_peer", json_num(size)),
+                ("compile_s", json_num(r.compile)),
+                ("time_vs_fastest_peer", json_num(ratio.time)),
+                ("cpu_vs_fastest_peer", json_num(ratio.cpu)),
+                ("size_vs_smallest_peer", json_num(ratio.size)),
             ]);
             tools.push(format!("        {}", json_object(&fields)));
         }
         let (fastest, smallest) = best(o);
         let name = |i: Option<usize>| i.map_or("null".into(), |i| json_str(o.tools[i].name));
-        let (time, _) = ratios(o, 0);
+        let time = ratios(o, 0).time;
         let excess = smallest.map(|m| o.stats[0].output as i64 - o.stats[m].output as i64);
         let bare = excess.map(|e| e - o.rows[0].provenance as i64);
         let met = |v: Option<bool>| v.map_or("null".into(), |v| v.to_string());
         let targets = json_object(&[
             ("time_ratio", json_num(time)),
-            ("time_met", met(time.map(|t| t <= NOISE))),
+            ("time_met", met(time.map(|t| t <= TARGET))),
             (
                 "size_excess_bytes",
                 excess.map_or("null".into(), |e| e.to_string()),
@@ -405,7 +516,18 @@ fn to_json(outcomes: &[Outcome], skipped: &[(String, String)], runs: usize) -> S
             ("name", json_str(o.pair.name)),
             ("about", json_str(&o.pair.about)),
             ("app", file(&o.pair.app)),
-            ("dep", file(&o.pair.dep)),
+            (
+                "deps",
+                format!(
+                    "[{}]",
+                    o.pair
+                        .deps
+                        .iter()
+                        .map(|d| file(d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
             ("fastest_peer", name(fastest)),
             ("smallest_peer", name(smallest)),
             ("targets", targets),

@@ -4,7 +4,9 @@
 //!
 //! - small: a WAT key store and an app that uses it, wrapped with `wcomp new`;
 //! - large: the same pair in Python (about 18 MB each: the interpreter and its standard
-//!   library), built with componentize-py from the repository's `wit/keystore.wit`.
+//!   library), built with componentize-py from the repository's `wit/keystore.wit`;
+//! - stack: three Python components, app -> cache -> key store (`STACK_WIT`), whose shared
+//!   modules make dedup count twice.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -14,18 +16,21 @@ use std::time::Instant;
 use super::Context;
 use super::measure::{file_size, io_err, mb, on_path, run_quiet, secs, version_of};
 
-/// Two components to compose: `app` with `dep` plugged into its import.
+/// Components to compose: `app` with `deps` plugged into its imports (and theirs).
 pub struct Pair {
     pub name: &'static str,
     /// What the pair is, for the report.
     pub about: String,
     pub app: PathBuf,
-    pub dep: PathBuf,
-    /// The import of the app that `dep` satisfies: a composition that still imports it has
-    /// not plugged anything.
-    pub plugged: &'static str,
+    pub deps: Vec<PathBuf>,
+    /// The imports that `deps` satisfy: a composition that still imports one has not
+    /// plugged everything.
+    pub plugged: Vec<&'static str>,
     /// What the composition must export.
     pub export: &'static str,
+    /// For more than one dependency, which `wac plug` does not chain: the WAC script for
+    /// `wac compose` and its `--dep NAME=FILE` arguments.
+    pub wac_script: Option<(PathBuf, Vec<String>)>,
 }
 
 const SMALL_WIT: &str = "package wcomp:kv@0.1.0;
@@ -97,48 +102,54 @@ const SMALL_APP: &str = r#"(module
 /// Where the Python sources of the large pair live (the compose tests use them too).
 const PYTHON_FIXTURE: &str = "fixtures/compose/python-keystore";
 
+/// The stack's WIT: each layer imports the one below.
+const STACK_WIT: &str = include_str!("stack/stack.wit");
+/// The stack for `wac compose`, which `wac plug` cannot chain.
+const STACK_WAC: &str = include_str!("stack/stack.wac");
+const STACK_KEYSTORE: &str = include_str!("stack/keystore.py");
+const STACK_CACHE: &str = include_str!("stack/cache.py");
+const STACK_APP: &str = include_str!("stack/app.py");
+
 /// The WAT pair, wrapped by the wcomp under test.
 pub fn small(ctx: &Context) -> Result<Pair, String> {
     let version = version_of(&ctx.wcomp);
     let sources = [SMALL_WIT, SMALL_KEYSTORE, SMALL_APP, &version];
     let key = hash(sources.iter().map(|s| s.as_bytes()));
-    let dir = cached(&ctx.dir, "compose-small", key, |tmp| {
-        fs::write(tmp.join("kv.wit"), SMALL_WIT).map_err(io_err("cannot write to", tmp))?;
-        for (world, wat) in [("keystore", SMALL_KEYSTORE), ("app", SMALL_APP)] {
-            let source = tmp.join(format!("{world}.wat"));
-            fs::write(&source, wat).map_err(io_err("cannot write", &source))?;
-            let (wat, wasm) = (format!("{world}.wat"), format!("{world}.wasm"));
-            let args = [
-                "new", &wat, "--wit", "kv.wit", "--world", world, "-o", &wasm,
-            ];
-            let args = args.map(OsStr::new);
-            run_quiet(&ctx.wcomp, &args, Some(tmp))?;
-        }
-        Ok(())
-    })?;
+    let dir = cached(
+        &ctx.dir,
+        "compose-small",
+        key,
+        &["app.wasm", "keystore.wasm"],
+        |tmp| {
+            fs::write(tmp.join("kv.wit"), SMALL_WIT).map_err(io_err("cannot write to", tmp))?;
+            for (world, wat) in [("keystore", SMALL_KEYSTORE), ("app", SMALL_APP)] {
+                let source = tmp.join(format!("{world}.wat"));
+                fs::write(&source, wat).map_err(io_err("cannot write", &source))?;
+                let (wat, wasm) = (format!("{world}.wat"), format!("{world}.wasm"));
+                let args = [
+                    "new", &wat, "--wit", "kv.wit", "--world", world, "-o", &wasm,
+                ];
+                let args = args.map(OsStr::new);
+                run_quiet(&ctx.wcomp, &args, Some(tmp))?;
+            }
+            Ok(())
+        },
+    )?;
     Ok(Pair {
         name: "small",
         about: format!("WAT key store pair, wrapped by {version}"),
         app: dir.join("app.wasm"),
-        dep: dir.join("keystore.wasm"),
-        plugged: "wcomp:kv/store@0.1.0",
+        deps: vec![dir.join("keystore.wasm")],
+        plugged: vec!["wcomp:kv/store@0.1.0"],
         export: "wcomp:kv/handler@0.1.0",
+        wac_script: None,
     })
 }
 
 /// The Python pair; `Err` says why there is none (componentize-py is missing or failed),
 /// which skips the pair rather than the bench.
 pub fn large(ctx: &Context) -> Result<Pair, String> {
-    let install = "install it with `pip install componentize-py`";
-    let Some(program) = on_path("componentize-py") else {
-        return Err(format!("componentize-py is not on PATH: {install}"));
-    };
-    // A pyenv shim is on PATH even where the Python in use lacks the package.
-    let version = version_of(&program);
-    if version.is_empty() {
-        let shown = program.display();
-        return Err(format!("{shown} does not run (`--version`): {install}"));
-    }
+    let (program, version) = componentize_py()?;
     let wit = ctx.root.join("wit");
     let mut wit_files = Vec::new();
     collect_files(&wit, &mut wit_files).map_err(io_err("cannot read", &wit))?;
@@ -161,29 +172,10 @@ pub fn large(ctx: &Context) -> Result<Pair, String> {
         python.push((side, text));
     }
     let key = hash(sources.iter().map(Vec::as_slice));
-    let dir = cached(&ctx.dir, "compose-large", key, |tmp| {
+    let files = ["app.wasm", "keystore.wasm"];
+    let dir = cached(&ctx.dir, "compose-large", key, &files, |tmp| {
         for (world, text) in &python {
-            let start = Instant::now();
-            let src = tmp.join(world);
-            fs::create_dir_all(&src).map_err(io_err("cannot create", &src))?;
-            fs::write(src.join("app.py"), text).map_err(io_err("cannot write to", &src))?;
-            let output = tmp.join(format!("{world}.wasm"));
-            let args = [
-                "-d".as_ref(),
-                wit.as_os_str(),
-                "-w".as_ref(),
-                world.as_ref(),
-                "componentize".as_ref(),
-                "app".as_ref(),
-                "-o".as_ref(),
-                output.as_os_str(),
-            ];
-            run_quiet(&program, &args, Some(&src))?;
-            let size = mb(file_size(&output));
-            eprintln!(
-                "==> componentize-py built {world}.wasm ({size}) in {}",
-                secs(start)
-            );
+            componentize(&program, &wit, tmp, world, world, text)?;
         }
         Ok(())
     })?;
@@ -191,23 +183,118 @@ pub fn large(ctx: &Context) -> Result<Pair, String> {
         name: "large",
         about: format!("Python key store pair, built by {version}"),
         app: dir.join("app.wasm"),
-        dep: dir.join("keystore.wasm"),
-        plugged: "wcomp:keystore/store@0.1.0",
+        deps: vec![dir.join("keystore.wasm")],
+        plugged: vec!["wcomp:keystore/store@0.1.0"],
         export: "wcomp:keystore/handler@0.1.0",
+        wac_script: None,
     })
 }
 
-/// `dir/{prefix}-{key}` with `app.wasm` and `keystore.wasm` in it, built by `build` into an
+/// componentize-py and its version; `Err` says why there is none.
+fn componentize_py() -> Result<(PathBuf, String), String> {
+    let install = "install it with `pip install componentize-py`";
+    let Some(program) = on_path("componentize-py") else {
+        return Err(format!("componentize-py is not on PATH: {install}"));
+    };
+    // A pyenv shim is on PATH even where the Python in use lacks the package.
+    let version = version_of(&program);
+    if version.is_empty() {
+        let shown = program.display();
+        return Err(format!("{shown} does not run (`--version`): {install}"));
+    }
+    Ok((program, version))
+}
+
+/// Builds `{tmp}/{name}.wasm` from `app.py` (`text`) for `world` of the WIT at `wit`.
+fn componentize(
+    program: &Path,
+    wit: &Path,
+    tmp: &Path,
+    name: &str,
+    world: &str,
+    text: &str,
+) -> Result<(), String> {
+    let start = Instant::now();
+    let src = tmp.join(name);
+    fs::create_dir_all(&src).map_err(io_err("cannot create", &src))?;
+    fs::write(src.join("app.py"), text).map_err(io_err("cannot write to", &src))?;
+    let output = tmp.join(format!("{name}.wasm"));
+    let args = [
+        "-d".as_ref(),
+        wit.as_os_str(),
+        "-w".as_ref(),
+        world.as_ref(),
+        "componentize".as_ref(),
+        "app".as_ref(),
+        "-o".as_ref(),
+        output.as_os_str(),
+    ];
+    run_quiet(program, &args, Some(&src))?;
+    let size = mb(file_size(&output));
+    eprintln!(
+        "==> componentize-py built {name}.wasm ({size}) in {}",
+        secs(start)
+    );
+    Ok(())
+}
+
+/// The three-component Python stack; `Err` says why there is none.
+pub fn stack(ctx: &Context) -> Result<Pair, String> {
+    let (program, version) = componentize_py()?;
+    let parts = [
+        ("keystore", "keystore", STACK_KEYSTORE),
+        ("cache", "cache-layer", STACK_CACHE),
+        ("app", "app", STACK_APP),
+    ];
+    let mut sources = vec![
+        version.as_bytes(),
+        STACK_WIT.as_bytes(),
+        STACK_WAC.as_bytes(),
+    ];
+    sources.extend(parts.iter().map(|(_, _, text)| text.as_bytes()));
+    let key = hash(sources.into_iter());
+    let files = ["app.wasm", "cache.wasm", "keystore.wasm", "stack.wac"];
+    let dir = cached(&ctx.dir, "compose-stack", key, &files, |tmp| {
+        let wit = tmp.join("stack.wit");
+        fs::write(&wit, STACK_WIT).map_err(io_err("cannot write", &wit))?;
+        for (name, world, text) in parts {
+            componentize(&program, &wit, tmp, name, world, text)?;
+        }
+        let wac = tmp.join("stack.wac");
+        fs::write(&wac, STACK_WAC).map_err(io_err("cannot write", &wac))
+    })?;
+    let dep = |name: &str| {
+        format!(
+            "bench:{name}={}",
+            dir.join(format!("{name}.wasm")).display()
+        )
+    };
+    Ok(Pair {
+        name: "stack",
+        about: format!("Python app -> cache -> key store, built by {version}"),
+        app: dir.join("app.wasm"),
+        deps: vec![dir.join("cache.wasm"), dir.join("keystore.wasm")],
+        plugged: vec!["bench:stack/cache@0.1.0", "bench:stack/store@0.1.0"],
+        export: "bench:stack/handler@0.1.0",
+        wac_script: Some((
+            dir.join("stack.wac"),
+            ["keystore", "cache", "app"].map(dep).to_vec(),
+        )),
+    })
+}
+
+/// `dir/{prefix}-{key}` with `files` in it, built by `build` into an
 /// empty folder and renamed into place when it is missing, so that an interrupted build never
 /// leaves a bad cache. The folders of other keys are removed.
 fn cached(
     dir: &Path,
     prefix: &str,
     key: u64,
+    files: &[&str],
     build: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<PathBuf, String> {
     let done = dir.join(format!("{prefix}-{key:016x}"));
-    let files = ["app.wasm", "keystore.wasm"].map(|f| done.join(f));
+    let files: Vec<PathBuf> = files.iter().map(|f| done.join(f)).collect();
     if files.iter().all(|f| f.is_file()) {
         eprintln!("==> reusing {}", done.display());
         return Ok(done);

@@ -30,6 +30,13 @@ pub struct Tool {
     pub log: PathBuf,
     /// Variables set for the tool (none but for special rows).
     pub env: Vec<(OsString, OsString)>,
+    /// A peer may fail on an input (`wasm-tools compose` on the Python pair
+    /// writes an invalid output and exits 1): that is recorded here, from
+    /// the warm-up, and the timed runs go on, since a user who does not look
+    /// at the exit status sees such a time too.
+    pub may_fail: bool,
+    /// Why the warm-up run failed (its first lines of stderr), if it did.
+    pub failed: Option<String>,
     pub samples: Vec<Sample>,
 }
 
@@ -44,6 +51,8 @@ impl Tool {
             output: files.with_extension("wasm"),
             log: files.with_extension("stderr"),
             env: Vec::new(),
+            may_fail: false,
+            failed: None,
             samples: Vec::new(),
         }
     }
@@ -70,27 +79,69 @@ pub struct Stats {
 }
 
 /// Runs every tool once untimed: it warms the page cache and checks that each tool accepts the
-/// input (and writes the output that the caller may then check).
-pub fn warm_up(tools: &[Tool]) -> Result<(), String> {
+/// input (and writes the output that the caller may then check). A tool that may fail and
+/// does has `failed` set.
+pub fn warm_up(tools: &mut [Tool]) -> Result<(), String> {
     for tool in tools {
         eprintln!("==> warm-up: {} ({})", tool.name, tool.program.display());
-        measure(tool)?;
+        if let Err(why) = measure(tool) {
+            if !tool.may_fail {
+                return Err(why);
+            }
+            eprintln!("==> {} FAILED (timed all the same): {why}", tool.name);
+            // From the first error line: peers print warnings first.
+            let lines = why.lines().skip(1).filter(|l| !l.trim().is_empty());
+            let lines: Vec<&str> = lines.skip_while(|l| !l.contains("error")).collect();
+            tool.failed = Some(lines[..lines.len().min(4)].join(" / "));
+        }
     }
     Ok(())
 }
 
 /// `runs` timed runs of every tool, alternating, which spreads slow drift (heat, page cache,
-/// neighbours) over all of them.
+/// neighbours) over all of them and pairs the runs of one round for [`paired`]. Every run
+/// overwrites the output of the last, as a rebuild does.
 pub fn timed_runs(tools: &mut [Tool], runs: usize, what: &str) -> Result<(), String> {
     for run in 1..=runs {
         for tool in tools.iter_mut() {
-            let sample = measure(tool)?;
+            let sample = match (measure(tool), &tool.failed) {
+                (Ok(sample), _) => sample,
+                (Err(_), Some(_)) => measure_failing(tool)?,
+                (Err(why), None) => return Err(why),
+            };
             let wall = sample.wall.as_secs_f64();
             eprintln!("==> run {run}/{runs}{what}: {} {wall:.3}s", tool.name);
             tool.samples.push(sample);
         }
     }
     Ok(())
+}
+
+/// Runs `tool`, known to fail, once: its sample all the same.
+fn measure_failing(tool: &Tool) -> Result<Sample, String> {
+    let mut command = Command::new(&tool.program);
+    command.args(&tool.args).envs(tool.env.iter().cloned());
+    run_timed(&mut command, &tool.log).map(|(sample, _)| sample)
+}
+
+/// The median over the rounds of `a`'s time over `b`'s in the same round (wall, and CPU when
+/// known): runs of one round are next to each other in time, so drift cancels out.
+pub fn paired(a: &Tool, b: &Tool) -> (Option<f64>, Option<f64>) {
+    let ratios = |f: &dyn Fn(&Sample) -> Option<f64>| -> Option<f64> {
+        let mut v: Option<Vec<f64>> = a
+            .samples
+            .iter()
+            .zip(&b.samples)
+            .map(|(x, y)| Some(f(x)? / f(y)?))
+            .collect();
+        let v = v.as_mut().filter(|v| !v.is_empty())?;
+        v.sort_by(f64::total_cmp);
+        Some((v[(v.len() - 1) / 2] + v[v.len() / 2]) / 2.0)
+    };
+    (
+        ratios(&|s| Some(s.wall.as_secs_f64())),
+        ratios(&|s| Some(s.cpu?.as_secs_f64())),
+    )
 }
 
 /// Runs `tool` once.
@@ -104,6 +155,16 @@ pub fn measure(tool: &Tool) -> Result<Sample, String> {
 /// names it in the error when it fails. The CPU time and peak memory include those of the
 /// children it waited for (rustc under cargo).
 pub fn measure_command(command: &mut Command, log: &Path, shown: &str) -> Result<Sample, String> {
+    let (sample, status) = run_timed(command, log)?;
+    if !status.success() {
+        let stderr = fs::read_to_string(log).unwrap_or_default();
+        return Err(format!("{shown} ({status}):\n{stderr}"));
+    }
+    Ok(sample)
+}
+
+/// Runs `command` once, timed, whatever its exit status.
+fn run_timed(command: &mut Command, log: &Path) -> Result<(Sample, ExitStatus), String> {
     let stderr = fs::File::create(log).map_err(io_err("cannot create", log))?;
     let program = PathBuf::from(command.get_program());
     let start = Instant::now();
@@ -115,11 +176,7 @@ pub fn measure_command(command: &mut Command, log: &Path, shown: &str) -> Result
         .map_err(io_err("could not start", &program))?;
     let (status, cpu, rss_kib) = wait(child).map_err(io_err("waiting for", &program))?;
     let wall = start.elapsed();
-    if !status.success() {
-        let stderr = fs::read_to_string(log).unwrap_or_default();
-        return Err(format!("{shown} ({status}):\n{stderr}"));
-    }
-    Ok(Sample { wall, cpu, rss_kib })
+    Ok((Sample { wall, cpu, rss_kib }, status))
 }
 
 type Usage = (ExitStatus, Option<Duration>, Option<u64>);

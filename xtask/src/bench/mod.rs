@@ -13,7 +13,8 @@
 //!   module sizes and the wasmtime fuel of a `get` and a `set` (see `guest.rs`), written to
 //!   `target/bench/guest.json`.
 //!
-//! `WASM_TOOLS=PATH`, `WAC=PATH` and `WIT_BINDGEN=PATH` pick the peers. A peer that is not
+//! `WASM_TOOLS=PATH`, `WAC=PATH` and `WIT_BINDGEN=PATH` pick the peers; `WCOMP=PATH` benches
+//! that wcomp instead of building one (another build, for a before and after). A peer that is not
 //! installed is skipped with the command that installs it. Timing noise never fails the
 //! command: it reports, and fails only when a tool fails.
 
@@ -103,19 +104,16 @@ fn bench(args: &[String]) -> Result<(), String> {
 
     // Before the build, whose own load would count.
     note_load();
-    let build = "cargo build --release -p wcomp";
-    eprintln!("==> {build}");
-    let start = Instant::now();
-    let mut cargo = Command::new(env::var_os("CARGO").unwrap_or("cargo".into()));
-    cargo.args(build.split(' ').skip(1)).current_dir(root);
-    match cargo.env("CARGO_TARGET_DIR", &target).status() {
-        Ok(s) if s.success() => eprintln!("==> ok {build} in {}", secs(start)),
-        Ok(s) => return Err(format!("{build} ({s})")),
-        Err(e) => return Err(format!("could not start cargo: {e}")),
-    }
+    let wcomp = match env::var_os("WCOMP") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            build(root, &target)?;
+            target.join("release").join(format!("wcomp{EXE_SUFFIX}"))
+        }
+    };
     let ctx = Context {
         root: root.to_path_buf(),
-        wcomp: target.join("release").join(format!("wcomp{EXE_SUFFIX}")),
+        wcomp,
         dir,
         runs,
         wasm_tools: find_wasm_tools(),
@@ -134,6 +132,20 @@ fn bench(args: &[String]) -> Result<(), String> {
         guest::run(&ctx)?;
     }
     eprintln!("==> bench took {}", secs(total));
+    Ok(())
+}
+
+fn build(root: &Path, target: &Path) -> Result<(), String> {
+    let build = "cargo build --release -p wcomp";
+    eprintln!("==> {build}");
+    let start = Instant::now();
+    let mut cargo = Command::new(env::var_os("CARGO").unwrap_or("cargo".into()));
+    cargo.args(build.split(' ').skip(1)).current_dir(root);
+    match cargo.env("CARGO_TARGET_DIR", target).status() {
+        Ok(s) if s.success() => eprintln!("==> ok {build} in {}", secs(start)),
+        Ok(s) => return Err(format!("{build} ({s})")),
+        Err(e) => return Err(format!("could not start cargo: {e}")),
+    }
     Ok(())
 }
 
