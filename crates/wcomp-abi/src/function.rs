@@ -1,7 +1,7 @@
 //! The plan of one function: its core facts, the steps of each value, and
 //! its call sequence.
 
-use wit_parser::abi::{WasmSignature, WasmType};
+use wit_parser::abi::{AbiVariant, WasmSignature, WasmType};
 use wit_parser::{Function, Resolve, Type, WasmExport, WasmExportKind, WasmImport, WorldKey};
 
 use crate::planner::{At, Planner, flat_types, has_memory};
@@ -130,6 +130,43 @@ impl FunctionPlan {
     }
 }
 
+/// What calling a function through the canonical ABI asks of the core
+/// module, for any ABI variant (async ones too): the one rule that both
+/// the plans and `wcomp-component`'s pre-checks read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CoreNeeds {
+    /// Something passes through linear memory (strings, lists, maps, a
+    /// parameter or return area): the module must export its memory.
+    pub memory: bool,
+    /// The host must allocate in the module (`cabi_realloc`): an export
+    /// receiving strings, lists or indirect parameters, an import whose
+    /// results hold strings or lists.
+    pub realloc: bool,
+}
+
+impl CoreNeeds {
+    /// The needs of `func` called with `variant` (a guest import or export,
+    /// sync or async).
+    pub fn of(resolve: &Resolve, func: &Function, variant: AbiVariant) -> CoreNeeds {
+        let signature = resolve.wasm_signature(variant, func);
+        let params = func.params.iter().any(|p| has_memory(resolve, &p.ty));
+        let result = func.result.is_some_and(|t| has_memory(resolve, &t));
+        let export = matches!(
+            variant,
+            AbiVariant::GuestExport
+                | AbiVariant::GuestExportAsync
+                | AbiVariant::GuestExportAsyncStackful
+        );
+        CoreNeeds {
+            memory: params || result || signature.retptr || signature.indirect_params,
+            realloc: match export {
+                true => params || signature.indirect_params,
+                false => result,
+            },
+        }
+    }
+}
+
 /// The core name of `func` in `mangling`.
 fn core_name(
     resolve: &Resolve,
@@ -242,12 +279,8 @@ pub(crate) fn plan_function(
             })
         }
     };
-    let params_memory = func.params.iter().any(|p| has_memory(resolve, &p.ty));
     let result_memory = func.result.is_some_and(|t| has_memory(resolve, &t));
-    let needs_realloc = match direction {
-        Direction::Import => result_memory,
-        Direction::Export => params_memory || signature.indirect_params,
-    };
+    let needs = CoreNeeds::of(resolve, func, direction.abi_variant());
     let params_area = signature
         .indirect_params
         .then(|| layouts.record_of(types.iter().copied()));
@@ -284,11 +317,8 @@ pub(crate) fn plan_function(
         result,
         params_area,
         return_area,
-        needs_memory: params_memory
-            || result_memory
-            || signature.retptr
-            || signature.indirect_params,
-        needs_realloc,
+        needs_memory: needs.memory,
+        needs_realloc: needs.realloc,
         post_return,
         signature,
         call: Vec::new(),

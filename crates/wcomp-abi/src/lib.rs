@@ -125,14 +125,14 @@ use wit_parser::abi::AbiVariant;
 use wit_parser::{LiftLowerAbi, ManglingAndAbi};
 
 pub use drive::{Backend, DriveError, drive, drive_block};
-pub use function::{FunctionPlan, Place, PostReturn, ValuePlan};
+pub use function::{CoreNeeds, FunctionPlan, Place, PostReturn, ValuePlan};
 pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
 pub use planner::{
     PlainData, TypePlans, flat_types, has_memory, has_own_handle, plain_data, resource_of,
 };
 pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Area, Block, Cast, Effect, FreeMode, Kind, Step};
-pub use world::{Options, Skipped, WorldPlan};
+pub use world::{Options, Skipped, WorldFunction, WorldPlan, world_functions};
 
 /// Which way a function crosses the component boundary, from the guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -39,6 +39,44 @@ pub struct Skipped {
     pub reason: AbiError,
 }
 
+/// A function a world imports or exports, where it sits.
+#[derive(Debug, Clone, Copy)]
+pub struct WorldFunction<'a> {
+    pub direction: Direction,
+    /// The interface's key in the world, `None` at world level.
+    pub interface: Option<&'a WorldKey>,
+    pub function: &'a Function,
+}
+
+/// Every function `world` imports, then every one it exports, in world
+/// order (an interface's functions in their order): the one walk of a
+/// world that the plans and `wcomp-component`'s pre-checks share.
+pub fn world_functions(resolve: &Resolve, world: WorldId) -> Vec<WorldFunction<'_>> {
+    let w = &resolve.worlds[world];
+    let mut out = Vec::new();
+    for (direction, items) in [
+        (Direction::Import, &w.imports),
+        (Direction::Export, &w.exports),
+    ] {
+        for (key, item) in items {
+            let (interface, funcs): (Option<&WorldKey>, Vec<&Function>) = match item {
+                WorldItem::Function(f) => (None, vec![f]),
+                WorldItem::Interface { id, .. } => (
+                    Some(key),
+                    resolve.interfaces[*id].functions.values().collect(),
+                ),
+                WorldItem::Type { .. } => continue,
+            };
+            out.extend(funcs.into_iter().map(|function| WorldFunction {
+                direction,
+                interface,
+                function,
+            }));
+        }
+    }
+    out
+}
+
 /// The plans of every function of a world.
 #[derive(Debug)]
 pub struct WorldPlan {
@@ -102,46 +140,36 @@ impl WorldPlan {
         };
         let mut plans = [Vec::new(), Vec::new()];
         let mut skipped = Vec::new();
-        for (direction, items) in [
-            (Direction::Import, &w.imports),
-            (Direction::Export, &w.exports),
-        ] {
-            for (key, item) in items {
-                let (interface, funcs): (Option<&WorldKey>, Vec<&Function>) = match item {
-                    WorldItem::Function(f) => (None, vec![f]),
-                    WorldItem::Interface { id, .. } => (
-                        Some(key),
-                        resolve.interfaces[*id].functions.values().collect(),
-                    ),
-                    WorldItem::Type { .. } => continue,
-                };
-                let owner = match interface {
-                    Some(key) => resolve.name_world_key(key),
-                    None => format!("world {}", w.name),
-                };
-                for func in funcs {
-                    let planned = check_supported(resolve, func, &owner).and_then(|()| {
-                        plan_function(
-                            &planner,
-                            interface,
-                            owner.clone(),
-                            func,
-                            direction,
-                            options.mangling,
-                        )
-                    });
-                    match planned {
-                        Ok(plan) => plans[direction as usize].push(plan),
-                        Err(reason) if options.skip_unsupported => skipped.push(Skipped {
-                            interface: interface.cloned(),
-                            owner: owner.clone(),
-                            function: func.clone(),
-                            direction,
-                            reason,
-                        }),
-                        Err(e) => return Err(e),
-                    }
-                }
+        for WorldFunction {
+            direction,
+            interface,
+            function: func,
+        } in world_functions(resolve, world)
+        {
+            let owner = match interface {
+                Some(key) => resolve.name_world_key(key),
+                None => format!("world {}", w.name),
+            };
+            let planned = check_supported(resolve, func, &owner).and_then(|()| {
+                plan_function(
+                    &planner,
+                    interface,
+                    owner.clone(),
+                    func,
+                    direction,
+                    options.mangling,
+                )
+            });
+            match planned {
+                Ok(plan) => plans[direction as usize].push(plan),
+                Err(reason) if options.skip_unsupported => skipped.push(Skipped {
+                    interface: interface.cloned(),
+                    owner,
+                    function: func.clone(),
+                    direction,
+                    reason,
+                }),
+                Err(e) => return Err(e),
             }
         }
         if !options.skip_unsupported {

@@ -18,9 +18,11 @@ use wasmparser::types::{EntityType, Types};
 use wasmparser::{FuncType, ValType};
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::{
-    Function, LiftLowerAbi, ManglingAndAbi, Resolve, ResourceIntrinsic, Type, TypeDefKind, TypeId,
+    Function, LiftLowerAbi, ManglingAndAbi, Resolve, ResourceIntrinsic, TypeDefKind, TypeId,
     WasmExport, WasmExportKind, WasmImport, WorldId, WorldItem, WorldKey,
 };
+
+use wcomp_abi::{CoreNeeds, Direction, WorldFunction, world_functions};
 
 use crate::error::ComponentError;
 
@@ -218,26 +220,24 @@ struct Need {
 }
 
 impl Need {
-    /// From the function's WIT types and its core signature in `abi`.
+    /// From the abi crate's rule for the function in `abi` (sync or
+    /// async), the one the bindings' plans follow too.
     fn of(resolve: &Resolve, func: &Function, abi: AbiVariant, function: String) -> Need {
-        let sig = resolve.wasm_signature(abi, func);
-        let params = contents(resolve, func.params.iter().map(|p| &p.ty));
-        let results = contents(resolve, func.result.iter());
+        let needs = CoreNeeds::of(resolve, func, abi);
         let export = matches!(
             abi,
             AbiVariant::GuestExport
                 | AbiVariant::GuestExportAsync
                 | AbiVariant::GuestExportAsyncStackful
         );
-        let realloc = if export {
-            (params.memory || sig.indirect_params).then_some("receive its parameters")
-        } else {
-            results.memory.then_some("return its results")
-        };
         Need {
             function,
-            memory: params.memory || results.memory || sig.retptr || sig.indirect_params,
-            realloc,
+            memory: needs.memory,
+            realloc: needs.realloc.then_some(if export {
+                "receive its parameters"
+            } else {
+                "return its results"
+            }),
         }
     }
 }
@@ -352,25 +352,14 @@ impl ExpectedExport<'_> {
 }
 
 fn expected_exports(resolve: &Resolve, world: WorldId) -> Vec<ExpectedExport<'_>> {
-    let mut expected = Vec::new();
-    for (key, item) in &resolve.worlds[world].exports {
-        match item {
-            WorldItem::Function(func) => expected.push(ExpectedExport {
-                interface: None,
-                func,
-            }),
-            WorldItem::Interface { id, .. } => {
-                expected.extend(resolve.interfaces[*id].functions.values().map(|func| {
-                    ExpectedExport {
-                        interface: Some(key),
-                        func,
-                    }
-                }))
-            }
-            WorldItem::Type { .. } => {}
-        }
-    }
-    expected
+    world_functions(resolve, world)
+        .into_iter()
+        .filter(|f| f.direction == Direction::Export)
+        .map(|f| ExpectedExport {
+            interface: f.interface,
+            func: f.function,
+        })
+        .collect()
 }
 
 fn check_exports(cx: &Cx, shape: &CoreShape) -> Result<Vec<Need>, ComponentError> {
@@ -568,31 +557,35 @@ enum Target<'a> {
 /// (module, name) with the module's version on its compatibility track.
 fn expected_imports(resolve: &Resolve, world: WorldId) -> BTreeMap<(String, String), Target<'_>> {
     let mut names = BTreeMap::new();
-    for (key, item) in &resolve.worlds[world].imports {
-        let (interface, funcs, resources): (_, Vec<&Function>, Vec<TypeId>) = match item {
-            WorldItem::Function(f) => (None, vec![f], Vec::new()),
-            WorldItem::Interface { id, .. } => {
-                let i = &resolve.interfaces[*id];
-                (
-                    Some(key),
-                    i.functions.values().collect(),
-                    i.types.values().copied().collect(),
-                )
-            }
-            WorldItem::Type { id, .. } => (None, Vec::new(), vec![*id]),
-        };
-        for func in funcs {
-            for abi in IMPORT_ABIS {
-                let (module, name) =
-                    resolve.wasm_import_name(abi, WasmImport::Func { interface, func });
-                let target = Target::Func {
-                    interface,
-                    func,
-                    abi: abi.import_variant(),
-                };
-                names.insert((canonical_module(&module), name), target);
-            }
+    let imports = world_functions(resolve, world)
+        .into_iter()
+        .filter(|f| f.direction == Direction::Import);
+    for WorldFunction {
+        interface,
+        function: func,
+        ..
+    } in imports
+    {
+        for abi in IMPORT_ABIS {
+            let (module, name) =
+                resolve.wasm_import_name(abi, WasmImport::Func { interface, func });
+            let target = Target::Func {
+                interface,
+                func,
+                abi: abi.import_variant(),
+            };
+            names.insert((canonical_module(&module), name), target);
         }
+    }
+    for (key, item) in &resolve.worlds[world].imports {
+        let (interface, resources): (_, Vec<TypeId>) = match item {
+            WorldItem::Function(_) => continue,
+            WorldItem::Interface { id, .. } => (
+                Some(key),
+                resolve.interfaces[*id].types.values().copied().collect(),
+            ),
+            WorldItem::Type { id, .. } => (None, vec![*id]),
+        };
         let resources = resources
             .into_iter()
             .filter(|id| matches!(resolve.types[*id].kind, TypeDefKind::Resource));
@@ -763,42 +756,6 @@ fn undeclared_interface_help(module: &str, known: &[String]) -> String {
     match near {
         Some(k) => format!("the world imports `{k}`: is that the one meant? Otherwise {declare}"),
         None => declare[..1].to_uppercase() + &declare[1..],
-    }
-}
-
-/// Whether values of some types live in linear memory (strings and lists).
-#[derive(Default)]
-struct Contents {
-    memory: bool,
-}
-
-fn contents<'a>(resolve: &Resolve, types: impl Iterator<Item = &'a Type>) -> Contents {
-    let mut c = Contents::default();
-    for ty in types {
-        c.memory |= in_memory(resolve, ty, 0);
-    }
-    c
-}
-
-fn in_memory(resolve: &Resolve, ty: &Type, depth: usize) -> bool {
-    // WIT nesting is bounded by wit-parser; the depth guard is belt and braces.
-    if depth > 100 {
-        return false;
-    }
-    let id = match ty {
-        Type::String => return true,
-        Type::Id(id) => *id,
-        _ => return false,
-    };
-    let sub = |t: &Type| in_memory(resolve, t, depth + 1);
-    match &resolve.types[id].kind {
-        TypeDefKind::List(_) | TypeDefKind::FixedLengthList(..) | TypeDefKind::Map(..) => true,
-        TypeDefKind::Type(t) | TypeDefKind::Option(t) => sub(t),
-        TypeDefKind::Record(r) => r.fields.iter().any(|f| sub(&f.ty)),
-        TypeDefKind::Tuple(t) => t.types.iter().any(sub),
-        TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty.as_ref()).any(sub),
-        TypeDefKind::Result(r) => r.ok.iter().chain(r.err.iter()).any(sub),
-        _ => false,
     }
 }
 
@@ -1096,16 +1053,26 @@ mod tests {
                    variant v { a(u8), b(option<string>) }
                    f: func(a: u32, b: tuple<u8, bool>) -> option<u64>;
                    g: func(a: r) -> v;
+                   h: func(m: map<u32, u8>) -> u32;
                  }",
             )
             .unwrap();
         let iface = resolve.packages[pkg].interfaces["i"];
         let funcs = &resolve.interfaces[iface].functions;
-        let f = &funcs["f"];
-        let g = &funcs["g"];
-        assert!(!contents(&resolve, f.params.iter().map(|p| &p.ty)).memory);
-        assert!(!contents(&resolve, f.result.iter()).memory);
-        assert!(contents(&resolve, g.params.iter().map(|p| &p.ty)).memory);
-        assert!(contents(&resolve, g.result.iter()).memory);
+        let need = |name: &str, abi| Need::of(&resolve, &funcs[name], abi, name.into());
+        // `option<u64>` is two core results: a return area, in memory, but
+        // nothing for the host to allocate.
+        let f = need("f", AbiVariant::GuestExport);
+        assert!(f.memory && f.realloc.is_none());
+        // An import returning strings needs realloc; exporting it, the
+        // parameters do.
+        let g = need("g", AbiVariant::GuestImport);
+        assert!(g.memory && g.realloc == Some("return its results"));
+        let g = need("g", AbiVariant::GuestExport);
+        assert!(g.memory && g.realloc == Some("receive its parameters"));
+        // A map is a list in memory.
+        let h = need("h", AbiVariant::GuestExport);
+        assert!(h.memory && h.realloc.is_some());
+        assert!(need("h", AbiVariant::GuestImport).realloc.is_none());
     }
 }
