@@ -132,6 +132,11 @@ impl<'a> Gen<'a> {
                 if let WorldItem::Interface { id, .. } = item {
                     let mut path: Vec<String> = prefix.map(String::from).into_iter().collect();
                     path.extend(Self::key_path(resolve, world, key, *id, &versioned));
+                    // An import's module (an interface or a namespace named
+                    // `exports`) must not merge with the exports' one.
+                    if prefix.is_none() && path.first().is_some_and(|m| m == "exports") {
+                        path[0] = "exports_".into();
+                    }
                     modules.insert(*id, path);
                 }
             }
@@ -292,10 +297,10 @@ impl<'a> Gen<'a> {
     pub fn type_name(&self, id: TypeId) -> String {
         let def = &self.resolve.types[id];
         // Only named type definitions reach here (anonymous ones are spelled inline).
-        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
         if matches!(def.kind, TypeDefKind::Resource) {
-            return name;
+            return self.camel_of(id);
         }
+        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
         let siblings: Vec<TypeId> = match def.owner {
             TypeOwner::Interface(i) => self.resolve.interfaces[i].types.values().copied().collect(),
             TypeOwner::World(w) => {
@@ -477,7 +482,29 @@ impl<'a> Gen<'a> {
 
     /// The Rust name of resource `r` (its handle type).
     pub fn camel_of(&self, r: TypeId) -> String {
-        camel(self.resolve.types[r].name.as_deref().unwrap_or("resource"))
+        let name = camel(self.resolve.types[r].name.as_deref().unwrap_or("resource"));
+        // A resource named like the interface's `Guest` trait, or like the
+        // trait or borrow type another resource of its interface generates
+        // (`guest-x` beside `x`), gets a `_` (WIT `guest` is `Guest_`).
+        let siblings: Vec<String> = match self.resolve.types[r].owner {
+            TypeOwner::Interface(i) => self.resolve.interfaces[i]
+                .types
+                .values()
+                .filter(|t| {
+                    **t != r && matches!(self.resolve.types[**t].kind, TypeDefKind::Resource)
+                })
+                .map(|t| camel(self.resolve.types[*t].name.as_deref().unwrap_or("resource")))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let generated = siblings
+            .iter()
+            .any(|o| name == format!("Guest{o}") || name == format!("{o}Borrow"));
+        if name == "Guest" || generated {
+            format!("{name}_")
+        } else {
+            name
+        }
     }
 
     pub fn resource_plan(&self, r: TypeId) -> Option<&'a ResourcePlan> {
@@ -575,7 +602,7 @@ impl<'a> Gen<'a> {
                 continue;
             }
             let path = self.module_of(r.interface.as_ref(), Direction::Export);
-            let name = camel(&r.name);
+            let name = self.camel_of(r.resource);
             let _ = writeln!(
                 traits.entry(path.clone()).or_default(),
                 "/// The type that implements resource `{}`.\ntype {name}: Guest{name};",
@@ -587,6 +614,7 @@ impl<'a> Gen<'a> {
             let mpath = path.join("::");
             macro_body.push_str(&resource::macro_items(
                 r,
+                &name,
                 &format!("$PATH::{mpath}::Guest"),
                 &format!("$PATH::{mpath}::{name}"),
                 &names::path_ident(&path),
@@ -673,7 +701,7 @@ impl<'a> Gen<'a> {
                 continue;
             }
             let path = self.module_of(r.interface.as_ref(), Direction::Export);
-            let name = camel(&r.name);
+            let name = self.camel_of(r.resource);
             // Unique across interfaces exporting same-named resources.
             let stub = format!(
                 "Stub{}{name}",
@@ -794,7 +822,7 @@ impl<'a> Gen<'a> {
             }
             TypeDefKind::Resource => {
                 if let Some(r) = self.resource_plan(id) {
-                    resource::handle_type(r, self.lent.contains(&id), out)?;
+                    resource::handle_type(r, &self.camel_of(id), self.lent.contains(&id), out)?;
                 }
             }
             // Kinds the plan refuses get no Rust type.

@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use wit_parser::{FunctionKind, Resolve, Type, TypeDefKind, TypeId};
 
 use super::Gen;
-use super::names::{camel, snake};
+use super::names::snake;
 use crate::BindError;
 use crate::abi::{CoreFunc, CoreName, FunctionPlan, ResourcePlan};
 
@@ -54,8 +54,12 @@ fn extern_import(f: &CoreFunc, name: &str) -> Result<String, BindError> {
 /// The handle type of resource `r`, written in its owner's module.
 /// With `lent`, also the type of the resource lent inside a value
 /// (`RBorrow<'a>`, exported resources only).
-pub(super) fn handle_type(r: &ResourcePlan, lent: bool, out: &mut String) -> Result<(), BindError> {
-    let name = camel(&r.name);
+pub(super) fn handle_type(
+    r: &ResourcePlan,
+    name: &str,
+    lent: bool,
+    out: &mut String,
+) -> Result<(), BindError> {
     let atomic = "core::sync::atomic";
     let _ = writeln!(
         out,
@@ -110,6 +114,7 @@ pub(super) fn handle_type(r: &ResourcePlan, lent: bool, out: &mut String) -> Res
 /// (with `$PATH`), `handle` the handle type's.
 pub(super) fn macro_items(
     r: &ResourcePlan,
+    name: &str,
     guest: &str,
     handle: &str,
     unique: &str,
@@ -125,7 +130,6 @@ pub(super) fn macro_items(
             r.name
         )));
     };
-    let name = camel(&r.name);
     let rep = format!("<$ty as {guest}>::{name}");
     let borrow = match lent {
         true => format!(
