@@ -138,10 +138,19 @@ pub struct CoreNeeds {
     /// Something passes through linear memory (strings, lists, maps, a
     /// parameter or return area): the module must export its memory.
     pub memory: bool,
-    /// The host must allocate in the module (`cabi_realloc`): an export
-    /// receiving strings, lists or indirect parameters, an import whose
-    /// results hold strings or lists.
-    pub realloc: bool,
+    /// The host must allocate in the module (`cabi_realloc`), and for
+    /// what: an export receiving strings, lists or indirect parameters, an
+    /// import whose results hold strings or lists.
+    pub realloc: Option<ReallocFor>,
+}
+
+/// What the host allocates in the module with `cabi_realloc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReallocFor {
+    /// An export's parameters.
+    Params,
+    /// An import's results.
+    Results,
 }
 
 impl CoreNeeds {
@@ -160,8 +169,8 @@ impl CoreNeeds {
         CoreNeeds {
             memory: params || result || signature.retptr || signature.indirect_params,
             realloc: match export {
-                true => params || signature.indirect_params,
-                false => result,
+                true => (params || signature.indirect_params).then_some(ReallocFor::Params),
+                false => result.then_some(ReallocFor::Results),
             },
         }
     }
@@ -318,7 +327,7 @@ pub(crate) fn plan_function(
         params_area,
         return_area,
         needs_memory: needs.memory,
-        needs_realloc: needs.realloc,
+        needs_realloc: needs.realloc.is_some(),
         post_return,
         signature,
         call: Vec::new(),

@@ -125,7 +125,7 @@ use wit_parser::abi::AbiVariant;
 use wit_parser::{LiftLowerAbi, ManglingAndAbi};
 
 pub use drive::{Backend, DriveError, drive, drive_block};
-pub use function::{CoreNeeds, FunctionPlan, Place, PostReturn, ValuePlan};
+pub use function::{CoreNeeds, FunctionPlan, Place, PostReturn, ReallocFor, ValuePlan};
 pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
 pub use planner::{
     PlainData, TypePlans, flat_types, has_memory, has_own_handle, plain_data, resource_of,

@@ -22,7 +22,7 @@ use wit_parser::{
     WasmExport, WasmExportKind, WasmImport, WorldId, WorldItem, WorldKey,
 };
 
-use wcomp_abi::{CoreNeeds, Direction, WorldFunction, world_functions};
+use wcomp_abi::{CoreNeeds, Direction, ReallocFor, WorldFunction, world_functions};
 
 use crate::error::ComponentError;
 
@@ -224,19 +224,12 @@ impl Need {
     /// async), the one the bindings' plans follow too.
     fn of(resolve: &Resolve, func: &Function, abi: AbiVariant, function: String) -> Need {
         let needs = CoreNeeds::of(resolve, func, abi);
-        let export = matches!(
-            abi,
-            AbiVariant::GuestExport
-                | AbiVariant::GuestExportAsync
-                | AbiVariant::GuestExportAsyncStackful
-        );
         Need {
             function,
             memory: needs.memory,
-            realloc: needs.realloc.then_some(if export {
-                "receive its parameters"
-            } else {
-                "return its results"
+            realloc: needs.realloc.map(|what| match what {
+                ReallocFor::Params => "receive its parameters",
+                ReallocFor::Results => "return its results",
             }),
         }
     }
