@@ -13,12 +13,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wcomp_bindgen::{Lang, generate, rust_host};
 
 #[path = "src/wit_sources.rs"]
 mod wit_sources;
+
+#[path = "src/random_world.rs"]
+mod random_world;
 
 use wit_sources::wit_sources;
 
@@ -111,4 +114,85 @@ fn main() {
         distinct.len()
     );
     fs::write(out_dir.join("host_bindings.rs"), index).unwrap();
+    random_worlds(&out_dir);
+}
+
+/// The typed host side of the random worlds (`tests/random_worlds.rs`):
+/// for each batch of `WCOMP_RANDOM_SEEDS` (default `0..100`), the batch's
+/// WIT, host bindings of each world in it, each world's checks
+/// (`random_world::host_module`), and a batch module that instantiates the
+/// batch's component with every world's imports and runs every world.
+fn random_worlds(out_dir: &Path) {
+    use random_world::{BATCH, World, batch_wit, host_module, seeds};
+
+    println!("cargo:rerun-if-env-changed=WCOMP_RANDOM_SEEDS");
+    println!("cargo:rerun-if-changed=src/random_world.rs");
+    let spec = std::env::var("WCOMP_RANDOM_SEEDS").ok();
+    let seeds = seeds(spec.as_deref()).unwrap_or_else(|e| panic!("{e}"));
+    let dir = out_dir.join("random");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let mut index = String::new();
+    let mut table = String::new();
+    for (b, chunk) in seeds.chunks(BATCH).enumerate() {
+        let worlds: Vec<World> = chunk.iter().map(|&s| World::generate(s)).collect();
+        let path = dir.join(format!("batch{b}.wit"));
+        fs::write(&path, batch_wit(&worlds)).unwrap();
+        let wit = wcomp_wit::load(&path, &Default::default())
+            .unwrap_or_else(|e| panic!("random batch {b} ({chunk:?}) does not load: {e:?}"));
+        let mut fields = String::new();
+        let mut linking = String::new();
+        let mut runs = String::new();
+        for w in &worlds {
+            let s = w.seed;
+            let name = format!("w-s{s}");
+            let id = wit.resolve.packages[wit.package].worlds[&name];
+            let files = generate(
+                &wit.resolve,
+                id,
+                &Lang::RustHost(rust_host::Opts::default()),
+            )
+            .unwrap_or_else(|e| panic!("random world {s}: host bindings: {e}"));
+            let (_, text) = files.iter().next().expect("one file per world");
+            fs::write(dir.join(format!("s{s}.rs")), text).unwrap();
+            index += &host_module(w);
+            let _ = writeln!(fields, "        pub s{s}: super::s{s}::Imports,");
+            let _ = writeln!(
+                linking,
+                "        super::s{s}::add_to_linker(linker, |d: &mut Data| &mut d.s{s})?;"
+            );
+            let _ = writeln!(
+                runs,
+                "        if let Err(e) = fresh().and_then(|(mut store, instance)| {{\n            \
+                 super::s{s}::run(&mut store, &instance, |d: &mut Data| &mut d.s{s})\n        }}) {{\n            \
+                 failed.push(({s}, e));\n        }}"
+            );
+        }
+        let _ = writeln!(
+            index,
+            "/// Batch {b}: seeds {chunk:?} in one component.\npub mod batch{b} {{\n    \
+             /// The store's data: each world's imports.\n    #[derive(Default)]\n    pub struct Data {{\n{fields}    }}\n\n    \
+             /// Instantiates the batch's component with every world's typed imports and runs\n    \
+             /// every world: `(seed, what failed)` for each world that failed.\n    \
+             pub fn check_typed(\n        engine: &wasmtime::Engine,\n        component: &wasmtime::component::Component,\n    \
+             ) -> Result<Vec<(u64, String)>, String> {{\n        \
+             let mut linker = wasmtime::component::Linker::new(engine);\n        \
+             let define = |linker: &mut wasmtime::component::Linker<Data>| -> wasmtime::Result<()> {{\n{linking}            Ok(())\n        }};\n        \
+             define(&mut linker).map_err(|e| format!(\"{{e:?}}\"))?;\n        \
+             // An instance per world: a trap poisons its instance.\n        \
+             let fresh = || {{\n            let mut store = wasmtime::Store::new(engine, Data::default());\n            \
+             let instance = linker.instantiate(&mut store, component).map_err(|e| format!(\"{{e:?}}\"))?;\n            \
+             Ok::<_, String>((store, instance))\n        }};\n        \
+             let mut failed = Vec::new();\n{runs}        Ok(failed)\n    }}\n}}"
+        );
+        let _ = writeln!(
+            table,
+            "    Batch {{ seeds: &{chunk:?}, check_typed: batch{b}::check_typed }},"
+        );
+    }
+    index += &format!(
+        "/// Every batch of random worlds, with its typed check.\n\
+         pub const BATCHES: &[Batch] = &[\n{table}];\n"
+    );
+    fs::write(out_dir.join("random_worlds.rs"), index).unwrap();
 }

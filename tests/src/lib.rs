@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 pub mod host;
 pub mod host_bindings;
 pub mod jco;
+pub mod random_world;
 pub mod script;
 mod wit_sources;
 

@@ -56,6 +56,12 @@ const COMMANDS: &[Command] = &[
         run: Run::Args(toolchain::build_guest),
     },
     Command {
+        name: "random-worlds",
+        about: "round-trip the random WIT worlds of SEEDS (`7`, `1,5`, `100..200`) through a Rust \
+                guest and wasmtime host bindings: the one-command repro of a failing seed",
+        run: Run::Args(random_worlds),
+    },
+    Command {
         name: "build-fixtures",
         about: guests::BUILD_FIXTURES_ABOUT,
         run: Run::Args(guests::build_fixtures),
@@ -75,6 +81,35 @@ fn test_steps() -> Vec<Step> {
         ]),
         Step::cargo(&["test", "--workspace"]),
     ]
+}
+
+/// `cargo xtask random-worlds SEEDS`: `tests/random_worlds.rs` on those
+/// seeds alone (its `build.rs` regenerates the typed host side for them).
+fn random_worlds(args: &[String]) -> ExitCode {
+    let [seeds] = args else {
+        eprintln!("usage: cargo xtask random-worlds SEEDS   (e.g. `7`, `1,5,9`, `100..200`)");
+        return ExitCode::from(1);
+    };
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "test",
+            "--workspace",
+            "--test",
+            "random_worlds",
+            "--",
+            "--nocapture",
+        ])
+        .env("WCOMP_RANDOM_SEEDS", seeds)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn usage() -> String {
