@@ -6,24 +6,12 @@
 use wcomp_tests::host_bindings::{DISTINCT, REFUSED, WORLDS};
 
 /// (WIT file, world, a word of the error) the host backend refuses:
-/// async-era features, and one interface imported under two names.
-const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
-    (
-        "fixtures/new/async-builtins/world.wit",
-        "async-jobs",
-        "is async",
-    ),
-    (
-        "fixtures/upgrade/2022-world-default-export/upgraded/app.wit",
-        "command",
-        "under 2 names",
-    ),
-    (
-        "fixtures/upgrade/2023-default-world/upgraded/app.wit",
-        "app",
-        "under 2 names",
-    ),
-];
+/// async-era features.
+const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[(
+    "fixtures/new/async-builtins/world.wit",
+    "async-jobs",
+    "is async",
+)];
 
 /// A loader regression must not quietly empty the build.
 const MIN_WORLDS: usize = 60;

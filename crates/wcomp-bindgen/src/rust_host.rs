@@ -59,7 +59,10 @@ impl Opts {
         // cover (async functions, futures, streams, error-context, maps,
         // fixed-length lists), naming the item; its layouts feed the guards.
         let plan = WorldPlan::new(resolve, world)?;
-        let g = Gen::new(resolve, world, &plan)?;
+        // The plan's copy of `resolve` has nominal ids: an interface
+        // imported under two names is two interfaces, each with its own
+        // types and resources, as the component model has it.
+        let g = Gen::new(plan.resolve(), world, &plan)?;
         let mut files = Files::default();
         files.insert(
             format!(
@@ -95,26 +98,14 @@ impl<'a> Gen<'a> {
         let w = &resolve.worlds[world];
         let mut types_module: BTreeMap<InterfaceId, Vec<String>> = BTreeMap::new();
         // Imports first: an interface both imported and exported keeps its
-        // types in the import's module, and the export uses them.
+        // types in the import's module, and the export uses them. So does
+        // an interface imported under two names: the second import's module
+        // has its own `Host` trait and `add_to_linker`, over the first's
+        // types.
         for (export, items) in [(false, &w.imports), (true, &w.exports)] {
             for (key, item) in items {
                 if let WorldItem::Interface { id, .. } = item {
                     let module = Self::module(resolve, world, key, *id, export);
-                    if let Some(other) = types_module.get(id)
-                        && !export
-                    {
-                        return Err(BindError::BackendWorld {
-                            world: w.name.clone(),
-                            backend: "Rust host",
-                            what: format!(
-                                "imports interface `{}` under 2 names (`{}` and `{}`)",
-                                resolve.name_world_key(key),
-                                other.join("::"),
-                                module.join("::")
-                            ),
-                            help: "import the interface once",
-                        });
-                    }
                     types_module.entry(*id).or_insert(module);
                 }
             }
@@ -155,6 +146,11 @@ impl<'a> Gen<'a> {
                     _ => path.push(name),
                 }
             }
+        }
+        // `exports` holds the exported interfaces: an imported interface
+        // (or namespace) of that name gets its own module.
+        if !export && path[0] == "exports" {
+            path[0] = "exports_".into();
         }
         path
     }
@@ -211,13 +207,40 @@ impl<'a> Gen<'a> {
 
     /// Path of the named type `id` as seen from module `from`.
     pub fn type_path(&self, id: TypeId, from: &[String]) -> String {
-        let name = camel(
-            self.resolve.types[id]
-                .name
-                .as_deref()
-                .unwrap_or("anonymous"),
-        );
+        let name = self.type_name(id);
         format!("{}{name}", self.rel(from, &self.module_of_type(id)))
+    }
+
+    /// The Rust name of named type `id`: its WIT name in UpperCamelCase,
+    /// with a `_` when the module it lives in defines that name itself (an
+    /// imported interface's `Host` and `HostR` traits, an exported one's
+    /// `Guest` and `GuestR` structs, the world's struct and its imports'
+    /// trait at the root).
+    pub fn type_name(&self, id: TypeId) -> String {
+        let def = &self.resolve.types[id];
+        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
+        let taken = match def.owner {
+            TypeOwner::Interface(i) => {
+                let exported = self
+                    .types_module
+                    .get(&i)
+                    .and_then(|m| m.first())
+                    .is_some_and(|first| first == "exports");
+                let prefix = if exported { "Guest" } else { "Host" };
+                name == prefix
+                    || self.resolve.interfaces[i].types.values().any(|t| {
+                        let t = &self.resolve.types[*t];
+                        matches!(t.kind, TypeDefKind::Resource)
+                            && name == format!("{prefix}{}", camel(t.name.as_deref().unwrap_or("")))
+                    })
+            }
+            TypeOwner::World(w) => {
+                let world = camel(&self.resolve.worlds[w].name);
+                name == world || name == format!("{world}Imports")
+            }
+            TypeOwner::None => false,
+        };
+        if taken { name + "_" } else { name }
     }
 
     /// The host implements resource `r` (the world imports it), so it has
@@ -243,7 +266,7 @@ impl<'a> Gen<'a> {
 
     /// The Rust name of resource `r` (its marker type, for the host's own).
     pub fn camel_of(&self, r: TypeId) -> String {
-        camel(self.resolve.types[r].name.as_deref().unwrap_or("resource"))
+        self.type_name(r)
     }
 
     /// `ty` with `type a = b` aliases followed.

@@ -120,7 +120,7 @@ impl Gen<'_> {
     /// The definition of named type `id`, in module `path`.
     pub fn typedef(&self, id: TypeId, path: &[String], out: &mut String) {
         let def = &self.resolve.types[id];
-        let name = camel(def.name.as_deref().unwrap_or("anonymous"));
+        let name = self.type_name(id);
         let guard = |out: &mut String| {
             let l = self.plan.layouts.layout(&Type::Id(id));
             let _ = writeln!(
