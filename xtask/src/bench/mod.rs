@@ -1,5 +1,5 @@
-//! `cargo xtask bench [new|compose|bind|guest] [--runs N]`: wcomp against the other tools that
-//! do the same job, on the same inputs. All four benches by default:
+//! `cargo xtask bench [new|compose|bind|guest|host] [--runs N]`: wcomp against the other tools
+//! that do the same job, on the same inputs. All five benches by default:
 //!
 //! - `new`: `wcomp new` against `wasm-tools component new` on a generated 30 MB core module
 //!   (see `new.rs`), written to `target/bench/new.json`;
@@ -11,7 +11,11 @@
 //!   `bind.rs`), written to `target/bench/bind.json`;
 //! - `guest`: the keystore guest on wcomp's bindings against the same guest on wit-bindgen's:
 //!   module sizes and the wasmtime fuel of a `get` and a `set` (see `guest.rs`), written to
-//!   `target/bench/guest.json`.
+//!   `target/bench/guest.json`;
+//! - `host`: wcomp's host bindings (`bind --lang rust --host`) against wasmtime's `bindgen!` on
+//!   the demo's composed key store: calls per second of `handle("get k")` (and through `Val`),
+//!   and the build time of a small embedder crate (see `host.rs`), written to
+//!   `target/bench/host.json`.
 //!
 //! `WASM_TOOLS=PATH`, `WAC=PATH` and `WIT_BINDGEN=PATH` pick the peers; `WCOMP=PATH` benches
 //! that wcomp instead of building one (another build, for a before and after). A peer that is not
@@ -21,6 +25,7 @@
 mod bind;
 mod compose;
 mod guest;
+mod host;
 mod inputs;
 mod measure;
 mod new;
@@ -38,7 +43,8 @@ const DEFAULT_RUNS: usize = 5;
 
 /// The summary `cargo xtask help` shows.
 pub const ABOUT: &str = "time wcomp against its peers: `new` (30 MB module), `compose` (keystore pairs), \
-     `bind` (generated Rust), `guest` (keystore guest cost) [new|compose|bind|guest] [--runs N]";
+     `bind` (generated Rust), `guest` (keystore guest cost), `host` (host bindings: calls/s, build) \
+     [new|compose|bind|guest|host] [--runs N]";
 
 /// What every bench needs.
 pub struct Context {
@@ -58,6 +64,7 @@ enum Which {
     Compose,
     Bind,
     Guest,
+    Host,
 }
 
 pub fn run(args: &[String]) -> ExitCode {
@@ -73,7 +80,7 @@ pub fn run(args: &[String]) -> ExitCode {
 fn parse(args: &[String]) -> Result<(Which, usize), String> {
     let usage = || {
         format!(
-            "usage: cargo xtask bench [new|compose|bind|guest] [--runs N], not `{}`",
+            "usage: cargo xtask bench [new|compose|bind|guest|host] [--runs N], not `{}`",
             args.join(" ")
         )
     };
@@ -82,6 +89,7 @@ fn parse(args: &[String]) -> Result<(Which, usize), String> {
         Some((w, rest)) if w == "compose" => (Which::Compose, rest),
         Some((w, rest)) if w == "bind" => (Which::Bind, rest),
         Some((w, rest)) if w == "guest" => (Which::Guest, rest),
+        Some((w, rest)) if w == "host" => (Which::Host, rest),
         _ => (Which::All, args),
     };
     let runs = match rest {
@@ -131,6 +139,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     if wanted(Which::Guest) {
         guest::run(&ctx)?;
     }
+    if wanted(Which::Host) {
+        host::run(&ctx)?;
+    }
     eprintln!("==> bench took {}", secs(total));
     Ok(())
 }
@@ -165,6 +176,7 @@ mod tests {
         assert_eq!(parse(&args("compose --runs 2")), Ok((Which::Compose, 2)));
         assert_eq!(parse(&args("bind")), Ok((Which::Bind, DEFAULT_RUNS)));
         assert_eq!(parse(&args("guest --runs 1")), Ok((Which::Guest, 1)));
+        assert_eq!(parse(&args("host")), Ok((Which::Host, DEFAULT_RUNS)));
         for bad in [
             "--runs 0",
             "--runs",
