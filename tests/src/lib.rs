@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+pub mod c_guest;
 pub mod host;
 pub mod host_bindings;
 pub mod jco;

@@ -1,9 +1,10 @@
 //! Guest bindings end to end, one folder per case in `fixtures/bind-rust`:
 //! `case` (the WIT path and world, and `with NAME` to compose with another
 //! case), `calls` (what to call and what must come back) and one guest file
-//! per language (`guest.rs`). For every language present the runner binds
-//! the world (`wcomp bind --lang L`), keeps the bindings as a golden file
-//! beside the guest (`expected.rs`; `BLESS=1` rewrites it), builds the guest
+//! per language (`guest.rs`, `guest.c`). For every language present the
+//! runner binds the world (`wcomp bind --lang L`), keeps the bindings as
+//! golden files beside the guest (`expected.rs`, `expected.h` and
+//! `expected.c`; `BLESS=1` rewrites them), builds the guest
 //! for wasm32, wraps it with `wcomp new` (no `--wit`: the bindings embed the
 //! world) and runs the calls in wasmtime. Adding a language is adding its
 //! entry in `LANGUAGES` and one guest file per case. Builds are skipped
@@ -17,7 +18,7 @@ mod calls;
 use std::fs;
 use std::process::Command;
 
-use bind_guest::{CASES, LANGUAGES, bind, build_in, fixture, languages_of};
+use bind_guest::{CASES, bind, build_in, fixture, languages_of};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 use wcomp_tests::{expect_file, text, wcomp_bin, workspace_root};
@@ -88,15 +89,12 @@ fn golden_bindings() {
     let mut problems = Vec::new();
     for name in CASES {
         for language in languages_of(name) {
-            let mut differs = Vec::new();
-            expect_file(
-                &fixture(name),
-                language.expected,
-                &bind(name, language),
-                &mut differs,
-            )
-            .unwrap();
-            problems.extend(differs.into_iter().map(|d| format!("{name}: {d}")));
+            let bindings = bind(name, language);
+            for (golden, text) in bindings.golden(language) {
+                let mut differs = Vec::new();
+                expect_file(&fixture(name), golden, text, &mut differs).unwrap();
+                problems.extend(differs.into_iter().map(|d| format!("{name}: {d}")));
+            }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -183,10 +181,17 @@ fn nominal() {
 /// hands over is freed by its post-return, every argument by the guest).
 #[test]
 fn kitchen_sink_big_values() {
+    for language in languages_of("kitchen-sink") {
+        big_values(language);
+    }
+}
+
+fn big_values(language: &'static bind_guest::Language) {
     use wasmtime::component::{Linker, Val};
     use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 
-    let Some(component) = build_in("kitchen-sink", &LANGUAGES[0]) else {
+    let lang = language.lang;
+    let Some(component) = build_in("kitchen-sink", language) else {
         return;
     };
     let engine = Engine::default();
@@ -208,7 +213,7 @@ fn kitchen_sink_big_values() {
         let func = instance.get_func(&mut store, idx).unwrap();
         let mut results = [Val::Bool(false)];
         func.call(&mut store, &[arg], &mut results)
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            .unwrap_or_else(|e| panic!("{name} ({lang}): {e:?}"));
         results[0].clone()
     };
 
@@ -222,7 +227,10 @@ fn kitchen_sink_big_values() {
     let list = Val::List(bytes.iter().map(|b| Val::U8(*b)).collect());
     for round in 0..24 {
         match call("echo-str", Val::String(text.clone())) {
-            Val::String(back) => assert!(back == text, "round {round}: the 1 MiB string changed"),
+            Val::String(back) => assert!(
+                back == text,
+                "{lang}, round {round}: the 1 MiB string changed"
+            ),
             other => panic!("echo-str returned {other:?}"),
         }
         match call("bytes", list.clone()) {
@@ -236,7 +244,7 @@ fn kitchen_sink_big_values() {
                     .collect();
                 assert!(
                     back == reversed,
-                    "round {round}: the 1 MiB list did not come back reversed"
+                    "{lang}, round {round}: the 1 MiB list did not come back reversed"
                 );
             }
             other => panic!("bytes returned {other:?}"),

@@ -10,14 +10,19 @@
 //! `wcomp new`, which checks every core import and export against the
 //! world. Worlds whose bindings are byte-identical are built once.
 //!
-//! A world the backend refuses must be listed in `REFUSED` with the reason
-//! the error gives; anything else failing fails the test.
+//! The same worlds are bound in C (`--lang c`), and every distinct set of C
+//! bindings compiles for wasm32 under the strict flags.
+//!
+//! A world a backend refuses must be listed in `REFUSED` with the reason
+//! the error gives (both backends refuse the same ones); anything else
+//! failing fails the test.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use wcomp_tests::c_guest::{STRICT, c_toolchain};
 use wcomp_tests::{build_guest, fnv_key, target_dir, text, wcomp_bin, wit_sources, workspace_root};
 
 /// (WIT file, world) pairs the Rust backend refuses, and a word of the
@@ -185,22 +190,15 @@ fn worlds(path: &Path) -> Option<Vec<String>> {
     )
 }
 
-const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-[lib]\ncrate-type = [\"cdylib\"]\npath = \"lib.rs\"\n";
+/// A WIT input with worlds: what to bind, how `REFUSED` names it, its
+/// worlds, and whether it is from the corpus.
+type Source = (PathBuf, String, Vec<String>, bool);
 
-#[test]
-fn every_world_binds_and_builds_for_wasm32() {
+/// Every world source, and the corpus inputs found (a corpus package
+/// without worlds is copied under `dir` with two worlds added).
+fn all_sources(dir: &Path) -> (Vec<Source>, Vec<PathBuf>) {
     let root = workspace_root();
-    let dir = target_dir().join("bind-stubs");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-
-    // crate name -> the worlds it stands for
-    let mut crates: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut refused = Vec::new();
-    let mut count = 0;
-    // (what to bind, how REFUSED names it, its worlds, from the corpus)
-    let mut sources: Vec<(PathBuf, String, Vec<String>, bool)> = Vec::new();
+    let mut sources = Vec::new();
     for source in wit_sources(root) {
         let Some(names) = worlds(&source) else {
             continue;
@@ -218,6 +216,23 @@ fn every_world_binds_and_builds_for_wasm32() {
             sources.push((source.clone(), rel, names, true));
         }
     }
+    (sources, corpus)
+}
+
+const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+[lib]\ncrate-type = [\"cdylib\"]\npath = \"lib.rs\"\n";
+
+#[test]
+fn every_world_binds_and_builds_for_wasm32() {
+    let dir = target_dir().join("bind-stubs");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+
+    // crate name -> the worlds it stands for
+    let mut crates: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut refused = Vec::new();
+    let mut count = 0;
+    let (sources, corpus) = all_sources(&dir);
     let mut corpus_count = 0;
     let mut unexpected = Vec::new();
     for (source, rel, names, from_corpus) in &sources {
@@ -318,5 +333,106 @@ fn every_world_binds_and_builds_for_wasm32() {
         "{count} worlds ({corpus_count} from the corpus), {} refused, {} distinct bindings, all built for wasm32 and wrapped",
         refused.len(),
         crates.len()
+    );
+}
+
+/// `wcomp bind --lang c` for every world: each distinct set of bindings
+/// compiles for wasm32 under `-std=c11 -Wall -Wextra -Werror -pedantic`
+/// (the `.c` files, which include the header; exports are left to
+/// implement, so nothing is linked). The refusals are `REFUSED`'s.
+#[test]
+fn every_world_binds_in_c_and_compiles() {
+    let dir = target_dir().join("bind-c-all");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let (sources, corpus) = all_sources(&dir);
+    let mut refused = Vec::new();
+    let mut unexpected = Vec::new();
+    // bindings hash -> the worlds they stand for
+    let mut distinct: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut count = 0;
+    for (source, rel, names, _) in &sources {
+        for world in names {
+            count += 1;
+            let what = format!("{rel} world {world}");
+            let out_dir = dir.join("out");
+            let _ = fs::remove_dir_all(&out_dir);
+            let out = Command::new(wcomp_bin())
+                .args(["bind", "--lang", "c", "--world", world, "--out-dir"])
+                .arg(&out_dir)
+                .arg(source)
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                let err = text(&out.stderr);
+                match REFUSED.iter().find(|(f, w, _)| f == rel && w == world) {
+                    Some((_, _, word)) if err.contains(word) => refused.push(what),
+                    _ => unexpected.push(format!("{what}: wcomp bind --lang c failed:\n{err}")),
+                }
+                continue;
+            }
+            let mut files: Vec<(String, String)> = fs::read_dir(&out_dir)
+                .unwrap()
+                .flatten()
+                .map(|e| {
+                    let text = fs::read_to_string(e.path()).unwrap();
+                    (e.file_name().to_string_lossy().into_owned(), text)
+                })
+                .collect();
+            files.sort();
+            let parts: Vec<&[u8]> = files
+                .iter()
+                .flat_map(|(n, t)| [n.as_bytes(), t.as_bytes()])
+                .collect();
+            let key = fnv_key(&parts);
+            let set = dir.join(&key);
+            if !set.exists() {
+                fs::rename(&out_dir, &set).unwrap();
+            }
+            distinct.entry(key).or_default().push(what);
+        }
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert!(
+        count >= MIN_WORLDS,
+        "only {count} worlds found; expected at least {MIN_WORLDS}"
+    );
+    let expected_refusals = REFUSED
+        .iter()
+        .filter(|(f, _, _)| !corpus.is_empty() || !f.starts_with("corpus/"))
+        .count();
+    assert_eq!(
+        refused.len(),
+        expected_refusals,
+        "REFUSED lists worlds that now bind: {refused:?}"
+    );
+    let Some(tc) = c_toolchain() else {
+        eprintln!("skipped: compiling the C bindings: clang-16 with a wasm-ld is not installed");
+        return;
+    };
+    let mut failed = Vec::new();
+    for (key, worlds) in &distinct {
+        let set = dir.join(key);
+        let mut args: Vec<String> = STRICT.iter().map(|s| s.to_string()).collect();
+        args.extend(["-O1".into(), "-c".into()]);
+        for e in fs::read_dir(&set).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".c") {
+                args.push(name);
+            }
+        }
+        if let Err(e) = tc.compile(&set, &args) {
+            failed.push(format!("{}:\n{e}", worlds.join(", ")));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "C bindings that do not compile:\n{}",
+        failed.join("\n")
+    );
+    eprintln!(
+        "{count} worlds, {} refused, {} distinct C bindings, all compiled for wasm32",
+        refused.len(),
+        distinct.len()
     );
 }

@@ -24,11 +24,11 @@ mod calls;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::Output;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use wasmtime::component::Component;
+use wcomp_tests::c_guest::c_toolchain;
 use wcomp_tests::host::shared_engine;
 use wcomp_tests::{
     copy_dir, expect_file, normalize, run, split_args, temporaries, text, wasm_tools,
@@ -324,65 +324,17 @@ fn check_error(case: &Path, work: &Path, step: &Step, out: &Output) -> Result<Ve
     Ok(problems)
 }
 
-/// How to build C for wasm32-wasip1 here, if at all.
-struct CToolchain {
-    clang: PathBuf,
-    flags: Vec<String>,
-}
-
-fn c_toolchain() -> Option<&'static CToolchain> {
-    static FOUND: OnceLock<Option<CToolchain>> = OnceLock::new();
-    FOUND.get_or_init(find_c_toolchain).as_ref()
-}
-
-fn find_c_toolchain() -> Option<CToolchain> {
-    let clang = which("clang-16")?;
-    let linker = which("wasm-ld-16").or_else(|| which("wasm-ld"))?;
-    let mut flags = vec![
-        "--target=wasm32-wasi".to_string(),
-        format!("-fuse-ld={}", linker.display()),
-    ];
-    // wasi-sdk's layout; Debian's wasi-libc is found without it.
-    let sysroot = Path::new("/usr/share/wasi-sysroot");
-    if sysroot.is_dir() {
-        flags.push(format!("--sysroot={}", sysroot.display()));
-    }
-    // Debian ships no compiler-rt for wasm32; a small program links without.
-    let builtins = Command::new(&clang)
-        .args(&flags)
-        .arg("-print-libgcc-file-name")
-        .output()
-        .ok()?;
-    if !Path::new(text(&builtins.stdout).trim()).is_file() {
-        flags.extend(["-nodefaultlibs".to_string(), "-lc".to_string()]);
-    }
-    Some(CToolchain { clang, flags })
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-}
-
 /// Builds `module.c` in `work` into `module.wasm`; returns its name.
 fn build_c(work: &Path) -> Result<String, Failed> {
     let tc = c_toolchain().ok_or("clang-16 is not installed")?;
-    let out = Command::new(&tc.clang)
-        .args(["-O1", "module.c", "-o", "module.wasm"])
-        .args(&tc.flags)
-        .current_dir(work)
-        .stdin(Stdio::null())
-        .output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "`{} {} module.c` failed:\n{}",
-            tc.clang.display(),
-            tc.flags.join(" "),
-            text(&out.stderr)
-        )
-        .into());
-    }
+    tc.run(
+        work,
+        &[
+            "-O1".into(),
+            "module.c".into(),
+            "-o".into(),
+            "module.wasm".into(),
+        ],
+    )?;
     Ok("module.wasm".to_string())
 }

@@ -45,6 +45,14 @@ pub trait Backend {
         false
     }
 
+    /// As [`Backend::list_as_bytes`], for the entries of a map of `key` to
+    /// `value` (each entry laid out as a `tuple<key, value>`). The default
+    /// copies nothing as bytes.
+    fn map_as_bytes(&mut self, key: &Type, value: &Type) -> bool {
+        let _ = (key, value);
+        false
+    }
+
     /// Spells a step without blocks: `operands` are what it pops (the
     /// deepest first); returns what it pushes.
     fn step(
@@ -54,8 +62,9 @@ pub trait Backend {
     ) -> Result<Vec<Self::Operand>, Self::Error>;
 
     /// A step with blocks begins: `operands` are what it pops; `as_bytes`
-    /// is the backend's [`Backend::list_as_bytes`] answer for a list step
-    /// (false otherwise).
+    /// is the backend's [`Backend::list_as_bytes`] (or
+    /// [`Backend::map_as_bytes`]) answer for a list (or map) step, false
+    /// otherwise.
     fn begin(
         &mut self,
         step: &Step,
@@ -217,6 +226,9 @@ fn run<B: Backend>(
             let as_bytes = match step {
                 Step::ListLower { element, .. } | Step::ListLift { element, .. } => {
                     backend.list_as_bytes(element)
+                }
+                Step::MapLower { key, value, .. } | Step::MapLift { key, value, .. } => {
+                    backend.map_as_bytes(key, value)
                 }
                 _ => false,
             };

@@ -18,11 +18,15 @@
 //!   world.
 //! * [`rust_host`]: Rust host bindings for wasmtime (`wcomp bind --lang
 //!   rust --host`), one file per world.
+//! * [`c`]: C guest bindings (`wcomp bind --lang c`): a header, a source
+//!   file and the component type, per world.
 
 pub use wcomp_abi as abi;
 
+pub mod c;
 mod error;
 mod files;
+mod paths;
 pub mod rust;
 pub mod rust_host;
 
@@ -38,6 +42,8 @@ pub enum Lang {
     Rust(rust::Opts),
     /// Rust host bindings for wasmtime.
     RustHost(rust_host::Opts),
+    /// C guest bindings.
+    C(c::Opts),
 }
 
 impl Lang {
@@ -45,7 +51,8 @@ impl Lang {
     pub fn name(&self) -> &'static str {
         match self {
             Lang::Rust(_) => "Rust",
-            Lang::RustHost(_) => "Rust (wasmtime host)",
+            Lang::RustHost(_) => "Rust host",
+            Lang::C(_) => "C",
         }
     }
 }
@@ -55,5 +62,6 @@ pub fn generate(resolve: &Resolve, world: WorldId, lang: &Lang) -> Result<Files,
     match lang {
         Lang::Rust(opts) => opts.generate(resolve, world),
         Lang::RustHost(opts) => opts.generate(resolve, world),
+        Lang::C(opts) => opts.generate(resolve, world),
     }
 }

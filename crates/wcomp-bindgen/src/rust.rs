@@ -125,13 +125,15 @@ pub(crate) struct Gen<'a> {
 impl<'a> Gen<'a> {
     fn new(resolve: &'a Resolve, world: WorldId, plan: &'a WorldPlan) -> Gen<'a> {
         let w = &resolve.worlds[world];
-        let versioned = Self::packages_in_several_versions(resolve, world);
+        let versioned = crate::paths::packages_in_several_versions(resolve, world);
         let mut modules = BTreeMap::new();
         for (prefix, items) in [(None, &w.imports), (Some("exports"), &w.exports)] {
             for (key, item) in items {
                 if let WorldItem::Interface { id, .. } = item {
                     let mut path: Vec<String> = prefix.map(String::from).into_iter().collect();
-                    path.extend(Self::key_path(resolve, world, key, *id, &versioned));
+                    path.extend(crate::paths::key_path(
+                        resolve, world, key, *id, &versioned, snake,
+                    ));
                     // An import's module (an interface or a namespace named
                     // `exports`) must not merge with the exports' one.
                     if prefix.is_none() && path.first().is_some_and(|m| m == "exports") {
@@ -175,75 +177,6 @@ impl<'a> Gen<'a> {
             }
         }
         g
-    }
-
-    /// The packages (namespace and name) the world reaches in more than
-    /// one version, such as `a:a/foo@1.0.0` and `a:a/foo@2.0.0`: their
-    /// modules carry the version, or both would be `a::a::foo`.
-    fn packages_in_several_versions(
-        resolve: &Resolve,
-        world: WorldId,
-    ) -> BTreeSet<(String, String)> {
-        let w = &resolve.worlds[world];
-        let mut versions: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-        for item in w.imports.values().chain(w.exports.values()) {
-            if let WorldItem::Interface { id, .. } = item
-                && let Some(p) = resolve.interfaces[*id].package
-            {
-                let name = &resolve.packages[p].name;
-                versions
-                    .entry((name.namespace.clone(), name.name.clone()))
-                    .or_default()
-                    .insert(
-                        name.version
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default(),
-                    );
-            }
-        }
-        versions
-            .into_iter()
-            .filter(|(_, v)| v.len() > 1)
-            .map(|(k, _)| k)
-            .collect()
-    }
-
-    fn key_path(
-        resolve: &Resolve,
-        world: WorldId,
-        key: &WorldKey,
-        id: InterfaceId,
-        versioned: &BTreeSet<(String, String)>,
-    ) -> Vec<String> {
-        match key {
-            WorldKey::Name(n) => vec![snake(n)],
-            WorldKey::Interface(_) => {
-                let iface = &resolve.interfaces[id];
-                let name = snake(iface.name.as_deref().unwrap_or("interface"));
-                let own = resolve.worlds[world].package;
-                match iface.package {
-                    Some(p) if Some(p) != own => {
-                        let pkg = &resolve.packages[p].name;
-                        let mut pkg_module = snake(&pkg.name);
-                        if versioned.contains(&(pkg.namespace.clone(), pkg.name.clone()))
-                            && let Some(v) = &pkg.version
-                        {
-                            // `a::a_v1_0_0::foo`: every character a module
-                            // name cannot hold becomes `_`.
-                            let v: String = v
-                                .to_string()
-                                .chars()
-                                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                                .collect();
-                            pkg_module = format!("{pkg_module}_v{}", v.to_ascii_lowercase());
-                        }
-                        vec![snake(&pkg.namespace), pkg_module, name]
-                    }
-                    _ => vec![name],
-                }
-            }
-        }
     }
 
     /// The module of an interface, or the root (`[]`) for the world.

@@ -1,5 +1,5 @@
-//! `wcomp bind WIT --lang rust [--host]`: guest bindings, or with `--host`
-//! typed wasmtime host bindings, one file set per world.
+//! `wcomp bind WIT --lang rust|c [--host]`: guest bindings, or with
+//! `--host` typed wasmtime host bindings (Rust), one file set per world.
 //!
 //! Without `--world` every world of the root package is bound; without
 //! `-o` the files go to the current folder (or `--out-dir`), named by the
@@ -21,6 +21,7 @@ use crate::wit_cmd::Features;
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Lang {
     Rust,
+    C,
 }
 
 #[derive(Args)]
@@ -67,9 +68,11 @@ struct Planned {
 }
 
 pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
+    check_lang_options(&args)?;
     let wit = wcomp_wit::load(&args.wit, &args.features.options())?;
     let worlds = chosen_worlds(&wit, args.world.as_deref())?;
     let mut generated = Vec::new();
+    let mut lang_name = "";
     for &world in &worlds {
         let lang = match args.lang {
             Lang::Rust if args.host => {
@@ -80,7 +83,9 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
                 rustfmt: args.rustfmt,
                 stubs: args.stubs,
             }),
+            Lang::C => wcomp_bindgen::Lang::C(wcomp_bindgen::c::Opts::default()),
         };
+        lang_name = lang.name();
         let files = wcomp_bindgen::generate(&wit.resolve, world, &lang)?;
         let files: Vec<(String, String)> = files
             .iter()
@@ -114,15 +119,37 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     for p in &planned {
         write_output(&p.path, p.text.as_bytes())?;
         ui.info(format!(
-            "wrote {}: Rust {}bindings of world {}, {} lines, {} bytes",
+            "wrote {}: {lang_name} bindings of world {}, {} lines, {} bytes",
             shown(&p.path),
-            if args.host { "host " } else { "" },
             p.world,
             p.text.lines().count(),
             p.text.len()
         ));
     }
     Ok(())
+}
+
+/// Refuses options that belong to another language's backend.
+fn check_lang_options(args: &BindArgs) -> Result<(), Failure> {
+    if !matches!(args.lang, Lang::C) {
+        return Ok(());
+    }
+    let rust_only = [
+        (args.host, "--host"),
+        (args.stubs, "--stubs"),
+        (args.bindings_module.is_some(), "--bindings-module"),
+        (args.rustfmt, "--rustfmt"),
+    ];
+    match rust_only.iter().find(|(set, _)| *set) {
+        Some((_, flag)) => Err(Failure::User(Box::new(
+            MietteDiagnostic::new(format!(
+                "`{flag}` is an option of the Rust backend, not of `--lang c`"
+            ))
+            .with_code("wcomp::bind::option")
+            .with_help(format!("drop `{flag}`, or use `--lang rust`")),
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The worlds to bind: the one named; else the component's own world; else

@@ -1,6 +1,7 @@
 //! The guests of `fixtures/bind-rust`: each case folder's guest, in every
 //! language present, bound with `wcomp bind --lang L`, built for wasm32
-//! (`cargo xtask build-guest`) and wrapped with `wcomp new`. Shared by
+//! (`cargo xtask build-guest` for Rust, clang-16 for C) and wrapped with
+//! `wcomp new`. Shared by
 //! `bind_rust.rs` (calls through `Val`s, golden bindings) and
 //! `host_roundtrip.rs` (calls through generated host bindings), which each
 //! use part of it.
@@ -12,23 +13,56 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+use wcomp_tests::c_guest::{STRICT, c_toolchain};
 use wcomp_tests::{build_guest, target_dir, text, wcomp_bin, workspace_root};
 
-/// A guest language: its file in a case folder, its `--lang`, the name of
-/// its golden bindings, and how a guest becomes a core module.
+/// A guest language: its file in a case folder, its `--lang`, the golden
+/// file beside the guest of each generated file kept as one (by the
+/// generated file's extension), and how a guest becomes a core module.
 pub struct Language {
     pub guest: &'static str,
     pub lang: &'static str,
-    pub expected: &'static str,
-    pub build: fn(case: &str, fixture: &Path, bindings: &str) -> Option<PathBuf>,
+    pub expected: &'static [(&'static str, &'static str)],
+    pub build: fn(case: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf>,
 }
 
-pub const LANGUAGES: &[Language] = &[Language {
-    guest: "guest.rs",
-    lang: "rust",
-    expected: "expected.rs",
-    build: build_rust,
-}];
+pub const LANGUAGES: &[Language] = &[
+    Language {
+        guest: "guest.rs",
+        lang: "rust",
+        expected: &[(".rs", "expected.rs")],
+        build: build_rust,
+    },
+    Language {
+        guest: "guest.c",
+        lang: "c",
+        // The component type's bytes are left out: the WIT is reviewed.
+        expected: &[(".h", "expected.h"), (".c", "expected.c")],
+        build: build_c,
+    },
+];
+
+/// The files `wcomp bind` wrote for a case, by name.
+pub struct Bindings {
+    pub dir: PathBuf,
+    pub files: BTreeMap<String, String>,
+}
+
+impl Bindings {
+    /// The golden files of `language`: (golden name, text).
+    pub fn golden(&self, language: &Language) -> Vec<(&'static str, &str)> {
+        language
+            .expected
+            .iter()
+            .filter_map(|(ext, golden)| {
+                self.files
+                    .iter()
+                    .find(|(name, _)| name.ends_with(ext) && !name.ends_with("_component_type.c"))
+                    .map(|(_, text)| (*golden, text.as_str()))
+            })
+            .collect()
+    }
+}
 
 /// Every case folder, each run by a test below (checked by
 /// `every_case_folder_is_run`).
@@ -70,9 +104,13 @@ pub fn languages_of(name: &str) -> Vec<&'static Language> {
         .collect()
 }
 
-/// `wcomp bind --lang L` for the case's world, as text.
-pub fn bind(name: &str, language: &Language) -> String {
+/// `wcomp bind --lang L` for the case's world, into a folder of its own.
+pub fn bind(name: &str, language: &Language) -> Bindings {
     let (wit, world) = wit_and_world(name);
+    let dir = target_dir()
+        .join("bind-out")
+        .join(format!("{name}.{}", language.lang));
+    let _ = fs::remove_dir_all(&dir);
     let out = Command::new(wcomp_bin())
         .args([
             "bind",
@@ -80,9 +118,9 @@ pub fn bind(name: &str, language: &Language) -> String {
             language.lang,
             "--world",
             &world,
-            "-o",
-            "-",
+            "--out-dir",
         ])
+        .arg(&dir)
         .arg(workspace_root().join(wit))
         .output()
         .unwrap();
@@ -92,7 +130,15 @@ pub fn bind(name: &str, language: &Language) -> String {
         language.lang,
         text(&out.stderr)
     );
-    text(&out.stdout)
+    let files = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let text = fs::read_to_string(e.path()).unwrap();
+            (e.file_name().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    Bindings { dir, files }
 }
 
 /// Binds, builds and wraps case `name` in `language`, once per test run
@@ -113,7 +159,11 @@ pub fn build_in(name: &str, language: &'static Language) -> Option<PathBuf> {
 }
 
 /// A Rust guest: a cdylib crate of the guest file and its bindings.
-pub fn build_rust(name: &str, fixture: &Path, bindings: &str) -> Option<PathBuf> {
+pub fn build_rust(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf> {
+    let bindings = match bindings.files.values().next() {
+        Some(text) if bindings.files.len() == 1 => text,
+        _ => panic!("{name}: the Rust bindings are not one file"),
+    };
     let dir = target_dir().join("bind-rust").join(name);
     fs::create_dir_all(dir.join("src")).unwrap();
     let crate_name = format!("bind_{}", name.replace('-', "_"));
@@ -126,6 +176,31 @@ pub fn build_rust(name: &str, fixture: &Path, bindings: &str) -> Option<PathBuf>
     fs::write(dir.join("src/bindings.rs"), bindings).unwrap();
     build_guest(&dir.join("Cargo.toml"))
         .unwrap_or_else(|e| panic!("{name}: the guest did not build:\n{e}"))
+}
+
+/// A C guest: the guest file and the bindings' `.c` files, compiled
+/// under the strict flags and linked as a reactor by clang-16.
+pub fn build_c(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf> {
+    let Some(tc) = c_toolchain() else {
+        eprintln!("skipped: {name} (C): clang-16 with a wasm-ld is not installed");
+        return None;
+    };
+    let dir = target_dir().join("bind-c").join(name);
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(fixture.join("guest.c"), dir.join("guest.c")).unwrap();
+    let core = dir.join(format!("{name}.core.wasm"));
+    let mut args: Vec<String> = STRICT.iter().map(|s| s.to_string()).collect();
+    args.extend(["-O2".into(), "-mexec-model=reactor".into(), "-I".into()]);
+    args.push(bindings.dir.display().to_string());
+    args.push("guest.c".into());
+    for file in bindings.files.keys().filter(|f| f.ends_with(".c")) {
+        args.push(bindings.dir.join(file).display().to_string());
+    }
+    args.extend(["-o".into(), core.display().to_string()]);
+    if let Err(e) = tc.run(&dir, &args) {
+        panic!("{name}: the C guest did not build:\n{e}");
+    }
+    Some(core)
 }
 
 /// `wcomp new` of a guest's core module, beside it.
