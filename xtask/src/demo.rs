@@ -7,9 +7,16 @@
 //! `wcomp bind --lang rust --host` generated (in the `tests` crate's
 //! `build.rs`), and implements its clock through the generated trait.
 //!
-//! Leaves `target/demo/{app,keystore,composed}.wasm` for other tools. Exit
-//! 0 when every step passed and every answer was right, 1 otherwise, 3 when
-//! no wasm32 toolchain exists (with how to install one).
+//! Then the same app runs over the C key store (`fixtures/keystore-c`),
+//! bound from the same WIT with `wcomp bind --lang c`, built by clang-16,
+//! wrapped and composed the same way: one interface, two implementations,
+//! the same answers, sizes side by side. (Without a C toolchain that half
+//! is skipped, with the command that installs one.)
+//!
+//! Leaves `target/demo/{app,keystore,composed}.wasm` (and the C key store's
+//! `keystore-c.wasm` and `composed-c.wasm`) for other tools. Exit 0 when
+//! every step passed and every answer was right, 1 otherwise, 3 when no
+//! wasm32 toolchain exists (with how to install one).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,12 +30,15 @@ pub const ABOUT: &str = "the keystore demo: bind, build, wrap and compose a Rust
                          store, then run fixtures/demo/script in wasmtime";
 
 const SCRIPT: &str = "fixtures/demo/script";
+/// The steps of the Rust half, and of the C key store's.
 const STEPS: usize = 10;
+const C_STEPS: usize = 5;
 
 /// Numbered steps: each prints its command line, then its time.
 struct Steps<'a> {
     root: &'a Path,
     done: usize,
+    total: usize,
 }
 
 impl Steps<'_> {
@@ -38,7 +48,7 @@ impl Steps<'_> {
     fn run(&mut self, cmd: &mut Command, capture: bool) -> Result<(String, String), String> {
         self.done += 1;
         let line = shell_line(cmd, self.root);
-        println!("[{}/{STEPS}] {line}", self.done);
+        println!("[{}/{}] {line}", self.done, self.total);
         cmd.current_dir(self.root).stdin(Stdio::null());
         let start = Instant::now();
         let (status, stdout, stderr) = if capture {
@@ -117,9 +127,11 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         route.describe(),
         shown(&guests::wcomp_path(&target)).display()
     );
+    let c_route = crate::c_toolchain::detect();
     let mut steps = Steps {
         root: &root,
         done: 0,
+        total: STEPS + if c_route.is_ok() { C_STEPS } else { 0 },
     };
     steps.run(&mut guests::build_wcomp(&root), false)?;
     let wcomp = || Command::new(guests::wcomp_path(&target));
@@ -127,6 +139,7 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
     for (guest, bind) in [&keystore, &app] {
         steps.run(wcomp().args(guest.bind_args(bind)), true)?;
     }
+    let wit = keystore.1.wit.clone();
     let (keystore, app) = (keystore.0, app.0);
     for guest in [&keystore, &app] {
         steps.run(&mut route.build(&guest.manifest(), &guests_target), false)?;
@@ -198,7 +211,116 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         .run(&mut script, false)
         .map_err(|e| format!("{e}: the script did not pass (see above)"))?;
     debug_assert_eq!(steps.done, STEPS, "STEPS counts the steps above");
+
+    match c_route {
+        Ok(c) => {
+            let c_half = CHalf {
+                wit: &wit,
+                out: &out,
+                app_wasm: &app_wasm,
+                runner: &runner,
+            };
+            c_half.run(&mut steps, &c, &wcomp)?;
+            let rust_core = keystore.core_module(&guests_target);
+            c_half.sizes(&root, &[&keystore_wasm, &rust_core, &composed]);
+        }
+        Err(how) => println!("\nThe C key store is skipped: {how}"),
+    }
     Ok(out)
+}
+
+/// The C key store's half of the demo: the same WIT, app and script.
+struct CHalf<'a> {
+    wit: &'a Path,
+    out: &'a Path,
+    app_wasm: &'a Path,
+    runner: &'a Path,
+}
+
+impl CHalf<'_> {
+    fn bindings(&self) -> PathBuf {
+        self.out.join("keystore-c")
+    }
+
+    fn core(&self) -> PathBuf {
+        self.out.join("keystore-c.core.wasm")
+    }
+
+    fn component(&self) -> PathBuf {
+        self.out.join("keystore-c.wasm")
+    }
+
+    fn composed(&self) -> PathBuf {
+        self.out.join("composed-c.wasm")
+    }
+
+    fn run(
+        &self,
+        steps: &mut Steps<'_>,
+        c: &crate::c_toolchain::CRoute,
+        wcomp: &dyn Fn() -> Command,
+    ) -> Result<(), String> {
+        println!(
+            "\nThe same app over the C key store (fixtures/keystore-c), bound from the same \
+             WIT with `--lang c` and built by {}:",
+            c.describe()
+        );
+        steps.run(
+            wcomp()
+                .args(["bind"])
+                .arg(self.wit)
+                .args(["--world", "keystore", "--lang", "c", "--out-dir"])
+                .arg(self.bindings()),
+            true,
+        )?;
+        let bindings = self.bindings();
+        let sources = [
+            PathBuf::from("fixtures/keystore-c/keystore.c"),
+            bindings.join("keystore.c"),
+            bindings.join("keystore_component_type.c"),
+        ];
+        steps.run(&mut c.build(&sources, &bindings, &self.core()), true)?;
+        steps.run(
+            wcomp()
+                .arg("new")
+                .arg(self.core())
+                .arg("-o")
+                .arg(self.component()),
+            true,
+        )?;
+        steps.run(
+            wcomp()
+                .arg("compose")
+                .arg(self.app_wasm)
+                .arg("--with")
+                .arg(self.component())
+                .arg("-o")
+                .arg(self.composed()),
+            true,
+        )?;
+        let mut script = Command::new(self.runner);
+        script.arg(self.composed()).arg(SCRIPT);
+        steps
+            .run(&mut script, false)
+            .map_err(|e| format!("{e}: the script did not pass over the C key store"))?;
+        Ok(())
+    }
+
+    /// The two key stores and their compositions, side by side.
+    fn sizes(&self, root: &Path, rust: &[&Path; 3]) {
+        let size = |p: &Path| grouped(fs::metadata(root.join(p)).map_or(0, |m| m.len()));
+        println!(
+            "\none interface, two implementations (bytes):\n  {:<18} {:>9} {:>9}",
+            "", "Rust", "C"
+        );
+        let c = [self.component(), self.core(), self.composed()];
+        for (what, (r, c)) in ["key store", "  its core module", "composed app"]
+            .iter()
+            .zip(rust.iter().zip(&c))
+        {
+            println!("  {what:<18} {:>9} {:>9}", size(r), size(c));
+        }
+    }
 }
 
 /// The imports a composition still needs, as `namespace:package/interface@version`,

@@ -4,6 +4,7 @@
 //! compile (`bench` adds wasm-encoder and libc, both small).
 
 mod bench;
+mod c_toolchain;
 mod demo;
 mod guests;
 mod step;

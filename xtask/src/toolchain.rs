@@ -1,5 +1,6 @@
 //! `cargo xtask toolchain [--install]`: find a way to build wasm32 Rust guests,
-//! and prove it with a smoke build that `wcomp new` wraps.
+//! and prove it with a smoke build that `wcomp new` wraps; also report the
+//! C route (`c_toolchain`), which `--install` installs too.
 //!
 //! Routes, in order: a rustup toolchain with the `wasm32-unknown-unknown`
 //! target (a normal developer machine); else Debian's `rustc-web` with
@@ -153,18 +154,18 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Installs the Debian route's packages; only as root, with apt-get.
-fn install() -> Result<(), String> {
+/// Installs Debian packages; only as root, with apt-get.
+fn install(packages: &[&str]) -> Result<(), String> {
     if !is_root() || Command::new("apt-get").arg("--version").output().is_err() {
         return Err(format!(
             "cannot install here (needs root and apt-get); run:\n  sudo apt-get install -y {}",
-            DEBIAN_PACKAGES.join(" ")
+            packages.join(" ")
         ));
     }
-    eprintln!("==> apt-get install -y {}", DEBIAN_PACKAGES.join(" "));
+    eprintln!("==> apt-get install -y {}", packages.join(" "));
     let status = Command::new("apt-get")
         .args(["install", "-y", "-qq"])
-        .args(DEBIAN_PACKAGES)
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status()
         .map_err(|e| format!("cannot run apt-get: {e}"))?;
@@ -290,7 +291,7 @@ pub fn run(args: &[String]) -> ExitCode {
     };
     let route = match detect() {
         Ok(route) => route,
-        Err(how) if install_wanted => match install().and_then(|()| detect()) {
+        Err(how) if install_wanted => match install(DEBIAN_PACKAGES).and_then(|()| detect()) {
             Ok(route) => route,
             Err(e) => {
                 eprintln!("error: {e}\n{how}");
@@ -303,6 +304,17 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     println!("wasm32 Rust guests build with: {}", route.describe());
+    // C guests (the demo's C key store) are optional: say how to get them.
+    let c_route = match crate::c_toolchain::detect() {
+        Err(_) if install_wanted => {
+            install(crate::c_toolchain::packages()).and_then(|()| crate::c_toolchain::detect())
+        }
+        found => found,
+    };
+    match c_route {
+        Ok(c) => println!("wasm32 C guests build with: {}", c.describe()),
+        Err(how) => println!("note: C guests cannot be built: {how}"),
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap_or(Path::new("."));
