@@ -177,8 +177,10 @@ fn nominal() {
 /// Values too big for a calls script: 1 MiB of non-ASCII text and of bytes
 /// go into the kitchen sink and come back intact (strings as they are,
 /// bytes reversed), so realloc, copies and frees hold at size; then many
-/// calls under a memory cap show that nothing leaks (every buffer an export
-/// hands over is freed by its post-return, every argument by the guest).
+/// calls under a memory cap, and the guest's own count of bytes allocated
+/// and not freed (`outstanding-bytes`, the same before and after the
+/// batch), show that nothing leaks: every buffer an export hands over is
+/// freed by its post-return, every argument by the guest.
 #[test]
 fn kitchen_sink_big_values() {
     for language in languages_of("kitchen-sink") {
@@ -206,13 +208,20 @@ fn big_values(language: &'static bind_guest::Language) {
     let iface = instance
         .get_export_index(&mut store, None, "test:rsink/funcs@0.1.0")
         .expect("the funcs export");
-    let mut call = |name: &str, arg: Val| -> Val {
+    let outstanding = instance
+        .get_typed_func::<(), (i64,)>(&mut store, "outstanding-bytes")
+        .expect("the outstanding-bytes export");
+    let outstanding = move |store: &mut Store<StoreLimits>| {
+        let (n,) = outstanding.call(&mut *store, ()).unwrap();
+        n
+    };
+    let call = |store: &mut Store<StoreLimits>, name: &str, arg: Val| -> Val {
         let idx = instance
-            .get_export_index(&mut store, Some(&iface), name)
+            .get_export_index(&mut *store, Some(&iface), name)
             .unwrap_or_else(|| panic!("no export {name}"));
-        let func = instance.get_func(&mut store, idx).unwrap();
+        let func = instance.get_func(&mut *store, idx).unwrap();
         let mut results = [Val::Bool(false)];
-        func.call(&mut store, &[arg], &mut results)
+        func.call(&mut *store, &[arg], &mut results)
             .unwrap_or_else(|e| panic!("{name} ({lang}): {e:?}"));
         results[0].clone()
     };
@@ -225,15 +234,20 @@ fn big_values(language: &'static bind_guest::Language) {
     let mut reversed = bytes.clone();
     reversed.reverse();
     let list = Val::List(bytes.iter().map(|b| Val::U8(*b)).collect());
+    let mut before = 0;
     for round in 0..24 {
-        match call("echo-str", Val::String(text.clone())) {
+        if round == 1 {
+            // Lazily made state (the allocator's own, say) exists by now.
+            before = outstanding(&mut store);
+        }
+        match call(&mut store, "echo-str", Val::String(text.clone())) {
             Val::String(back) => assert!(
                 back == text,
                 "{lang}, round {round}: the 1 MiB string changed"
             ),
             other => panic!("echo-str returned {other:?}"),
         }
-        match call("bytes", list.clone()) {
+        match call(&mut store, "bytes", list.clone()) {
             Val::List(back) => {
                 let back: Vec<u8> = back
                     .iter()
@@ -259,9 +273,16 @@ fn big_values(language: &'static bind_guest::Language) {
         )
     };
     for _ in 0..20_000 {
-        let Val::List(outer) = call("strings", strings()) else {
+        let Val::List(outer) = call(&mut store, "strings", strings()) else {
             panic!("strings returned no list");
         };
         assert_eq!(outer.len(), 2);
     }
+    let after = outstanding(&mut store);
+    assert_eq!(
+        after,
+        before,
+        "{lang}: the guest holds {} bytes more after the batch than before it",
+        after - before
+    );
 }

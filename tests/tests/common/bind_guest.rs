@@ -179,7 +179,8 @@ pub fn build_rust(name: &str, fixture: &Path, bindings: &Bindings) -> Option<Pat
 }
 
 /// A C guest: the guest file and the bindings' `.c` files, compiled
-/// under the strict flags and linked as a reactor by clang-16.
+/// under the strict flags and linked as a reactor by clang-16, with the
+/// case's own flags (a `cflags` file beside the guest, if any).
 pub fn build_c(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf> {
     let Some(tc) = c_toolchain() else {
         eprintln!("skipped: {name} (C): clang-16 with a wasm-ld is not installed");
@@ -197,6 +198,9 @@ pub fn build_c(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBu
         args.push(bindings.dir.join(file).display().to_string());
     }
     args.extend(["-o".into(), core.display().to_string()]);
+    if let Ok(flags) = fs::read_to_string(fixture.join("cflags")) {
+        args.extend(flags.split_whitespace().map(String::from));
+    }
     if let Err(e) = tc.run(&dir, &args) {
         panic!("{name}: the C guest did not build:\n{e}");
     }
