@@ -1,4 +1,5 @@
-//! `cargo xtask bench bind`: how compact `wcomp bind --lang rust` output is, against
+//! `cargo xtask bench bind`: how compact `wcomp bind --lang rust` output is (and, in
+//! `bind_c`, `--lang c`), against
 //! `wit-bindgen rust` (when installed), for the keystore world and for a large one, the WASI
 //! 0.2 `wasi:cli/command` world vendored in `fixtures/wasi`:
 //!
@@ -33,13 +34,14 @@ const BUILD_RUNS: usize = 3;
 const NOISE: f64 = 1.02;
 
 /// A world to bind: `wit` relative to the workspace root.
-struct World {
-    label: &'static str,
-    wit: &'static str,
-    world: &'static str,
+pub(super) struct World {
+    pub label: &'static str,
+    pub wit: &'static str,
+    pub world: &'static str,
 }
 
-const WORLDS: &[World] = &[
+/// The worlds of both halves, Rust (here) and C (`bind_c`).
+pub(super) const WORLDS: &[World] = &[
     World {
         label: "keystore",
         wit: "wit",
@@ -116,7 +118,7 @@ pub fn run(ctx: &Context) -> Result<(), String> {
     let text = to_json(&outcomes, &skipped, ctx.runs, runs, builder.as_ref());
     fs::write(&json, text).map_err(io_err("cannot write", &json))?;
     eprintln!("==> wrote {}", json.display());
-    Ok(())
+    super::bind_c::run(ctx)
 }
 
 /// What the build column times, for the report.

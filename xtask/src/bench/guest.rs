@@ -14,7 +14,10 @@
 //! - wall time: the median of the calls, on an engine without fuel metering; it includes
 //!   wasmtime's conversion of the dynamic values, which is the same for both guests.
 //!
-//! The target (issue 6): no bigger and no slower. Written to `target/bench/guest.json`.
+//! The target (issue 6): no bigger and no slower. Then the same key store in C
+//! (`fixtures/keystore-c` on `wcomp bind --lang c`, built by clang-16 with `-Os`) is measured
+//! the same way, beside the Rust one: one interface, two languages. Written to
+//! `target/bench/guest.json`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -29,6 +32,8 @@ use crate::guests::grouped;
 
 /// The guest whose bindings wcomp generates.
 const OURS: &str = "fixtures/keystore-rust";
+/// The same key store in C.
+const C_STORE: &str = "fixtures/keystore-c/keystore.c";
 /// Payload sizes of the calls: a small value and a large one.
 const SIZES: &str = "16,65536";
 /// Calls measured per function and size (fuel barely varies; the wall time does).
@@ -81,6 +86,19 @@ pub fn run(ctx: &Context) -> Result<(), String> {
         guest.calls = call_cost(ctx, &guest.component)?;
     }
     print!("{}", report(&guests, &builder));
+    let c = match c_store(ctx) {
+        Ok(mut c) => {
+            c.calls = call_cost(ctx, &c.component)?;
+            print!("{}", report_c(&guests[0], &c));
+            Some(c)
+        }
+        Err(why) => {
+            eprintln!("==> skipping the C key store: {why}");
+            skipped.push(("the C key store".into(), why));
+            None
+        }
+    };
+    guests.extend(c);
     if !skipped.is_empty() {
         println!("\nskipped:");
         for (what, why) in &skipped {
@@ -127,6 +145,106 @@ fn ours(ctx: &Context, builder: &Builder) -> Result<Guest, String> {
         "keystore-rust",
         source,
     )
+}
+
+/// The C key store on freshly generated bindings, built and wrapped.
+fn c_store(ctx: &Context) -> Result<Guest, String> {
+    let c = crate::c_toolchain::detect()?;
+    let bindings = ctx.dir.join("guest-c");
+    let _ = fs::remove_dir_all(&bindings);
+    let wit = ctx.root.join("wit");
+    let args = [
+        "bind".as_ref(),
+        wit.as_os_str(),
+        "--world".as_ref(),
+        "keystore".as_ref(),
+        "--lang".as_ref(),
+        "c".as_ref(),
+        "--out-dir".as_ref(),
+        bindings.as_os_str(),
+    ];
+    run_quiet(&ctx.wcomp, &args, None)?;
+    let core = ctx.dir.join("guest-c.core.wasm");
+    let sources = [
+        ctx.root.join(C_STORE),
+        bindings.join("keystore.c"),
+        bindings.join("keystore_component_type.c"),
+    ];
+    eprintln!("==> building the C key store: {C_STORE}");
+    let out = c
+        .build(&sources, &bindings, &core)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", c.clang.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the C key store did not build:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let component = ctx.dir.join("guest-c.wasm");
+    let args = [
+        "new".as_ref(),
+        core.as_os_str(),
+        "-o".as_ref(),
+        component.as_os_str(),
+    ];
+    run_quiet(&ctx.wcomp, &args, None)?;
+    let bytes = fs::read(&core).map_err(io_err("cannot read", &core))?;
+    Ok(Guest {
+        name: "wcomp C",
+        source: format!(
+            "{C_STORE} + `wcomp bind wit --world keystore --lang c`, {}",
+            c.describe()
+        ),
+        core_bytes: bytes.len() as u64,
+        code_bytes: section_sizes(&bytes)[CODE],
+        component_bytes: file_size(&component),
+        core,
+        component,
+        calls: Vec::new(),
+    })
+}
+
+/// The C key store beside the Rust one, on wcomp's bindings both.
+fn report_c(rust: &Guest, c: &Guest) -> String {
+    let mut out = format!(
+        "
+the same key store in C: {}
+  (clang -Os -mbulk-memory, debug info stripped; beside the Rust one above)\n\n",
+        c.source
+    );
+    let ratio = |a: u64, b: u64| format!("{:.3}x", a as f64 / b as f64);
+    row(
+        &mut out,
+        ["bytes".into(), "Rust".into(), "C".into(), "C/Rust".into()],
+    );
+    for (what, r, cc) in [
+        ("core module", rust.core_bytes, c.core_bytes),
+        ("  code section", rust.code_bytes, c.code_bytes),
+        ("component", rust.component_bytes, c.component_bytes),
+    ] {
+        row(
+            &mut out,
+            [what.into(), grouped(r), grouped(cc), ratio(cc, r)],
+        );
+    }
+    out.push('\n');
+    for call in &rust.calls {
+        let Some(cc) = matching(c, call) else {
+            continue;
+        };
+        let what = format!("{} {}", call.function, payload(call.payload));
+        row(
+            &mut out,
+            [
+                format!("{what:<12} fuel"),
+                grouped(call.fuel),
+                grouped(cc.fuel),
+                ratio(cc.fuel, call.fuel),
+            ],
+        );
+    }
+    out
 }
 
 /// The wit-bindgen port, built in place (its Cargo.lock pins the crates) and wrapped.
@@ -361,13 +479,14 @@ fn write_json(
     skipped: &[(String, String)],
     builder: Option<&Builder>,
 ) -> Result<(), String> {
+    let peer = guests.iter().find(|g| g.name == "wit-bindgen");
     let mut entries = Vec::new();
     for g in guests {
         let calls: Vec<String> = g
             .calls
             .iter()
             .map(|c| {
-                let theirs = guests.get(1).filter(|_| g.name == "wcomp");
+                let theirs = peer.filter(|_| g.name == "wcomp");
                 let ours_over_theirs = theirs
                     .and_then(|t| matching(t, c))
                     .map(|t| c.fuel as f64 / t.fuel as f64);
@@ -409,8 +528,8 @@ fn write_json(
         .map(|(what, why)| json_object(&[("what", json_str(what)), ("why", json_str(why))]))
         .collect();
     let route = builder.map_or("null".into(), |b| json_str(&b.route.describe()));
-    let size_ratio = match guests {
-        [ours, theirs, ..] => Some(ours.core_bytes as f64 / theirs.core_bytes as f64),
+    let size_ratio = match (guests.first(), peer) {
+        (Some(ours), Some(theirs)) => Some(ours.core_bytes as f64 / theirs.core_bytes as f64),
         _ => None,
     };
     let text = format!(

@@ -8,7 +8,8 @@
 //!   `target/bench/compose.json`;
 //! - `bind`: `wcomp bind --lang rust` against `wit-bindgen rust` on the keystore world and
 //!   the WASI 0.2 command world: lines, bytes, generation and `cargo build` times (see
-//!   `bind.rs`), written to `target/bench/bind.json`;
+//!   `bind.rs`), written to `target/bench/bind.json`; then `--lang c` against
+//!   `wit-bindgen c`: lines, generation and `clang -c` times (`bind_c.rs`, `bind-c.json`);
 //! - `guest`: the keystore guest on wcomp's bindings against the same guest on wit-bindgen's:
 //!   module sizes and the wasmtime fuel of a `get` and a `set` (see `guest.rs`), written to
 //!   `target/bench/guest.json`;
@@ -23,6 +24,7 @@
 //! command: it reports, and fails only when a tool fails.
 
 mod bind;
+mod bind_c;
 mod compose;
 mod guest;
 mod host;
