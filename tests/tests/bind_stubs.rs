@@ -339,7 +339,8 @@ fn every_world_binds_and_builds_for_wasm32() {
 /// `wcomp bind --lang c` for every world: each distinct set of bindings
 /// compiles for wasm32 under `-std=c11 -Wall -Wextra -Werror -pedantic`
 /// (the `.c` files, which include the header; exports are left to
-/// implement, so nothing is linked). The refusals are `REFUSED`'s.
+/// implement, so nothing is linked), and each header reads as C++17 under
+/// the same warnings, where clang++-16 is. The refusals are `REFUSED`'s.
 #[test]
 fn every_world_binds_in_c_and_compiles() {
     let dir = target_dir().join("bind-c-all");
@@ -410,19 +411,48 @@ fn every_world_binds_in_c_and_compiles() {
         eprintln!("skipped: compiling the C bindings: clang-16 with a wasm-ld is not installed");
         return;
     };
+    // The headers say `extern "C"`: they must read as C++ too.
+    let cxx = wcomp_tests::which("clang++-16");
     let mut failed = Vec::new();
     for (key, worlds) in &distinct {
         let set = dir.join(key);
         let mut args: Vec<String> = STRICT.iter().map(|s| s.to_string()).collect();
         args.extend(["-O1".into(), "-c".into()]);
+        let mut headers = Vec::new();
         for e in fs::read_dir(&set).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.ends_with(".c") {
                 args.push(name);
+            } else if name.ends_with(".h") {
+                headers.push(name);
             }
         }
         if let Err(e) = tc.compile(&set, &args) {
             failed.push(format!("{}:\n{e}", worlds.join(", ")));
+        }
+        if let Some(cxx) = &cxx {
+            let out = Command::new(cxx)
+                .args(&tc.flags)
+                .args([
+                    "-x",
+                    "c++",
+                    "-std=c++17",
+                    "-fsyntax-only",
+                    "-Wall",
+                    "-Wextra",
+                ])
+                .args(["-Werror", "-pedantic"])
+                .args(&headers)
+                .current_dir(&set)
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                failed.push(format!(
+                    "{} (the header as C++):\n{}",
+                    worlds.join(", "),
+                    text(&out.stderr)
+                ));
+            }
         }
     }
     assert!(
@@ -431,7 +461,7 @@ fn every_world_binds_in_c_and_compiles() {
         failed.join("\n")
     );
     eprintln!(
-        "{count} worlds, {} refused, {} distinct C bindings, all compiled for wasm32",
+        "{count} worlds, {} refused, {} distinct C bindings, all compiled for wasm32 (headers as C++ too, where clang++-16 is)",
         refused.len(),
         distinct.len()
     );
