@@ -104,8 +104,9 @@ pub(super) enum Mode {
 /// The cases of a variant-like step, for spelling its arms.
 #[derive(Clone)]
 enum Cases {
-    /// A `variant`: the member of each case's payload, if any.
-    Variant(Vec<Option<String>>),
+    /// A `variant`: each case's macro (its index, by name) and the member
+    /// of its payload, if any.
+    Variant(Vec<(String, Option<String>)>),
     Option,
     /// `result`: whether ok and err have payloads.
     Result(bool, bool),
@@ -124,10 +125,9 @@ impl Cases {
     /// The payload place of case `i` of the value at `place`.
     fn payload(&self, place: &str, i: usize) -> Option<String> {
         match (self, i) {
-            (Cases::Variant(members), _) => members
+            (Cases::Variant(cases), _) => cases
                 .get(i)
-                .cloned()
-                .flatten()
+                .and_then(|(_, member)| member.as_ref())
                 .map(|m| format!("{place}.val.{m}")),
             (Cases::Option, 1) => Some(format!("{place}.val")),
             (Cases::Result(true, _), 0) => Some(format!("{place}.val.ok")),
@@ -136,10 +136,18 @@ impl Cases {
         }
     }
 
+    /// How a switch names case `i`: a variant's by its macro.
+    fn label(&self, i: usize) -> String {
+        match self {
+            Cases::Variant(cases) => cases.get(i).map_or(i.to_string(), |(m, _)| m.clone()),
+            _ => i.to_string(),
+        }
+    }
+
     /// Statements making `var` case `i` with `payload`.
     fn make(&self, var: &str, i: usize, payload: Option<&String>) -> String {
         let mut s = match self {
-            Cases::Variant(_) => format!("{var}.tag = {i};\n"),
+            Cases::Variant(_) => format!("{var}.tag = {};\n", self.label(i)),
             Cases::Option => format!("{var}.is_some = {};\n", i == 1),
             Cases::Result(..) => format!("{var}.is_err = {};\n", i == 1),
         };
@@ -310,11 +318,15 @@ impl<'a, 'b> Body<'a, 'b> {
             }
             _ => return Err(self.internal("not a variant step")),
         };
+        let name = self.g.cty(&Type::Id(ty));
         match &self.g.resolve.types[ty].kind {
             TypeDefKind::Variant(v) => Ok(Cases::Variant(
                 v.cases
                     .iter()
-                    .map(|c| c.ty.map(|_| super::ident(&c.name)))
+                    .map(|c| {
+                        let member = c.ty.map(|_| super::ident(&c.name));
+                        (Gen::macro_name(&name, &c.name), member)
+                    })
                     .collect(),
             )),
             _ => Err(self.internal("a variant step names a type that is no variant")),
@@ -797,6 +809,7 @@ impl Backend for Body<'_, '_> {
                 values.push(results.last().cloned().unwrap_or_default())
             }
             Open::VariantLower {
+                cases,
                 outs,
                 text,
                 case,
@@ -804,7 +817,8 @@ impl Backend for Body<'_, '_> {
                 ..
             } => {
                 let body = self.resume(std::mem::take(saved));
-                let _ = writeln!(text, "case {case}: {{\n{body}{} = {case};", outs[0]);
+                let label = cases.label(*case);
+                let _ = writeln!(text, "case {label}: {{\n{body}{} = {case};", outs[0]);
                 for (o, r) in outs.iter().skip(1).zip(&results) {
                     let _ = writeln!(text, "{o} = {r};");
                 }
@@ -820,7 +834,8 @@ impl Backend for Body<'_, '_> {
             } => {
                 let body = self.resume(std::mem::take(saved));
                 let make = cases.make(var, *case, results.last());
-                let _ = writeln!(text, "case {case}: {{\n{body}{make}break;\n}}");
+                let label = cases.label(*case);
+                let _ = writeln!(text, "case {label}: {{\n{body}{make}break;\n}}");
             }
             Open::FreeList {
                 p,
