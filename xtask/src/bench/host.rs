@@ -281,7 +281,7 @@ fn write_crate(ctx: &Context, dir: &Path, name: &str) -> Result<(), String> {
     let manifest = format!(
         "# Written by `cargo xtask bench host`.\n[package]\nname = \"{name}\"\nversion = \
          \"0.1.0\"\nedition = \"2024\"\npublish = false\nautobins = false\n\n[dependencies]\n{}\n{}\n\n\
-         [profile.dev.package.\"*\"]\nopt-level = 1\n\n[workspace]\n",
+         [profile.dev.package.\"*\"]\nopt-level = 1\ndebug = false\n\n[workspace]\n",
         dependency("wasmtime")?,
         dependency("wasmtime-wasi")?,
     );
