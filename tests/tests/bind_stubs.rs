@@ -60,6 +60,15 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// `Ok` when `REFUSED` lists `world` of `rel` and the error names its
+/// reason; else the error, to report.
+fn expected_refusal(rel: &str, world: &str, err: &str) -> Result<(), String> {
+    match REFUSED.iter().find(|(f, w, _)| *f == rel && *w == world) {
+        Some((_, _, word)) if err.contains(word) => Ok(()),
+        _ => Err(err.to_string()),
+    }
+}
+
 /// Files that are meant not to load (error fixtures) are skipped by trying:
 /// at least this many worlds must remain, so that a loader regression
 /// cannot quietly empty the test.
@@ -248,10 +257,9 @@ fn every_world_binds_and_builds_for_wasm32() {
                 .output()
                 .unwrap();
             if !out.status.success() {
-                let err = text(&out.stderr);
-                match REFUSED.iter().find(|(f, w, _)| f == rel && w == world) {
-                    Some((_, _, word)) if err.contains(word) => refused.push(what),
-                    _ => unexpected.push(format!("{what}: wcomp bind failed:\n{err}")),
+                match expected_refusal(rel, world, &text(&out.stderr)) {
+                    Ok(()) => refused.push(what),
+                    Err(err) => unexpected.push(format!("{what}: wcomp bind failed:\n{err}")),
                 }
                 continue;
             }
@@ -365,10 +373,11 @@ fn every_world_binds_in_c_and_compiles() {
                 .output()
                 .unwrap();
             if !out.status.success() {
-                let err = text(&out.stderr);
-                match REFUSED.iter().find(|(f, w, _)| f == rel && w == world) {
-                    Some((_, _, word)) if err.contains(word) => refused.push(what),
-                    _ => unexpected.push(format!("{what}: wcomp bind --lang c failed:\n{err}")),
+                match expected_refusal(rel, world, &text(&out.stderr)) {
+                    Ok(()) => refused.push(what),
+                    Err(err) => {
+                        unexpected.push(format!("{what}: wcomp bind --lang c failed:\n{err}"))
+                    }
                 }
                 continue;
             }

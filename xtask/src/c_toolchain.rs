@@ -68,9 +68,9 @@ pub fn detect() -> Result<CRoute, String> {
         "no C toolchain for wasm32 here. Install one with:\n  apt-get install -y {}",
         PACKAGES.join(" ")
     );
-    let clang = which("clang-16").ok_or_else(|| how.clone())?;
-    let linker = which("wasm-ld-16")
-        .or_else(|| which("wasm-ld"))
+    let clang = crate::step::on_path("clang-16").ok_or_else(|| how.clone())?;
+    let linker = crate::step::on_path("wasm-ld-16")
+        .or_else(|| crate::step::on_path("wasm-ld"))
         .ok_or_else(|| how.clone())?;
     let sysroot = Some(PathBuf::from("/usr/share/wasi-sysroot")).filter(|p| p.is_dir());
     let libc = Path::new("/usr/lib/wasm32-wasi/libc.a");
@@ -94,13 +94,6 @@ pub fn detect() -> Result<CRoute, String> {
 /// The Debian packages of the route, for `toolchain --install`.
 pub fn packages() -> &'static [&'static str] {
     PACKAGES
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }
 
 #[cfg(test)]

@@ -82,3 +82,11 @@ pub fn run_all(steps: &[Step]) -> ExitCode {
     eprintln!("==> all steps passed in {}", secs(total.elapsed()));
     ExitCode::SUCCESS
 }
+
+/// The first `name` (plus the platform's suffix) in a folder of PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let exe = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(&exe))
+        .find(|p| p.is_file())
+}

@@ -23,6 +23,7 @@
 
 pub use wcomp_abi as abi;
 
+mod aliases;
 pub mod c;
 mod error;
 mod files;

@@ -271,14 +271,7 @@ impl<'a> Gen<'a> {
 
     /// `ty` with `type a = b` aliases followed.
     pub fn unalias(&self, ty: &Type) -> Type {
-        let mut ty = *ty;
-        while let Type::Id(id) = ty {
-            match self.resolve.types[id].kind {
-                TypeDefKind::Type(t) => ty = t,
-                _ => break,
-            }
-        }
-        ty
+        crate::aliases::unalias(self.resolve, ty)
     }
 
     fn file(&self) -> Result<String, BindError> {

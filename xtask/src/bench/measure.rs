@@ -285,13 +285,7 @@ pub fn find_installed(var: &str, name: &str) -> Option<PathBuf> {
     on_path(name).or_else(|| installed.filter(|p| p.is_file()))
 }
 
-/// The first `name` (plus the platform's suffix) in a folder of PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let exe = format!("{name}{EXE_SUFFIX}");
-    env::split_paths(&env::var_os("PATH")?)
-        .map(|d| d.join(&exe))
-        .find(|p| p.is_file())
-}
+pub use crate::step::on_path;
 
 pub fn version_of(program: &Path) -> String {
     let out = Command::new(program).arg("--version").output();

@@ -169,14 +169,7 @@ impl Gen<'_> {
 
     /// `ty` with `type a = b` aliases followed.
     pub fn unalias(&self, ty: &Type) -> Type {
-        let mut ty = *ty;
-        while let Type::Id(id) = ty {
-            match self.resolve.types[id].kind {
-                TypeDefKind::Type(t) => ty = t,
-                _ => break,
-            }
-        }
-        ty
+        crate::aliases::unalias(self.resolve, ty)
     }
 
     /// Whether a value of `ty` is passed by value (numbers, enums, flags
