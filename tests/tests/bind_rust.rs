@@ -89,7 +89,7 @@ fn golden_bindings() {
     let mut problems = Vec::new();
     for name in CASES {
         for language in languages_of(name) {
-            let bindings = bind(name, language);
+            let bindings = bind(name, language, "bind-golden");
             for (golden, text) in bindings.golden(language) {
                 let mut differs = Vec::new();
                 expect_file(&fixture(name), golden, text, &mut differs).unwrap();

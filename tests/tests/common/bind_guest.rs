@@ -104,11 +104,13 @@ pub fn languages_of(name: &str) -> Vec<&'static Language> {
         .collect()
 }
 
-/// `wcomp bind --lang L` for the case's world, into a folder of its own.
-pub fn bind(name: &str, language: &Language) -> Bindings {
+/// `wcomp bind --lang L` for the case's world, into a folder of its own
+/// under `purpose` (tests that bind one case at the same time must not
+/// share a folder: each empties it first).
+pub fn bind(name: &str, language: &Language, purpose: &str) -> Bindings {
     let (wit, world) = wit_and_world(name);
     let dir = target_dir()
-        .join("bind-out")
+        .join(purpose)
         .join(format!("{name}.{}", language.lang));
     let _ = fs::remove_dir_all(&dir);
     let out = Command::new(wcomp_bin())
@@ -151,7 +153,7 @@ pub fn build_in(name: &str, language: &'static Language) -> Option<PathBuf> {
     if let Some(done) = built.get(&key) {
         return done.clone();
     }
-    let bindings = bind(name, language);
+    let bindings = bind(name, language, "bind-out");
     let done = (language.build)(name, &fixture(name), &bindings)
         .map(|core| wrap(&format!("{name}.{}", language.lang), &core));
     built.insert(key, done.clone());
