@@ -104,6 +104,26 @@ fn main() {
     for (text, module) in &distinct {
         fs::write(host.join(format!("{module}.rs")), text).unwrap();
     }
+    // The demo runner's world, its pollables wasmtime-wasi's (`with`): a
+    // key store whose WASI adapter imports `wasi:io/poll` (the Go one) then
+    // links against one `pollable` type.
+    let demo = root.join("fixtures/demo/host/world.wit");
+    let wit = wcomp_wit::load(&demo, &Default::default()).expect("the demo host world loads");
+    let id = wit.world(Some("composed")).expect("world `composed`");
+    let opts = rust_host::Opts {
+        with: [(
+            "wasi:io/poll/pollable".to_string(),
+            "wasmtime_wasi::p2::DynPollable".to_string(),
+        )]
+        .into(),
+    };
+    let files = generate(&wit.resolve, id, &Lang::RustHost(opts)).expect("demo host bindings");
+    let (_, text) = files.iter().next().expect("one file per world");
+    fs::write(host.join("demo.rs"), text).unwrap();
+    modules.push_str(
+        "/// The composed key-store app of the demo (`run-script`), its pollables\n\
+         /// wasmtime-wasi's.\npub mod demo {\n    include!(concat!(env!(\"OUT_DIR\"), \"/host/demo.rs\"));\n}\n",
+    );
     let index = format!(
         "/// Every (WIT source, world) whose host bindings are compiled here.\n\
          pub const WORLDS: &[(&str, &str)] = &[\n{worlds}];\n\

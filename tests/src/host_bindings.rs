@@ -15,5 +15,3 @@ pub use self::fixtures_bind_rust_maps_world_wit_provider as maps;
 pub use self::fixtures_bind_rust_resources_world_wit_counting as counting;
 /// The resource user's guest (`fixtures/bind-rust/resource-user`).
 pub use self::fixtures_bind_rust_resources_world_wit_user as user;
-/// The composed key-store app of the demo (`run-script`).
-pub use self::fixtures_demo_host_world_wit_composed as demo;

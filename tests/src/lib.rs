@@ -11,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub mod c_guest;
+pub mod go_guest;
 pub mod host;
 pub mod host_bindings;
 pub mod jco;

@@ -475,3 +475,103 @@ fn every_world_binds_in_c_and_compiles() {
         distinct.len()
     );
 }
+
+/// The same worlds bound in Go (`--lang go`): every distinct package is
+/// gofmt-clean, passes `go vet` and compiles for wasip1 (one Go module
+/// holding them all, one `go vet` and one `go build`).
+#[test]
+fn every_world_binds_in_go_and_vets() {
+    let dir = target_dir().join("bind-go-all");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let (sources, corpus) = all_sources(&dir);
+    let module = dir.join("module");
+    fs::create_dir_all(&module).unwrap();
+    wcomp_tests::go_guest::write_go_mod(&module).unwrap();
+    let mut refused = Vec::new();
+    let mut unexpected = Vec::new();
+    // bindings hash -> the worlds they stand for
+    let mut distinct: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut count = 0;
+    for (source, rel, names, _) in &sources {
+        for world in names {
+            count += 1;
+            let what = format!("{rel} world {world}");
+            let out_dir = dir.join("out");
+            let _ = fs::remove_dir_all(&out_dir);
+            let out = Command::new(wcomp_bin())
+                .args(["bind", "--lang", "go", "--world", world, "--out-dir"])
+                .arg(&out_dir)
+                .arg(source)
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                match expected_refusal(rel, world, &text(&out.stderr)) {
+                    Ok(()) => refused.push(what),
+                    Err(err) => {
+                        unexpected.push(format!("{what}: wcomp bind --lang go failed:\n{err}"))
+                    }
+                }
+                continue;
+            }
+            // One package folder, named as the package.
+            let pkg = fs::read_dir(&out_dir)
+                .unwrap()
+                .flatten()
+                .next()
+                .unwrap()
+                .path();
+            let mut files: Vec<(String, String)> = fs::read_dir(&pkg)
+                .unwrap()
+                .flatten()
+                .map(|e| {
+                    let text = fs::read_to_string(e.path()).unwrap();
+                    (e.file_name().to_string_lossy().into_owned(), text)
+                })
+                .collect();
+            files.sort();
+            let parts: Vec<&[u8]> = files
+                .iter()
+                .flat_map(|(n, t)| [n.as_bytes(), t.as_bytes()])
+                .collect();
+            let key = fnv_key(&parts);
+            let set = module.join(format!("w{key}"));
+            if !set.exists() {
+                fs::create_dir_all(&set).unwrap();
+                fs::rename(&pkg, set.join(pkg.file_name().unwrap())).unwrap();
+            }
+            distinct.entry(key).or_default().push(what);
+        }
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    assert!(
+        count >= MIN_WORLDS,
+        "only {count} worlds found; expected at least {MIN_WORLDS}"
+    );
+    let expected_refusals = REFUSED
+        .iter()
+        .filter(|(f, _, _)| !corpus.is_empty() || !f.starts_with("corpus/"))
+        .count();
+    assert_eq!(
+        refused.len(),
+        expected_refusals,
+        "REFUSED lists worlds that now bind: {refused:?}"
+    );
+    let Some(go) = wcomp_tests::go_guest::go_toolchain() else {
+        eprintln!("skipped: checking the Go bindings: no Go 1.24 or later on PATH");
+        return;
+    };
+    let unformatted = go.unformatted(&module).unwrap();
+    assert!(
+        unformatted.is_empty(),
+        "gofmt would change: {unformatted:?}"
+    );
+    go.vet(&module).unwrap_or_else(|e| panic!("go vet:\n{e}"));
+    go.run(&module, &["build", "./..."])
+        .unwrap_or_else(|e| panic!("go build:\n{e}"));
+    eprintln!(
+        "{count} worlds, {} refused, {} distinct Go packages, gofmt- and vet-clean, built for wasip1",
+        refused.len(),
+        distinct.len()
+    );
+}

@@ -20,6 +20,8 @@
 //!   rust --host`), one file per world.
 //! * [`c`]: C guest bindings (`wcomp bind --lang c`): a header, a source
 //!   file and the component type, per world.
+//! * [`go`]: Go guest bindings (`wcomp bind --lang go`): a package per
+//!   world.
 
 pub use wcomp_abi as abi;
 
@@ -27,6 +29,7 @@ mod aliases;
 pub mod c;
 mod error;
 mod files;
+pub mod go;
 mod paths;
 pub mod rust;
 pub mod rust_host;
@@ -45,6 +48,8 @@ pub enum Lang {
     RustHost(rust_host::Opts),
     /// C guest bindings.
     C(c::Opts),
+    /// Go guest bindings.
+    Go(go::Opts),
 }
 
 impl Lang {
@@ -54,6 +59,7 @@ impl Lang {
             Lang::Rust(_) => "Rust",
             Lang::RustHost(_) => "Rust host",
             Lang::C(_) => "C",
+            Lang::Go(_) => "Go",
         }
     }
 }
@@ -64,5 +70,6 @@ pub fn generate(resolve: &Resolve, world: WorldId, lang: &Lang) -> Result<Files,
         Lang::Rust(opts) => opts.generate(resolve, world),
         Lang::RustHost(opts) => opts.generate(resolve, world),
         Lang::C(opts) => opts.generate(resolve, world),
+        Lang::Go(opts) => opts.generate(resolve, world),
     }
 }

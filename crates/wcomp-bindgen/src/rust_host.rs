@@ -48,9 +48,17 @@ use crate::{BindError, Files};
 /// The wasmtime release line the generated code is written for.
 pub const WASMTIME_VERSION: &str = "48";
 
-/// Options of the Rust host backend (none yet).
+/// Options of the Rust host backend.
 #[derive(Debug, Clone, Default)]
-pub struct Opts {}
+pub struct Opts {
+    /// Resources whose handles are of a type the embedder already has, as
+    /// wasmtime's `bindgen!` takes them (`with`): `ns:pkg/iface/resource`
+    /// (without a version) to a Rust path, such as
+    /// `wasi:io/poll/pollable` to `wasmtime_wasi::p2::DynPollable`, so
+    /// that the generated traits use the same handles as the crate that
+    /// implements the interface.
+    pub with: BTreeMap<String, String>,
+}
 
 impl Opts {
     /// Generates the host bindings of `world`: one file, `<world>_host.rs`.
@@ -62,7 +70,8 @@ impl Opts {
         // The plan's copy of `resolve` has nominal ids: an interface
         // imported under two names is two interfaces, each with its own
         // types and resources, as the component model has it.
-        let g = Gen::new(plan.resolve(), world, &plan)?;
+        let mut g = Gen::new(plan.resolve(), world, &plan)?;
+        g.with = &self.with;
         let mut files = Files::default();
         files.insert(
             format!(
@@ -82,6 +91,8 @@ pub(crate) struct Gen<'a> {
     pub plan: &'a WorldPlan,
     /// The module (path from the file root) holding each interface's types.
     types_module: BTreeMap<InterfaceId, Vec<String>>,
+    /// [`Opts::with`].
+    with: &'a BTreeMap<String, String>,
 }
 
 /// One imported or exported interface of the world, or the world itself.
@@ -110,11 +121,13 @@ impl<'a> Gen<'a> {
                 }
             }
         }
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
         Ok(Gen {
             resolve,
             world,
             plan,
             types_module,
+            with: &NONE,
         })
     }
 
@@ -252,6 +265,23 @@ impl<'a> Gen<'a> {
             .resources
             .iter()
             .any(|p| p.resource == r && p.direction == Direction::Import)
+    }
+
+    /// The embedder's type for resource `r`, when [`Opts::with`] names one.
+    pub fn with_type(&self, r: TypeId) -> Option<&String> {
+        let def = &self.resolve.types[resource_of(self.resolve, r)];
+        let TypeOwner::Interface(i) = def.owner else {
+            return None;
+        };
+        let iface = &self.resolve.interfaces[i];
+        let pkg = &self.resolve.packages[iface.package?].name;
+        self.with.get(&format!(
+            "{}:{}/{}/{}",
+            pkg.namespace,
+            pkg.name,
+            iface.name.as_deref()?,
+            def.name.as_deref()?
+        ))
     }
 
     /// The resource a function belongs to, if any.

@@ -1,4 +1,4 @@
-//! `wcomp bind WIT --lang rust|c [--host]`: guest bindings, or with
+//! `wcomp bind WIT --lang rust|c|go [--host]`: guest bindings, or with
 //! `--host` typed wasmtime host bindings (Rust), one file set per world.
 //!
 //! Without `--world` every world of the root package is bound; without
@@ -22,6 +22,7 @@ use crate::wit_cmd::Features;
 pub enum Lang {
     Rust,
     C,
+    Go,
 }
 
 #[derive(Args)]
@@ -56,6 +57,10 @@ pub struct BindArgs {
     /// every machine.
     #[arg(long)]
     rustfmt: bool,
+    /// The Go package's name, and its folder's (default: the world's name in
+    /// lowercase letters and digits).
+    #[arg(long, value_name = "NAME")]
+    package: Option<String>,
     #[command(flatten)]
     features: Features,
 }
@@ -71,6 +76,16 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     check_lang_options(&args)?;
     let wit = wcomp_wit::load(&args.wit, &args.features.options())?;
     let worlds = chosen_worlds(&wit, args.world.as_deref())?;
+    if args.package.is_some() && worlds.len() > 1 {
+        return Err(Failure::User(Box::new(
+            MietteDiagnostic::new(format!(
+                "`--package` names one Go package, and {} worlds would be bound",
+                worlds.len()
+            ))
+            .with_code("wcomp::bind::option")
+            .with_help("pick the world with `--world NAME`"),
+        )));
+    }
     let mut generated = Vec::new();
     let mut lang_name = "";
     for &world in &worlds {
@@ -84,6 +99,9 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
                 stubs: args.stubs,
             }),
             Lang::C => wcomp_bindgen::Lang::C(wcomp_bindgen::c::Opts::default()),
+            Lang::Go => wcomp_bindgen::Lang::Go(wcomp_bindgen::go::Opts {
+                package: args.package.clone(),
+            }),
         };
         lang_name = lang.name();
         let files = wcomp_bindgen::generate(&wit.resolve, world, &lang)?;
@@ -107,7 +125,18 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
     for p in &planned {
         refuse_overwriting_input(&p.path, &wit_inputs(&wit))?;
     }
-    if let Some(dir) = &args.out_dir {
+    // The output folder, and the folders backends put files in (a Go
+    // package's).
+    let mut folders: Vec<PathBuf> = args.out_dir.iter().cloned().collect();
+    folders.extend(
+        planned
+            .iter()
+            .filter(|p| p.path != Path::new("-"))
+            .filter_map(|p| p.path.parent().map(Path::to_path_buf))
+            .filter(|d| !d.as_os_str().is_empty()),
+    );
+    folders.dedup();
+    for dir in &folders {
         std::fs::create_dir_all(dir).map_err(|e| {
             Failure::User(Box::new(
                 MietteDiagnostic::new(format!("cannot create `{}`: {e}", dir.display()))
@@ -131,9 +160,31 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
 
 /// Refuses options that belong to another language's backend.
 fn check_lang_options(args: &BindArgs) -> Result<(), Failure> {
-    if !matches!(args.lang, Lang::C) {
-        return Ok(());
+    if args.package.is_some() && !matches!(args.lang, Lang::Go) {
+        return Err(Failure::User(Box::new(
+            MietteDiagnostic::new("`--package` is an option of the Go backend")
+                .with_code("wcomp::bind::option")
+                .with_help("drop `--package`, or use `--lang go`"),
+        )));
     }
+    if let Some(p) = &args.package
+        && (p.is_empty()
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || p.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Err(Failure::User(Box::new(
+            MietteDiagnostic::new(format!("`{p}` is not a Go package name"))
+                .with_code("wcomp::bind::option")
+                .with_help("use lowercase letters and digits, starting with a letter (`keystore`)"),
+        )));
+    }
+    let lang = match args.lang {
+        Lang::Rust => return Ok(()),
+        Lang::C => "c",
+        Lang::Go => "go",
+    };
     let rust_only = [
         (args.host, "--host"),
         (args.stubs, "--stubs"),
@@ -143,7 +194,7 @@ fn check_lang_options(args: &BindArgs) -> Result<(), Failure> {
     match rust_only.iter().find(|(set, _)| *set) {
         Some((_, flag)) => Err(Failure::User(Box::new(
             MietteDiagnostic::new(format!(
-                "`{flag}` is an option of the Rust backend, not of `--lang c`"
+                "`{flag}` is an option of the Rust backend, not of `--lang {lang}`"
             ))
             .with_code("wcomp::bind::option")
             .with_help(format!("drop `{flag}`, or use `--lang rust`")),

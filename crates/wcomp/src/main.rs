@@ -37,7 +37,7 @@ enum Command {
     Wit(wit_cmd::WitCommand),
     /// Wrap a core wasm module into a component.
     New(component_cmd::NewArgs),
-    /// Write guest bindings for a WIT world (Rust).
+    /// Write guest bindings for a WIT world (Rust, C, Go), or host bindings (Rust).
     Bind(bind_cmd::BindArgs),
     /// Embed a WIT world into a core module (a `component-type` section) for `wcomp new`.
     Embed(component_cmd::EmbedArgs),

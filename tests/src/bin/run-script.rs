@@ -43,15 +43,17 @@ impl monotonic_clock::Host for Clock {
     fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
         Ok(match self {
             Clock::Simulated(now) => *now,
-            Clock::Real(start) => u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            Clock::Real(start) => u64::try_from(start.elapsed().as_nanos())
+                .unwrap_or(u64::MAX)
+                .saturating_add(1),
         })
     }
     fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
         Ok(1)
     }
-    // Pollables belong to `wasi:io/poll`, which `wasmtime-wasi` implements
-    // with its own resource type: a component that subscribes to this clock
-    // traps with why (the key store only reads it).
+    // Pollables are `wasmtime-wasi`'s (the bindings' `with`), which this
+    // clock cannot make: a component that subscribes to it traps with why
+    // (the key stores only read it).
     fn subscribe_instant(
         &mut self,
         _when: monotonic_clock::Instant,
@@ -136,7 +138,8 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
     let clock = if real_clock {
         Clock::Real(Instant::now())
     } else {
-        Clock::Simulated(0)
+        // Not 0: Go's runtime refuses a clock that reads 0.
+        Clock::Simulated(1)
     };
     let host = Host {
         wasi: wasi.build(),

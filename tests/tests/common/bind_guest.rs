@@ -14,6 +14,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use wcomp_tests::c_guest::{STRICT, c_toolchain};
+use wcomp_tests::go_guest::{go_toolchain, write_go_mod};
 use wcomp_tests::{build_guest, target_dir, text, wcomp_bin, workspace_root};
 
 /// A guest language: its file in a case folder, its `--lang`, the golden
@@ -24,6 +25,9 @@ pub struct Language {
     pub lang: &'static str,
     pub expected: &'static [(&'static str, &'static str)],
     pub build: fn(case: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf>,
+    /// The module carries no component type (Go cannot write custom
+    /// sections): `wcomp new` is given the case's WIT.
+    pub wrap_with_wit: bool,
 }
 
 pub const LANGUAGES: &[Language] = &[
@@ -32,6 +36,7 @@ pub const LANGUAGES: &[Language] = &[
         lang: "rust",
         expected: &[(".rs", "expected.rs")],
         build: build_rust,
+        wrap_with_wit: false,
     },
     Language {
         guest: "guest.c",
@@ -39,6 +44,18 @@ pub const LANGUAGES: &[Language] = &[
         // The component type's bytes are left out: the WIT is reviewed.
         expected: &[(".h", "expected.h"), (".c", "expected.c")],
         build: build_c,
+        wrap_with_wit: false,
+    },
+    Language {
+        guest: "guest.go",
+        lang: "go",
+        // Not `.go` files: the case folder is no Go package.
+        expected: &[
+            ("/cabi.go", "expected-cabi.go.golden"),
+            (".go", "expected.go.golden"),
+        ],
+        build: build_go,
+        wrap_with_wit: true,
     },
 ];
 
@@ -50,14 +67,20 @@ pub struct Bindings {
 
 impl Bindings {
     /// The golden files of `language`: (golden name, text).
+    /// A file matches the first pattern it ends with, in order.
     pub fn golden(&self, language: &Language) -> Vec<(&'static str, &str)> {
-        language
-            .expected
+        let patterns = language.expected;
+        patterns
             .iter()
-            .filter_map(|(ext, golden)| {
+            .enumerate()
+            .filter_map(|(i, (ext, golden))| {
                 self.files
                     .iter()
-                    .find(|(name, _)| name.ends_with(ext) && !name.ends_with("_component_type.c"))
+                    .find(|(name, _)| {
+                        name.ends_with(ext)
+                            && !patterns[..i].iter().any(|(e, _)| name.ends_with(e))
+                            && !name.ends_with("_component_type.c")
+                    })
                     .map(|(_, text)| (*golden, text.as_str()))
             })
             .collect()
@@ -132,15 +155,21 @@ pub fn bind(name: &str, language: &Language, purpose: &str) -> Bindings {
         language.lang,
         text(&out.stderr)
     );
-    let files = fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            let text = fs::read_to_string(e.path()).unwrap();
-            (e.file_name().to_string_lossy().into_owned(), text)
-        })
-        .collect();
+    let mut files = BTreeMap::new();
+    read_tree(&dir, "", &mut files);
     Bindings { dir, files }
+}
+
+/// Every file under `dir`, by its `/`-separated path from it.
+fn read_tree(dir: &Path, prefix: &str, files: &mut BTreeMap<String, String>) {
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+        if e.path().is_dir() {
+            read_tree(&e.path(), &format!("{name}/"), files);
+        } else {
+            files.insert(name, fs::read_to_string(e.path()).unwrap());
+        }
+    }
 }
 
 /// Binds, builds and wraps case `name` in `language`, once per test run
@@ -154,8 +183,9 @@ pub fn build_in(name: &str, language: &'static Language) -> Option<PathBuf> {
         return done.clone();
     }
     let bindings = bind(name, language, "bind-out");
+    let wit = language.wrap_with_wit.then(|| wit_and_world(name));
     let done = (language.build)(name, &fixture(name), &bindings)
-        .map(|core| wrap(&format!("{name}.{}", language.lang), &core));
+        .map(|core| wrap(&format!("{name}.{}", language.lang), &core, wit.as_ref()));
     built.insert(key, done.clone());
     done
 }
@@ -209,16 +239,53 @@ pub fn build_c(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBu
     Some(core)
 }
 
-/// `wcomp new` of a guest's core module, beside it.
-pub fn wrap(name: &str, core: &Path) -> PathBuf {
+/// A Go guest: a module of the guest file (`main.go`) and its bindings'
+/// package, built as a wasip1 reactor.
+pub fn build_go(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf> {
+    let Some(go) = go_toolchain() else {
+        eprintln!("skipped: {name} (Go): no Go 1.24 or later on PATH");
+        return None;
+    };
+    let dir = target_dir().join("bind-go").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    write_go_mod(&dir).unwrap();
+    fs::copy(fixture.join("guest.go"), dir.join("main.go")).unwrap();
+    for (file, text) in &bindings.files {
+        let path = dir.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    // Generated Go is gofmt- and vet-clean, as a user's linters expect.
+    match go.unformatted(&dir) {
+        Ok(files) => assert!(
+            files.iter().all(|f| f.ends_with("main.go")),
+            "{name}: gofmt would change {files:?}"
+        ),
+        Err(e) => panic!("{name}: {e}"),
+    }
+    if let Err(e) = go.vet(&dir) {
+        panic!("{name}: go vet:\n{e}");
+    }
+    let core = dir.join(format!("{name}.core.wasm"));
+    if let Err(e) = go.build(&dir, &core) {
+        panic!("{name}: the Go guest did not build:\n{e}");
+    }
+    Some(core)
+}
+
+/// `wcomp new` of a guest's core module, beside it (given the WIT and
+/// world, for a module without its component type).
+pub fn wrap(name: &str, core: &Path, wit: Option<&(String, String)>) -> PathBuf {
     let component = core.with_file_name(format!("{name}.component.wasm"));
-    let out = Command::new(wcomp_bin())
-        .arg("new")
-        .arg(core)
-        .arg("-o")
-        .arg(&component)
-        .output()
-        .unwrap();
+    let mut cmd = Command::new(wcomp_bin());
+    cmd.arg("new").arg(core).arg("-o").arg(&component);
+    if let Some((wit, world)) = wit {
+        cmd.arg("--wit")
+            .arg(workspace_root().join(wit))
+            .args(["--world", world]);
+    }
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{name}: wcomp new failed:\n{}",

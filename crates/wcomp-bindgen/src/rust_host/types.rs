@@ -216,6 +216,15 @@ impl Gen<'_> {
                 out.push_str("}\n}\n");
                 guard(out);
             }
+            TypeDefKind::Resource if let Some(with) = self.with_type(id) => {
+                docs(&def.docs, out);
+                let _ = writeln!(
+                    out,
+                    "/// Resource `{}`, implemented by the host with the embedder's type \
+                     (`with`).\npub type {name} = {with};",
+                    def.name.as_deref().unwrap_or("")
+                );
+            }
             // The guest's resources are `ResourceAny` to the host: no type.
             TypeDefKind::Resource if self.host_resource(id) => {
                 docs(&def.docs, out);
