@@ -1,6 +1,7 @@
 //! `cargo xtask demo` end to end: it must print every answer of
 //! `fixtures/demo/script` on its command's line, over the Rust key store
-//! and again over the C one (the same answers, TTL expiry included), show the composed
+//! and again over the C and Go ones (the same answers, TTL expiry
+//! included), show the composed
 //! artifact's one capability (the key store's monotonic clock), and leave
 //! the three components in `target/demo/`. The script runner must also fail
 //! on a wrong answer, and honour real time with `--real-clock`. The composed
@@ -54,24 +55,38 @@ fn demo_answers_the_script_and_leaves_the_components() {
     );
 
     // Every command of the script, in order, with its expected answer: over
-    // the Rust key store, then over the C one (CI has clang-16; elsewhere
-    // the demo says it skipped that half).
+    // the Rust key store, then over the C one and the Go one (CI has
+    // clang-16 and Go; elsewhere the demo says it skipped that half).
     let steps =
         script::parse(&fs::read_to_string(root.join("fixtures/demo/script")).unwrap()).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    let c_half = lines
-        .iter()
-        .position(|l| l.starts_with("The same app over the C key store"));
-    let c_required = wcomp_tests::c_guest::c_toolchain().is_some();
+    let half_at = |language: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(&format!("The same app over the {language} key store")))
+    };
+    let (c_half, go_half) = (half_at("C"), half_at("Go"));
     assert!(
-        c_half.is_some() || !c_required,
+        c_half.is_some() || wcomp_tests::c_guest::c_toolchain().is_none(),
         "clang-16 is installed, but the demo ran no C key store:\n{stdout}"
     );
-    let halves = match c_half {
-        Some(at) => vec![&lines[..at], &lines[at..]],
-        None => vec![&lines[..]],
-    };
-    for (half, lines) in halves.into_iter().enumerate() {
+    assert!(
+        go_half.is_some() || wcomp_tests::go_guest::go_toolchain().is_none(),
+        "Go is installed, but the demo ran no Go key store:\n{stdout}"
+    );
+    // The halves in order: Rust, then each other store that ran.
+    let mut starts: Vec<(usize, &str)> = vec![(0, "Rust")];
+    starts.extend(c_half.map(|at| (at, "C")));
+    starts.extend(go_half.map(|at| (at, "Go")));
+    let halves: Vec<(&[&str], &str)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, (at, name))| {
+            let end = starts.get(i + 1).map_or(lines.len(), |(next, _)| *next);
+            (&lines[*at..end], *name)
+        })
+        .collect();
+    for (lines, store) in halves {
         let mut at = 0;
         for line in &steps {
             let found = lines[at..].iter().position(|l| match &line.step {
@@ -83,23 +98,28 @@ fn demo_answers_the_script_and_leaves_the_components() {
             });
             let Some(found) = found else {
                 panic!(
-                    "script:{}: `{}` is not answered as expected, in order, over the {} key store:\n{stdout}",
-                    line.number,
-                    line.text,
-                    ["Rust", "C"][half]
+                    "script:{}: `{}` is not answered as expected, in order, over the {store} key store:\n{stdout}",
+                    line.number, line.text,
                 );
             };
             at += found + 1;
         }
     }
-    if c_half.is_some() {
+    if c_half.is_some() || go_half.is_some() {
         assert!(
-            stdout.contains("one interface, two implementations (bytes):"),
+            stdout.contains(" implementations (bytes):"),
             "no sizes side by side:\n{stdout}"
         );
-        for name in ["keystore-c.wasm", "composed-c.wasm"] {
-            let wasm = fs::read(target_dir().join("demo").join(name)).unwrap();
-            assert_eq!(wasm.get(4..8), Some(&[0x0d, 0, 1, 0][..]), "{name}");
+    }
+    for (half, lang) in [(c_half, "c"), (go_half, "go")] {
+        if half.is_some() {
+            for name in [
+                format!("keystore-{lang}.wasm"),
+                format!("composed-{lang}.wasm"),
+            ] {
+                let wasm = fs::read(target_dir().join("demo").join(&name)).unwrap();
+                assert_eq!(wasm.get(4..8), Some(&[0x0d, 0, 1, 0][..]), "{name}");
+            }
         }
     }
 

