@@ -308,3 +308,101 @@ fn big_values(language: &'static bind_guest::Language) {
         after - before
     );
 }
+
+/// The app world's guest with a host store that takes and gives 1 MiB
+/// values: each direction a guest's bindings have — an export's argument
+/// (`handle`'s command), an import's argument (`set`'s value), an import's
+/// result (`get`'s value, which the host writes through the guest's
+/// `cabi_realloc` during the import: Go's must not enter its allocator
+/// there) and an export's result (the answer) — then values past Go's
+/// initial receive buffer (4 MiB), which it has grown to by then.
+#[test]
+fn app_big_values() {
+    use std::sync::{Arc, Mutex};
+    use wasmtime::Store;
+    use wasmtime::component::{Linker, Val};
+    use wcomp_tests::host::WasiHost;
+
+    for language in languages_of("app") {
+        let lang = language.lang;
+        let Some(component) = build_in("app", language) else {
+            return;
+        };
+        let engine = Engine::default();
+        let component = Component::from_file(&engine, &component).unwrap();
+        let mut linker: Linker<WasiHost> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+        // What the host's store holds: the last value set.
+        let held: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let mut store_api = linker.instance("wcomp:keystore/store@0.1.0").unwrap();
+        let set_held = held.clone();
+        store_api
+            .func_new("set", move |_, _, args, results| {
+                let Val::List(bytes) = &args[1] else {
+                    panic!("set: no list");
+                };
+                let bytes = bytes.iter().map(|v| match v {
+                    Val::U8(b) => *b,
+                    other => panic!("not a byte: {other:?}"),
+                });
+                *set_held.lock().unwrap() = bytes.collect();
+                results[0] = Val::Result(Ok(None));
+                Ok(())
+            })
+            .unwrap();
+        let get_held = held.clone();
+        store_api
+            .func_new("get", move |_, _, _, results| {
+                let bytes = get_held
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|b| Val::U8(*b))
+                    .collect();
+                results[0] = Val::Result(Ok(Some(Box::new(Val::List(bytes)))));
+                Ok(())
+            })
+            .unwrap();
+        store_api
+            .func_new("delete", |_, _, _, results| {
+                results[0] = Val::Result(Ok(None));
+                Ok(())
+            })
+            .unwrap();
+        let host = WasiHost::new(wasmtime_wasi::WasiCtx::builder().inherit_stderr().build());
+        let mut store = Store::new(&engine, host);
+        // A value lifted to `Val`s costs wasmtime's hostcall fuel per `Val`,
+        // not per byte: 5 MiB of `Val::U8` is past the default 128 MiB.
+        store.set_hostcall_fuel(1 << 31);
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let iface = instance
+            .get_export_index(&mut store, None, "wcomp:keystore/handler@0.1.0")
+            .unwrap();
+        let handle = instance
+            .get_export_index(&mut store, Some(&iface), "handle")
+            .unwrap();
+        let handle = instance
+            .get_typed_func::<(String,), (String,)>(&mut store, &handle)
+            .unwrap();
+        let mut call = |command: String| -> String {
+            let (answer,) = handle
+                .call(&mut store, (command,))
+                .unwrap_or_else(|e| panic!("{lang}: handle trapped: {e:?}"));
+            answer
+        };
+        for size in [1 << 20, 1 << 20, 3 << 20, 5 << 20] {
+            let value: String = (0..size)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            assert_eq!(call(format!("set k {value}")), "ok", "{lang}, {size} B");
+            assert!(
+                *held.lock().unwrap() == value.as_bytes(),
+                "{lang}: the host got another {size} B value"
+            );
+            assert!(
+                call("get k".into()) == value,
+                "{lang}: the {size} B value did not come back"
+            );
+        }
+    }
+}
