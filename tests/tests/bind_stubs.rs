@@ -351,71 +351,9 @@ fn every_world_binds_and_builds_for_wasm32() {
 /// the same warnings, where clang++-16 is. The refusals are `REFUSED`'s.
 #[test]
 fn every_world_binds_in_c_and_compiles() {
-    let dir = target_dir().join("bind-c-all");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let (sources, corpus) = all_sources(&dir);
-    let mut refused = Vec::new();
-    let mut unexpected = Vec::new();
-    // bindings hash -> the worlds they stand for
-    let mut distinct: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut count = 0;
-    for (source, rel, names, _) in &sources {
-        for world in names {
-            count += 1;
-            let what = format!("{rel} world {world}");
-            let out_dir = dir.join("out");
-            let _ = fs::remove_dir_all(&out_dir);
-            let out = Command::new(wcomp_bin())
-                .args(["bind", "--lang", "c", "--world", world, "--out-dir"])
-                .arg(&out_dir)
-                .arg(source)
-                .output()
-                .unwrap();
-            if !out.status.success() {
-                match expected_refusal(rel, world, &text(&out.stderr)) {
-                    Ok(()) => refused.push(what),
-                    Err(err) => {
-                        unexpected.push(format!("{what}: wcomp bind --lang c failed:\n{err}"))
-                    }
-                }
-                continue;
-            }
-            let mut files: Vec<(String, String)> = fs::read_dir(&out_dir)
-                .unwrap()
-                .flatten()
-                .map(|e| {
-                    let text = fs::read_to_string(e.path()).unwrap();
-                    (e.file_name().to_string_lossy().into_owned(), text)
-                })
-                .collect();
-            files.sort();
-            let parts: Vec<&[u8]> = files
-                .iter()
-                .flat_map(|(n, t)| [n.as_bytes(), t.as_bytes()])
-                .collect();
-            let key = fnv_key(&parts);
-            let set = dir.join(&key);
-            if !set.exists() {
-                fs::rename(&out_dir, &set).unwrap();
-            }
-            distinct.entry(key).or_default().push(what);
-        }
-    }
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-    assert!(
-        count >= MIN_WORLDS,
-        "only {count} worlds found; expected at least {MIN_WORLDS}"
-    );
-    let expected_refusals = REFUSED
-        .iter()
-        .filter(|(f, _, _)| !corpus.is_empty() || !f.starts_with("corpus/"))
-        .count();
-    assert_eq!(
-        refused.len(),
-        expected_refusals,
-        "REFUSED lists worlds that now bind: {refused:?}"
-    );
+    let (sets, distinct) = bind_every_world("c");
+    let (count, refused) = (distinct.count, distinct.refused);
+    let distinct = distinct.sets;
     let Some(tc) = c_toolchain() else {
         eprintln!("skipped: compiling the C bindings: clang-16 with a wasm-ld is not installed");
         return;
@@ -424,7 +362,7 @@ fn every_world_binds_in_c_and_compiles() {
     let cxx = wcomp_tests::which("clang++-16");
     let mut failed = Vec::new();
     for (key, worlds) in &distinct {
-        let set = dir.join(key);
+        let set = sets.join(key);
         let mut args: Vec<String> = STRICT.iter().map(|s| s.to_string()).collect();
         args.extend(["-O1".into(), "-c".into()]);
         let mut headers = Vec::new();
@@ -476,91 +414,107 @@ fn every_world_binds_in_c_and_compiles() {
     );
 }
 
-/// The same worlds bound in Go (`--lang go`): every distinct package is
-/// gofmt-clean, passes `go vet` and compiles for wasip1 (one Go module
-/// holding them all, one `go vet` and one `go build`).
-#[test]
-fn every_world_binds_in_go_and_vets() {
-    let dir = target_dir().join("bind-go-all");
+/// The worlds of every source, bound in one language.
+struct Bound {
+    count: usize,
+    refused: Vec<String>,
+    /// Bindings hash -> the worlds they stand for.
+    sets: BTreeMap<String, Vec<String>>,
+}
+
+/// `wcomp bind --lang LANG` for every world of every source, each distinct
+/// set of files kept once, in `target/bind-LANG-all/sets/<hash>/` (the folder
+/// returned); a refusal must be `REFUSED`'s, and every world must be found.
+fn bind_every_world(lang: &str) -> (PathBuf, Bound) {
+    let dir = target_dir().join(format!("bind-{lang}-all"));
     let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let sets = dir.join("sets");
+    fs::create_dir_all(&sets).unwrap();
     let (sources, corpus) = all_sources(&dir);
-    let module = dir.join("module");
-    fs::create_dir_all(&module).unwrap();
-    wcomp_tests::go_guest::write_go_mod(&module).unwrap();
-    let mut refused = Vec::new();
+    let mut bound = Bound {
+        count: 0,
+        refused: Vec::new(),
+        sets: BTreeMap::new(),
+    };
     let mut unexpected = Vec::new();
-    // bindings hash -> the worlds they stand for
-    let mut distinct: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut count = 0;
     for (source, rel, names, _) in &sources {
         for world in names {
-            count += 1;
+            bound.count += 1;
             let what = format!("{rel} world {world}");
             let out_dir = dir.join("out");
             let _ = fs::remove_dir_all(&out_dir);
             let out = Command::new(wcomp_bin())
-                .args(["bind", "--lang", "go", "--world", world, "--out-dir"])
+                .args(["bind", "--lang", lang, "--world", world, "--out-dir"])
                 .arg(&out_dir)
                 .arg(source)
                 .output()
                 .unwrap();
             if !out.status.success() {
                 match expected_refusal(rel, world, &text(&out.stderr)) {
-                    Ok(()) => refused.push(what),
+                    Ok(()) => bound.refused.push(what),
                     Err(err) => {
-                        unexpected.push(format!("{what}: wcomp bind --lang go failed:\n{err}"))
+                        unexpected.push(format!("{what}: wcomp bind --lang {lang} failed:\n{err}"))
                     }
                 }
                 continue;
             }
-            // One package folder, named as the package.
-            let pkg = fs::read_dir(&out_dir)
-                .unwrap()
-                .flatten()
-                .next()
-                .unwrap()
-                .path();
-            let mut files: Vec<(String, String)> = fs::read_dir(&pkg)
-                .unwrap()
-                .flatten()
-                .map(|e| {
-                    let text = fs::read_to_string(e.path()).unwrap();
-                    (e.file_name().to_string_lossy().into_owned(), text)
-                })
-                .collect();
+            let mut files = Vec::new();
+            read_tree(&out_dir, "", &mut files);
             files.sort();
             let parts: Vec<&[u8]> = files
                 .iter()
                 .flat_map(|(n, t)| [n.as_bytes(), t.as_bytes()])
                 .collect();
             let key = fnv_key(&parts);
-            let set = module.join(format!("w{key}"));
+            let set = sets.join(&key);
             if !set.exists() {
-                fs::create_dir_all(&set).unwrap();
-                fs::rename(&pkg, set.join(pkg.file_name().unwrap())).unwrap();
+                fs::rename(&out_dir, &set).unwrap();
             }
-            distinct.entry(key).or_default().push(what);
+            bound.sets.entry(key).or_default().push(what);
         }
     }
     assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
     assert!(
-        count >= MIN_WORLDS,
-        "only {count} worlds found; expected at least {MIN_WORLDS}"
+        bound.count >= MIN_WORLDS,
+        "only {} worlds found; expected at least {MIN_WORLDS}",
+        bound.count
     );
     let expected_refusals = REFUSED
         .iter()
         .filter(|(f, _, _)| !corpus.is_empty() || !f.starts_with("corpus/"))
         .count();
     assert_eq!(
-        refused.len(),
+        bound.refused.len(),
         expected_refusals,
-        "REFUSED lists worlds that now bind: {refused:?}"
+        "REFUSED lists worlds that now bind: {:?}",
+        bound.refused
     );
+    (sets, bound)
+}
+
+/// Every file under `dir`, by its `/`-separated path from it.
+fn read_tree(dir: &Path, prefix: &str, files: &mut Vec<(String, String)>) {
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+        if e.path().is_dir() {
+            read_tree(&e.path(), &format!("{name}/"), files);
+        } else {
+            files.push((name, fs::read_to_string(e.path()).unwrap()));
+        }
+    }
+}
+
+/// The same worlds bound in Go (`--lang go`): every distinct package is
+/// gofmt-clean, passes `go vet` and compiles for wasip1 (one Go module
+/// holding them all, one `go vet` and one `go build`).
+#[test]
+fn every_world_binds_in_go_and_vets() {
+    let (module, bound) = bind_every_world("go");
     let Some(go) = wcomp_tests::go_guest::go_toolchain() else {
         eprintln!("skipped: checking the Go bindings: no Go 1.24 or later on PATH");
         return;
     };
+    wcomp_tests::go_guest::write_go_mod(&module).unwrap();
     let unformatted = go.unformatted(&module).unwrap();
     assert!(
         unformatted.is_empty(),
@@ -570,8 +524,9 @@ fn every_world_binds_in_go_and_vets() {
     go.run(&module, &["build", "./..."])
         .unwrap_or_else(|e| panic!("go build:\n{e}"));
     eprintln!(
-        "{count} worlds, {} refused, {} distinct Go packages, gofmt- and vet-clean, built for wasip1",
-        refused.len(),
-        distinct.len()
+        "{} worlds, {} refused, {} distinct Go packages, gofmt- and vet-clean, built for wasip1",
+        bound.count,
+        bound.refused.len(),
+        bound.sets.len()
     );
 }

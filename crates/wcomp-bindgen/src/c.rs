@@ -529,8 +529,9 @@ pub(crate) fn indent(src: &str) -> String {
     out
 }
 
-/// A line without its string literals and `//` comment, for brace counting.
-fn code_of(line: &str) -> String {
+/// A line without its string literals and `//` comment, for brace counting
+/// (C's and Go's lexical rules agree on both).
+pub(crate) fn code_of(line: &str) -> String {
     let mut out = String::new();
     let mut chars = line.chars().peekable();
     let mut in_str = false;

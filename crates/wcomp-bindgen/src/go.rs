@@ -351,9 +351,8 @@ impl<'a> Gen<'a> {
             .unwrap_or_default()
     }
 
-    /// The Go name of function `f` (an import's package-level name or
-    /// method, an export's method).
-    pub fn func_name(&self, f: &FunctionPlan) -> String {
+    /// `f`'s key in the name maps: its direction and index in the plan.
+    fn key_of(&self, f: &FunctionPlan) -> (bool, usize) {
         let list = match f.direction {
             Direction::Import => &self.plan.imports,
             Direction::Export => &self.plan.exports,
@@ -362,26 +361,24 @@ impl<'a> Gen<'a> {
             .iter()
             .position(|p| std::ptr::eq(p, f))
             .unwrap_or_default();
+        (f.direction == Direction::Export, i)
+    }
+
+    /// The Go name of function `f` (an import's package-level name or
+    /// method, an export's method).
+    pub fn func_name(&self, f: &FunctionPlan) -> String {
         self.func_names
-            .get(&(f.direction == Direction::Export, i))
+            .get(&self.key_of(f))
             .cloned()
             .unwrap_or_default()
     }
 
-    /// A unique lowercase name for `f`'s glue (`StoreGet` in
-    /// `wasmimportStoreGet`): its interface prefix and name, with the
-    /// resource's for resource functions.
+    /// A unique name for `f`'s glue (`StoreGet` in `wasmimportStoreGet`):
+    /// its interface prefix and name, with the resource's for resource
+    /// functions.
     pub fn glue_name(&self, f: &FunctionPlan) -> String {
-        let list = match f.direction {
-            Direction::Import => &self.plan.imports,
-            Direction::Export => &self.plan.exports,
-        };
-        let i = list
-            .iter()
-            .position(|p| std::ptr::eq(p, f))
-            .unwrap_or_default();
         self.glue_names
-            .get(&(f.direction == Direction::Export, i))
+            .get(&self.key_of(f))
             .cloned()
             .unwrap_or_default()
     }
@@ -596,7 +593,7 @@ fn imports(text: &str) -> String {
     // Code only: comments and strings may name a package too.
     let code: String = text
         .lines()
-        .map(|l| code_of(l.trim_start()) + "\n")
+        .map(|l| crate::c::code_of(l.trim_start()) + "\n")
         .collect();
     let mut list: Vec<&str> = Vec::new();
     for (pkg, marker) in [
@@ -634,7 +631,7 @@ pub(crate) fn indent(src: &str) -> String {
             out.push('\n');
             continue;
         }
-        let code = code_of(line);
+        let code = crate::c::code_of(line);
         let leading = code.chars().take_while(|c| *c == '}' || *c == ')').count();
         // `const (` and `var (` blocks indent as braces do.
         let opens = code.chars().filter(|c| *c == '{').count()
@@ -651,31 +648,6 @@ pub(crate) fn indent(src: &str) -> String {
         out.push_str(line);
         out.push('\n');
         depth = (depth + opens).saturating_sub(closes);
-    }
-    out
-}
-
-/// A line without its string literals and `//` comment, for brace counting.
-fn code_of(line: &str) -> String {
-    let mut out = String::new();
-    let mut chars = line.chars().peekable();
-    let mut in_str = false;
-    while let Some(c) = chars.next() {
-        if in_str {
-            match c {
-                '\\' => {
-                    chars.next();
-                }
-                '"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_str = true,
-            '/' if chars.peek() == Some(&'/') => break,
-            _ => out.push(c),
-        }
     }
     out
 }

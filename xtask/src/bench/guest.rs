@@ -155,11 +155,8 @@ fn ours(ctx: &Context, builder: &Builder) -> Result<Guest, String> {
     )
 }
 
-/// The C key store on freshly generated bindings, built and wrapped.
-fn c_store(ctx: &Context) -> Result<Guest, String> {
-    let c = crate::c_toolchain::detect()?;
-    let bindings = ctx.dir.join("guest-c");
-    let _ = fs::remove_dir_all(&bindings);
+/// `wcomp bind wit --world keystore --lang LANG --out-dir OUT`.
+fn bind_keystore(ctx: &Context, lang: &str, out: &Path) -> Result<(), String> {
     let wit = ctx.root.join("wit");
     let args = [
         "bind".as_ref(),
@@ -167,43 +164,49 @@ fn c_store(ctx: &Context) -> Result<Guest, String> {
         "--world".as_ref(),
         "keystore".as_ref(),
         "--lang".as_ref(),
-        "c".as_ref(),
+        lang.as_ref(),
         "--out-dir".as_ref(),
-        bindings.as_os_str(),
+        out.as_os_str(),
     ];
-    run_quiet(&ctx.wcomp, &args, None)?;
-    let core = ctx.dir.join("guest-c.core.wasm");
-    let sources = [
-        ctx.root.join(C_STORE),
-        bindings.join("keystore.c"),
-        bindings.join("keystore_component_type.c"),
-    ];
-    eprintln!("==> building the C key store: {C_STORE}");
-    let out = c
-        .build(&sources, &bindings, &core)
+    run_quiet(&ctx.wcomp, &args, None).map(|_| ())
+}
+
+/// Runs a key store's build command, then wraps its core module with `wcomp new` (given
+/// the WIT when the module carries no component type) and measures it.
+fn wrap_store(
+    ctx: &Context,
+    name: &'static str,
+    source: String,
+    mut build: std::process::Command,
+    core: PathBuf,
+    with_wit: bool,
+) -> Result<Guest, String> {
+    let out = build
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", c.clang.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", build.get_program().to_string_lossy()))?;
     if !out.status.success() {
         return Err(format!(
-            "the C key store did not build:\n{}",
+            "the {name} key store did not build:\n{}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let component = ctx.dir.join("guest-c.wasm");
-    let args = [
-        "new".as_ref(),
-        core.as_os_str(),
-        "-o".as_ref(),
-        component.as_os_str(),
-    ];
+    let component = core.with_extension("").with_extension("wasm");
+    let wit = ctx.root.join("wit");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["new".as_ref(), core.as_os_str()];
+    if with_wit {
+        args.extend([
+            std::ffi::OsStr::new("--wit"),
+            wit.as_os_str(),
+            std::ffi::OsStr::new("--world"),
+            std::ffi::OsStr::new("keystore"),
+        ]);
+    }
+    args.extend([std::ffi::OsStr::new("-o"), component.as_os_str()]);
     run_quiet(&ctx.wcomp, &args, None)?;
     let bytes = fs::read(&core).map_err(io_err("cannot read", &core))?;
     Ok(Guest {
-        name: "wcomp C",
-        source: format!(
-            "{C_STORE} + `wcomp bind wit --world keystore --lang c`, {}",
-            c.describe()
-        ),
+        name,
+        source,
         core_bytes: bytes.len() as u64,
         code_bytes: section_sizes(&bytes)[CODE],
         component_bytes: file_size(&component),
@@ -211,6 +214,27 @@ fn c_store(ctx: &Context) -> Result<Guest, String> {
         component,
         calls: Vec::new(),
     })
+}
+
+/// The C key store on freshly generated bindings, built and wrapped.
+fn c_store(ctx: &Context) -> Result<Guest, String> {
+    let c = crate::c_toolchain::detect()?;
+    let bindings = ctx.dir.join("guest-c");
+    let _ = fs::remove_dir_all(&bindings);
+    bind_keystore(ctx, "c", &bindings)?;
+    let core = ctx.dir.join("guest-c.core.wasm");
+    let sources = [
+        ctx.root.join(C_STORE),
+        bindings.join("keystore.c"),
+        bindings.join("keystore_component_type.c"),
+    ];
+    eprintln!("==> building the C key store: {C_STORE}");
+    let source = format!(
+        "{C_STORE} + `wcomp bind wit --world keystore --lang c`, {}",
+        c.describe()
+    );
+    let build = c.build(&sources, &bindings, &core);
+    wrap_store(ctx, "wcomp C", source, build, core, false)
 }
 
 /// The Go key store on freshly generated bindings, built and wrapped (given the WIT: Go
@@ -224,56 +248,15 @@ fn go_store(ctx: &Context) -> Result<Guest, String> {
         let from = ctx.root.join(GO_STORE).join(file);
         fs::copy(&from, dir.join(file)).map_err(io_err("cannot copy", &from))?;
     }
-    let wit = ctx.root.join("wit");
-    let args = [
-        "bind".as_ref(),
-        wit.as_os_str(),
-        "--world".as_ref(),
-        "keystore".as_ref(),
-        "--lang".as_ref(),
-        "go".as_ref(),
-        "--out-dir".as_ref(),
-        dir.as_os_str(),
-    ];
-    run_quiet(&ctx.wcomp, &args, None)?;
+    bind_keystore(ctx, "go", &dir)?;
     let core = ctx.dir.join("guest-go.core.wasm");
     eprintln!("==> building the Go key store: {GO_STORE}");
-    let out = go
-        .build(&dir, &core)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", go.go.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "the Go key store did not build:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let component = ctx.dir.join("guest-go.wasm");
-    let args = [
-        "new".as_ref(),
-        core.as_os_str(),
-        "--wit".as_ref(),
-        wit.as_os_str(),
-        "--world".as_ref(),
-        "keystore".as_ref(),
-        "-o".as_ref(),
-        component.as_os_str(),
-    ];
-    run_quiet(&ctx.wcomp, &args, None)?;
-    let bytes = fs::read(&core).map_err(io_err("cannot read", &core))?;
-    Ok(Guest {
-        name: "wcomp Go",
-        source: format!(
-            "{GO_STORE}/main.go + `wcomp bind wit --world keystore --lang go`, {}",
-            go.describe()
-        ),
-        core_bytes: bytes.len() as u64,
-        code_bytes: section_sizes(&bytes)[CODE],
-        component_bytes: file_size(&component),
-        core,
-        component,
-        calls: Vec::new(),
-    })
+    let source = format!(
+        "{GO_STORE}/main.go + `wcomp bind wit --world keystore --lang go`, {}",
+        go.describe()
+    );
+    let build = go.build(&dir, &core);
+    wrap_store(ctx, "wcomp Go", source, build, core, true)
 }
 
 /// Another language's key store beside the Rust one, on wcomp's bindings both.
