@@ -10,7 +10,8 @@
 //!   module that knows the library, so moving to wac-graph stays local);
 //! - [`unify`]: one import per semver-compatible interface in the result;
 //! - [`dedup`]: one copy of each core module that inputs share;
-//! - [`policy`], [`provenance`], [`strip`]: what happens to the result.
+//! - [`policy`], [`provenance`], [`strip`]: what happens to the result;
+//! - [`targets`]: whether a component fits a platform's world.
 
 #![allow(clippy::result_large_err)]
 
@@ -24,6 +25,7 @@ pub mod plan;
 pub mod policy;
 pub mod provenance;
 pub mod strip;
+pub mod targets;
 pub mod typecheck;
 pub mod unify;
 pub mod version;

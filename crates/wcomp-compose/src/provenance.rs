@@ -2,6 +2,8 @@
 //! composition (file name, SHA-256, what each provided), so that a deployed
 //! artifact says what it is made of. `wcomp inspect` prints it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::composition::Shared;
@@ -19,6 +21,10 @@ pub struct Provenance {
     /// The core modules defined once for several inputs (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared: Vec<Shared>,
+    /// The imports the composition keeps (its capabilities), each with the
+    /// inputs that asked for it: `wcomp targets` names them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub imports: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -59,10 +65,28 @@ impl Provenance {
                 }
             })
             .collect();
+        let file = |c: usize| {
+            let component = &components[c];
+            component.path.file_name().map_or_else(
+                || component.label.clone(),
+                |f| f.to_string_lossy().into_owned(),
+            )
+        };
+        let imports = plan
+            .remaining
+            .iter()
+            .map(|(name, who)| {
+                let mut who: Vec<String> = who.iter().map(|&c| file(c)).collect();
+                who.sort();
+                who.dedup();
+                (name.clone(), who)
+            })
+            .collect();
         Provenance {
             tool: format!("wcomp {}", env!("CARGO_PKG_VERSION")),
             inputs,
             shared: shared.to_vec(),
+            imports,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod signature;
 pub mod summary;
 mod text;
 pub mod upgrade;
+pub mod wasi;
 
 pub use diagnostic::{SourceDiagnostic, WitError};
 pub use guard::catch_library_panic;

@@ -137,9 +137,9 @@ pub fn inspect(args: InspectArgs) -> Result<(), Failure> {
     if args.json {
         let json = serde_json::to_string_pretty(&inspection)
             .map_err(|e| wcomp_component::ComponentError::Internal(e.to_string()))?;
-        println!("{json}");
+        crate::output::print_out(&format!("{json}\n"));
     } else {
-        print!("{}", inspection.to_text());
+        crate::output::print_out(&inspection.to_text());
     }
     Ok(())
 }

@@ -57,6 +57,13 @@ pub struct ComposeArgs {
     /// Print the plan and capabilities as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Check that the result fits WORLD (`wasi:http/proxy@0.2.12`, as
+    /// `wcomp targets` does) before writing it.
+    #[arg(long, value_name = "WORLD")]
+    target: Option<String>,
+    /// The WIT defining the `--target` world, when it is not WASI's.
+    #[arg(long, value_name = "PATH", requires = "target")]
+    target_wit: Option<PathBuf>,
 }
 
 pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
@@ -98,7 +105,7 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
             Ok(plan) => (plan, None),
             Err(failed) => (failed.partial, Some(failed.error)),
         };
-        print!("{}", wcomp_compose::explain(&inputs.components, &plan));
+        crate::output::print_out(&wcomp_compose::explain(&inputs.components, &plan));
         if let Some(e) = error {
             return Err(e.into());
         }
@@ -114,9 +121,18 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
     let output = output.unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
     let input_paths: Vec<PathBuf> = inputs.components.iter().map(|c| c.path.clone()).collect();
     refuse_overwriting_input(&output, &input_paths)?;
+    // The target world is read before composing: a typo fails fast.
+    let target = args
+        .target
+        .as_deref()
+        .map(|world| crate::targets_cmd::target_world(world, args.target_wit.as_deref()))
+        .transpose()?;
     let composition = wcomp_compose::compose(&inputs, &opts)?;
     for w in &composition.warnings {
         ui.info(format!("warning: {w}"));
+    }
+    if let Some(target) = &target {
+        crate::targets_cmd::check_composition(&output, &composition.bytes, target)?;
     }
     write_output(&output, &composition.bytes)?;
     let mut order = composition.plan.order.clone();
@@ -155,12 +171,12 @@ pub fn run(args: ComposeArgs, ui: &Ui) -> Result<(), Failure> {
             "shared": composition.shared,
             "warnings": composition.warnings,
         });
-        println!(
-            "{}",
+        crate::output::print_out(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
+        ));
     } else if output != Path::new("-") {
-        print!("{}", composition.capabilities.to_text());
+        crate::output::print_out(&composition.capabilities.to_text());
     }
     Ok(())
 }

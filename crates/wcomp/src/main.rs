@@ -7,6 +7,7 @@ mod component_cmd;
 mod compose_cmd;
 mod output;
 mod report;
+mod targets_cmd;
 mod wit_cmd;
 
 use std::io::IsTerminal;
@@ -45,6 +46,8 @@ enum Command {
     Inspect(component_cmd::InspectArgs),
     /// Plug components together into one: imports satisfied by other components' exports.
     Compose(compose_cmd::ComposeArgs),
+    /// Check that a component fits a world, such as a platform's (`wasi:http/proxy@0.2.12`).
+    Targets(targets_cmd::TargetsArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Bind(args) => bind_cmd::run(args, &ui),
         Command::Inspect(args) => component_cmd::inspect(args),
         Command::Compose(args) => compose_cmd::run(args, &ui),
+        Command::Targets(args) => targets_cmd::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "wcomp", &mut std::io::stdout());
             Ok(())

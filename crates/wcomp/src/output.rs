@@ -44,6 +44,14 @@ impl WriteError {
 /// would replace the device node itself, and as root `/dev/null` would become
 /// a regular file that every later `2>/dev/null` fills. A symbolic link is
 /// followed, so the link stays and the file it names is replaced.
+/// Writes `text` to stdout. A reader that went away (`wcomp inspect x.wasm |
+/// head`) is not an error, nor a reason to panic as `print!` does: the rest
+/// is dropped.
+pub fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();

@@ -153,10 +153,10 @@ fn check(paths: &[PathBuf], json: bool, opts: &LoadOptions, ui: &Ui) -> Result<(
         let text = serde_json::to_string_pretty(&summaries).map_err(|e| {
             Failure::from(wcomp_wit::WitError::Internal(format!("JSON output: {e}")))
         })?;
-        println!("{text}");
+        crate::output::print_out(&format!("{text}\n"));
     } else if !ui.quiet {
         for s in &summaries {
-            print!("{}", s.to_tree());
+            crate::output::print_out(&s.to_tree());
         }
     }
     if failed > 0 {
@@ -171,7 +171,7 @@ fn upgrade(path: &Path, dry_run: bool, package: Option<String>, ui: &Ui) -> Resu
     let set = wcomp_wit::upgrade::upgrade_path(path, &opts)?;
     if dry_run {
         for file in set.changed() {
-            print!("{}", file.diff());
+            crate::output::print_out(&file.diff());
         }
     }
     if let Some(not_written) = set.not_written(dry_run) {
