@@ -13,9 +13,18 @@ pub const KEYSTORE: &str = include_str!("../../../wit/keystore.wit");
 /// Every type kind and resource shape, in both directions (world `sink`).
 pub const SINK: &str = include_str!("tests/sink.wit");
 
-const WASI_DEPS: [(&str, &str); 2] = [
+/// `wit/deps`, each package's dependencies first.
+const WASI_DEPS: [(&str, &str); 7] = [
     ("io.wit", include_str!("../../../wit/deps/io.wit")),
     ("clocks.wit", include_str!("../../../wit/deps/clocks.wit")),
+    ("random.wit", include_str!("../../../wit/deps/random.wit")),
+    (
+        "filesystem.wit",
+        include_str!("../../../wit/deps/filesystem.wit"),
+    ),
+    ("sockets.wit", include_str!("../../../wit/deps/sockets.wit")),
+    ("cli.wit", include_str!("../../../wit/deps/cli.wit")),
+    ("http.wit", include_str!("../../../wit/deps/http.wit")),
 ];
 
 /// Resolves `text` (one package) and selects `world`.

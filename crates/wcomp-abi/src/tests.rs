@@ -45,11 +45,17 @@ fn widen_flags(resolve: &mut Resolve) {
     }
 }
 
+/// Type `name` of the test's interface named `iface` (WASI's own `types`
+/// interfaces are passed over).
 fn type_named(resolve: &Resolve, iface: &str, name: &str) -> Type {
+    let wasi = |i: &wit_parser::Interface| {
+        i.package
+            .is_some_and(|p| resolve.packages[p].name.namespace == "wasi")
+    };
     let (_, i) = resolve
         .interfaces
         .iter()
-        .find(|(_, i)| i.name.as_deref() == Some(iface))
+        .find(|(_, i)| i.name.as_deref() == Some(iface) && !wasi(i))
         .expect("interface");
     Type::Id(i.types[name])
 }
