@@ -14,6 +14,7 @@ pub mod c_guest;
 pub mod go_guest;
 pub mod host;
 pub mod host_bindings;
+pub mod http_host;
 pub mod jco;
 pub mod random_world;
 pub mod script;
