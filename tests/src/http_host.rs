@@ -294,6 +294,9 @@ async fn accept(
             },
             _ = &mut stopped => return,
         };
+        // The head and the body go out in separate writes: without this,
+        // Nagle's algorithm holds the body for the client's delayed ACK.
+        let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
             let io = wasmtime_wasi_http::io::TokioIo::new(stream);

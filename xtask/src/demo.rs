@@ -31,11 +31,14 @@ use crate::guests::{self, Guest, grouped, shell_line};
 use crate::toolchain;
 
 pub const ABOUT: &str = "the keystore demo: bind, build, wrap and compose a Rust app and key \
-                         store, then run fixtures/demo/script in wasmtime";
+                         store, then run fixtures/demo/script in wasmtime; the same over the C \
+                         and Go stores, and the HTTP service (--serve [--port N] serves it)";
 
 const SCRIPT: &str = "fixtures/demo/script";
 /// The steps of the Rust half, and of each other key store's.
-const STEPS: usize = 10;
+const STEPS: usize = 14;
+/// The world the HTTP service is for.
+const PROXY: &str = "wasi:http/proxy@0.2.12";
 const HALF_STEPS: usize = 5;
 
 /// Numbered steps: each prints its command line, then its time.
@@ -83,9 +86,24 @@ impl Steps<'_> {
 }
 
 pub fn run(args: &[String]) -> ExitCode {
-    if let [extra, ..] = args {
-        eprintln!("error: unexpected argument `{extra}`\nusage: cargo xtask demo");
-        return ExitCode::from(1);
+    let usage = "usage: cargo xtask demo [--serve [--port N]]";
+    let (mut serve, mut port) = (false, 8080u16);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--serve" => serve = true,
+            "--port" => match it.next().and_then(|p| p.parse().ok()) {
+                Some(p) => port = p,
+                None => {
+                    eprintln!("error: `--port` wants a port number\n{usage}");
+                    return ExitCode::from(1);
+                }
+            },
+            extra => {
+                eprintln!("error: unexpected argument `{extra}`\n{usage}");
+                return ExitCode::from(1);
+            }
+        }
     }
     let route = match toolchain::detect() {
         Ok(route) => route,
@@ -102,10 +120,48 @@ pub fn run(args: &[String]) -> ExitCode {
                 start.elapsed().as_secs_f64(),
                 out.display()
             );
+            if serve {
+                return serve_service(&out, port);
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: the demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--serve`: the HTTP service on 127.0.0.1:`port`, until interrupted,
+/// with `curl` lines to try.
+fn serve_service(out: &Path, port: u16) -> ExitCode {
+    let root = crate::step::workspace_root();
+    let server = guests::target_dir(&root)
+        .join("debug")
+        .join(format!("serve{}", std::env::consts::EXE_SUFFIX));
+    let url = format!("http://127.0.0.1:{port}/kv");
+    println!(
+        "\nServing {} (the HTTP app over the Rust key store) with wasmtime's wasi:http. Try:\n\
+         \x20 curl -i -X PUT --data hello {url}/greeting\n\
+         \x20 curl -i {url}/greeting\n\
+         \x20 curl -i -X PUT --data 'gone soon' '{url}/session?ttl=5'\n\
+         \x20 curl -i -X DELETE {url}/greeting\n\
+         \x20 curl -i {url}/greeting\n\
+         Ctrl-C stops it.",
+        out.join("service.wasm").display()
+    );
+    match Command::new(&server)
+        .arg(root.join(out).join("service.wasm"))
+        .args(["--port", &port.to_string()])
+        .status()
+    {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("error: the server stopped ({status})");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: cannot run {}: {e}", server.display());
             ExitCode::FAILURE
         }
     }
@@ -122,6 +178,7 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let keystore = Guest::load_bound(&root, Path::new("fixtures/keystore-rust"))?;
     let app = Guest::load_bound(&root, Path::new("fixtures/app-rust"))?;
+    let http_app = Guest::load_bound(&root, Path::new("fixtures/app-http"))?;
     println!(
         "The keystore demo: a Rust key store and a Rust app, bound from `{}`, built for \
          wasm32, wrapped, composed, and run in wasmtime.\n\
@@ -149,16 +206,21 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
     steps.run(&mut guests::build_wcomp(&root), false)?;
     let wcomp = || Command::new(guests::wcomp_path(&target));
 
-    for (guest, bind) in [&keystore, &app] {
+    for (guest, bind) in [&keystore, &app, &http_app] {
         steps.run(wcomp().args(guest.bind_args(bind)), true)?;
     }
     let wit = keystore.1.wit.clone();
-    let (keystore, app) = (keystore.0, app.0);
-    for guest in [&keystore, &app] {
+    let (keystore, app, http_app) = (keystore.0, app.0, http_app.0);
+    for guest in [&keystore, &app, &http_app] {
         steps.run(&mut route.build(&guest.manifest(), &guests_target), false)?;
     }
     let (app_wasm, keystore_wasm) = (out.join("app.wasm"), out.join("keystore.wasm"));
-    for (guest, component) in [(&keystore, &keystore_wasm), (&app, &app_wasm)] {
+    let http_app_wasm = out.join("app-http.wasm");
+    for (guest, component) in [
+        (&keystore, &keystore_wasm),
+        (&app, &app_wasm),
+        (&http_app, &http_app_wasm),
+    ] {
         let core = guest.core_module(&guests_target);
         steps.run(wcomp().arg("new").arg(&core).arg("-o").arg(component), true)?;
     }
@@ -173,7 +235,21 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
             .arg(&composed),
         true,
     )?;
-    let capabilities = capabilities(&stdout)?;
+    let composed_capabilities = capabilities(&stdout)?;
+    // The same store under the HTTP app: a service the platforms run as
+    // it is, checked against their world before it is written.
+    let service = out.join("service.wasm");
+    let (stdout, _) = steps.run(
+        wcomp()
+            .arg("compose")
+            .arg(&http_app_wasm)
+            .arg("--with")
+            .arg(&keystore_wasm)
+            .args(["--target", PROXY, "-o"])
+            .arg(&service),
+        true,
+    )?;
+    let service_capabilities = capabilities(&stdout)?;
 
     println!("\nsizes:");
     let size = |p: &Path| fs::metadata(root.join(p)).map_or(0, |m| m.len());
@@ -182,6 +258,8 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         (&app_wasm, Some(&app)),
         (&keystore_wasm, Some(&keystore)),
         (&composed, None),
+        (&http_app_wasm, Some(&http_app)),
+        (&service, None),
     ] {
         let core = core.map_or(String::new(), |guest| {
             let core = size(&guest.core_module(&guests_target));
@@ -193,14 +271,24 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
             grouped(size(component)),
         );
     }
+    for (artifact, capabilities) in [
+        (&composed, &composed_capabilities),
+        (&service, &service_capabilities),
+    ] {
+        println!(
+            "capabilities of {} (what the host must grant): {}",
+            artifact.display(),
+            if capabilities.is_empty() {
+                "none".to_string()
+            } else {
+                capabilities.join(", ")
+            }
+        );
+    }
     println!(
-        "capabilities of {} (what the host must grant): {}\n",
-        composed.display(),
-        if capabilities.is_empty() {
-            "none".to_string()
-        } else {
-            capabilities.join(", ")
-        }
+        "{} is a {PROXY} component: Spin, wasmCloud, `wasmtime serve` and jco's `serve` run that world \
+         (`cargo xtask demo --serve` serves it here).\n",
+        service.display()
     );
 
     // The runner embeds wasmtime (and its build generates its host
@@ -216,7 +304,15 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         );
     }
     let mut build_runner = guests::cargo(&root);
-    build_runner.args(["build", "-p", "wcomp-tests", "--bin", "run-script"]);
+    build_runner.args([
+        "build",
+        "-p",
+        "wcomp-tests",
+        "--bin",
+        "run-script",
+        "--bin",
+        "serve",
+    ]);
     steps.run(&mut build_runner, false)?;
     let mut script = Command::new(&runner);
     script.arg(&composed).arg(SCRIPT);

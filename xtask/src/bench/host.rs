@@ -130,7 +130,7 @@ pub fn run(ctx: &Context) -> Result<(), String> {
 
 /// `cargo xtask demo`, whose output is the composed key store; `None` without a wasm32
 /// toolchain (its exit 3).
-fn demo_artifact(ctx: &Context) -> Result<Option<PathBuf>, String> {
+pub(super) fn demo_artifact(ctx: &Context) -> Result<Option<PathBuf>, String> {
     let log = ctx.dir.join("host-demo.log");
     eprintln!(
         "==> cargo xtask demo (builds target/demo/composed.wasm; output in {})",

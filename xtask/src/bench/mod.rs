@@ -28,6 +28,7 @@ mod bind_c;
 mod compose;
 mod guest;
 mod host;
+mod http;
 mod inputs;
 mod measure;
 mod new;
@@ -45,8 +46,8 @@ const DEFAULT_RUNS: usize = 5;
 
 /// The summary `cargo xtask help` shows.
 pub const ABOUT: &str = "time wcomp against its peers: `new` (30 MB module), `compose` (keystore pairs), \
-     `bind` (generated Rust), `guest` (keystore guest cost), `host` (host bindings: calls/s, build) \
-     [new|compose|bind|guest|host] [--runs N]";
+     `bind` (generated Rust), `guest` (keystore guest cost), `host` (host bindings: calls/s, build), \
+     `http` (the served key-store service: latency, requests/s) [new|compose|bind|guest|host|http] [--runs N]";
 
 /// What every bench needs.
 pub struct Context {
@@ -67,6 +68,7 @@ enum Which {
     Bind,
     Guest,
     Host,
+    Http,
 }
 
 pub fn run(args: &[String]) -> ExitCode {
@@ -82,7 +84,7 @@ pub fn run(args: &[String]) -> ExitCode {
 fn parse(args: &[String]) -> Result<(Which, usize), String> {
     let usage = || {
         format!(
-            "usage: cargo xtask bench [new|compose|bind|guest|host] [--runs N], not `{}`",
+            "usage: cargo xtask bench [new|compose|bind|guest|host|http] [--runs N], not `{}`",
             args.join(" ")
         )
     };
@@ -92,6 +94,7 @@ fn parse(args: &[String]) -> Result<(Which, usize), String> {
         Some((w, rest)) if w == "bind" => (Which::Bind, rest),
         Some((w, rest)) if w == "guest" => (Which::Guest, rest),
         Some((w, rest)) if w == "host" => (Which::Host, rest),
+        Some((w, rest)) if w == "http" => (Which::Http, rest),
         _ => (Which::All, args),
     };
     let runs = match rest {
@@ -144,6 +147,9 @@ fn bench(args: &[String]) -> Result<(), String> {
     if wanted(Which::Host) {
         host::run(&ctx)?;
     }
+    if wanted(Which::Http) {
+        http::run(&ctx)?;
+    }
     eprintln!("==> bench took {}", secs(total));
     Ok(())
 }
@@ -179,6 +185,7 @@ mod tests {
         assert_eq!(parse(&args("bind")), Ok((Which::Bind, DEFAULT_RUNS)));
         assert_eq!(parse(&args("guest --runs 1")), Ok((Which::Guest, 1)));
         assert_eq!(parse(&args("host")), Ok((Which::Host, DEFAULT_RUNS)));
+        assert_eq!(parse(&args("http")), Ok((Which::Http, DEFAULT_RUNS)));
         for bad in [
             "--runs 0",
             "--runs",
