@@ -129,7 +129,11 @@ fn demo_answers_the_script_and_leaves_the_components() {
         "no HTTP service:\n{stdout}"
     );
     let service = fs::read(target_dir().join("demo/service.wasm")).unwrap();
-    assert_eq!(service.get(4..8), Some(&[0x0d, 0, 1, 0][..]), "service.wasm");
+    assert_eq!(
+        service.get(4..8),
+        Some(&[0x0d, 0, 1, 0][..]),
+        "service.wasm"
+    );
 
     // The composition needs exactly one thing from its host: the clock.
     let capabilities = lines
