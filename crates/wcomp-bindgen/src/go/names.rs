@@ -82,6 +82,13 @@ const RESERVED: &[&str] = &[
     "ret",
     "err",
     "impl",
+    "made",
+    "paramsArea",
+    "r",
+    "retArea",
+    "retBase",
+    "self",
+    "v",
 ];
 
 /// The words of a WIT name (`kebab-case`, a word possibly in capitals).
@@ -194,6 +201,7 @@ mod tests {
         assert_eq!(lower_camel("len"), "len_");
         assert_eq!(lower_camel("t1"), "t1_");
         assert_eq!(lower_camel("key"), "key");
+        assert_eq!(lower_camel("ret-area"), "retArea_");
         assert_eq!(package("app-rust"), "apprust");
         assert_eq!(package("go"), "wgo");
         let mut names = Names::default();
