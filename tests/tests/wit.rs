@@ -149,7 +149,7 @@ fn check_json_describes_the_package() {
         .iter()
         .map(|w| w["name"].as_str().unwrap())
         .collect();
-    assert_eq!(worlds, ["keystore", "app"]);
+    assert_eq!(worlds, ["keystore", "app", "service"]);
 }
 
 #[test]
