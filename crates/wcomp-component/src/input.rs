@@ -1,6 +1,7 @@
 //! Reading a wasm input: binary or WAT text, what kind it is, and whether it
 //! is well-formed, with the offset where parsing stopped when it is not.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use wasmparser::types::Types;
@@ -105,14 +106,78 @@ pub fn validate(bytes: &[u8]) -> Result<Structure, BinaryReaderError> {
 /// the same sections as `known` (custom sections aside) are not validated
 /// again: they are `known`'s, validated already, in the same context.
 pub fn validate_except(bytes: &[u8], known: Option<&[u8]>) -> Result<Structure, BinaryReaderError> {
-    let (structure, bodies) = structure(bytes, Some(known));
-    let body_error = validate_bodies(bodies).err();
+    let mut is_known = |module: &[u8]| known.is_some_and(|k| same_sections(k, module));
+    let (structure, bodies) = structure(bytes, Some(&mut is_known));
+    earliest(structure, validate_bodies(bodies).err())
+}
+
+/// The first error by offset, of the structure's and the bodies'.
+fn earliest(
+    structure: Result<Structure, BinaryReaderError>,
+    body_error: Option<BinaryReaderError>,
+) -> Result<Structure, BinaryReaderError> {
     match (structure, body_error) {
         (Ok(s), None) => Ok(s),
         (Ok(_), Some(e)) => Err(e),
         (Err(e), None) => Err(e),
         (Err(a), Some(b)) => Err(if b.offset() < a.offset() { b } else { a }),
     }
+}
+
+/// Validates several components (or modules) in full, but the function
+/// bodies of a nested core module byte-identical to one met before (in the
+/// same input or an earlier one) are validated once: a core module's
+/// validity depends on nothing around it. Composed inputs from one
+/// toolchain share their runtime's modules, so this is a fifth of the work
+/// on two componentize-py components. Bodies of every input are validated
+/// together on all cores. On failure, the index of the first input (in
+/// order) that has an error, and the earliest error in it.
+pub fn validate_all(inputs: &[&[u8]]) -> Result<(), (usize, BinaryReaderError)> {
+    let (first_error, bodies) = structures_of(inputs);
+    // Bodies are kept in input order, so the earliest error of the
+    // earliest failing input is the one with the least (input, offset).
+    let body_error = validate_bodies_of(bodies).err();
+    match (first_error, body_error) {
+        (None, None) => Ok(()),
+        (Some(e), None) | (None, Some(e)) => Err(e),
+        (Some(a), Some(b)) => Err(if (b.0, b.1.offset()) < (a.0, a.1.offset()) {
+            b
+        } else {
+            a
+        }),
+    }
+}
+
+/// The structure pass of [`validate_all`]: its first error, and the bodies
+/// left to validate, tagged by input.
+#[allow(clippy::type_complexity)]
+fn structures_of<'a>(
+    inputs: &[&'a [u8]],
+) -> (
+    Option<(usize, BinaryReaderError)>,
+    Vec<(usize, BodyToValidate<'a>)>,
+) {
+    let mut seen: HashMap<usize, Vec<&[u8]>> = HashMap::new();
+    let mut first_error = None;
+    let mut all_bodies = Vec::new();
+    for (i, bytes) in inputs.iter().enumerate() {
+        let mut is_known = |module: &'a [u8]| {
+            let same_size = seen.entry(module.len()).or_default();
+            if same_size.contains(&module) {
+                return true;
+            }
+            same_size.push(module);
+            false
+        };
+        let (structure, bodies) = structure(bytes, Some(&mut is_known));
+        if let Err(e) = structure
+            && first_error.is_none()
+        {
+            first_error = Some((i, e));
+        }
+        all_bodies.extend(bodies.into_iter().map(|b| (i, b)));
+    }
+    (first_error, all_bodies)
 }
 
 /// What one pass over a module without its function bodies learns.
@@ -130,14 +195,15 @@ pub fn validate_structure(bytes: &[u8]) -> Result<Structure, BinaryReaderError> 
     structure(bytes, None).0
 }
 
-type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
+type BodyToValidate<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
+type Bodies<'a> = Vec<BodyToValidate<'a>>;
 
-/// One pass of the validator; with `bodies`, the function bodies to
-/// validate are kept, but for those of a nested module the same as the one
-/// given (see [`validate_except`]).
+/// One pass of the validator; with `known`, the function bodies to
+/// validate are kept, but for those of a nested module that `known` says
+/// are validated already (see [`validate_except`] and [`validate_all`]).
 fn structure<'a>(
     bytes: &'a [u8],
-    bodies: Option<Option<&[u8]>>,
+    mut known: Option<&mut dyn FnMut(&'a [u8]) -> bool>,
 ) -> (Result<Structure, BinaryReaderError>, Bodies<'a>) {
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     let mut kept = Vec::new();
@@ -165,14 +231,13 @@ fn structure<'a>(
                 unchecked_range, ..
             } => {
                 depth += 1;
-                let known = bodies.flatten();
                 let module = usize::try_from(unchecked_range.start)
                     .ok()
                     .zip(usize::try_from(unchecked_range.end).ok())
                     .and_then(|(a, b)| bytes.get(a..b));
                 if skipping.is_none()
-                    && let (Some(known), Some(module)) = (known, module)
-                    && same_sections(known, module)
+                    && let (Some(known), Some(module)) = (known.as_mut(), module)
+                    && known(module)
                 {
                     skipping = Some(depth);
                 }
@@ -187,7 +252,7 @@ fn structure<'a>(
             _ => {}
         }
         match validator.payload(&payload) {
-            Ok(ValidPayload::Func(func, body)) if bodies.is_some() && skipping.is_none() => {
+            Ok(ValidPayload::Func(func, body)) if known.is_some() && skipping.is_none() => {
                 kept.push((func, body))
             }
             // The outermost `End` comes last.
@@ -246,6 +311,14 @@ fn same_sections(a: &[u8], b: &[u8]) -> bool {
 
 /// Validates bodies on all cores; the earliest error wins.
 fn validate_bodies(bodies: Bodies<'_>) -> Result<(), BinaryReaderError> {
+    validate_bodies_of(bodies.into_iter().map(|b| (0, b)).collect()).map_err(|(_, e)| e)
+}
+
+/// [`validate_bodies`] of bodies tagged by input; the error with the least
+/// (input, offset) wins.
+fn validate_bodies_of(
+    bodies: Vec<(usize, BodyToValidate<'_>)>,
+) -> Result<(), (usize, BinaryReaderError)> {
     if bodies.is_empty() {
         return Ok(());
     }
@@ -259,18 +332,18 @@ fn validate_bodies(bodies: Bodies<'_>) -> Result<(), BinaryReaderError> {
         rest = tail;
     }
     chunks.push(rest);
-    let errors: Vec<BinaryReaderError> = std::thread::scope(|scope| {
+    let errors: Vec<(usize, BinaryReaderError)> = std::thread::scope(|scope| {
         let workers: Vec<_> = chunks
             .into_iter()
             .map(|chunk| {
                 scope.spawn(move || {
                     let mut allocs = FuncValidatorAllocations::default();
-                    for (func, body) in chunk {
+                    for (input, (func, body)) in chunk {
                         let mut v = func.into_validator(allocs);
-                        v.validate(&body)?;
+                        v.validate(&body).map_err(|e| (input, e))?;
                         allocs = v.into_allocations();
                     }
-                    Ok::<(), BinaryReaderError>(())
+                    Ok::<(), (usize, BinaryReaderError)>(())
                 })
             })
             .collect();
@@ -282,7 +355,7 @@ fn validate_bodies(bodies: Bodies<'_>) -> Result<(), BinaryReaderError> {
             })
             .collect()
     });
-    match errors.into_iter().min_by_key(|e| e.offset()) {
+    match errors.into_iter().min_by_key(|(i, e)| (*i, e.offset())) {
         Some(e) => Err(e),
         None => Ok(()),
     }
@@ -454,5 +527,30 @@ mod tests {
         assert!(validate_except(&same, Some(&known)).is_ok());
         let other = component(&format!("{bad} (func)"));
         assert!(validate_except(&other, Some(&known)).is_err());
+    }
+
+    /// Inputs sharing a core module validate its bodies once; an error is
+    /// the first failing input's.
+    #[test]
+    fn validate_all_validates_a_shared_module_once() {
+        let shared = "(func (param i32) (result i32) local.get 0) (func)";
+        let app = wat::parse_str(format!(
+            "(component (core module {shared}) (core module (func)))"
+        ))
+        .unwrap();
+        let dep = wat::parse_str(format!("(component (core module {shared}))")).unwrap();
+        let (error, bodies) = structures_of(&[&app, &dep]);
+        assert!(error.is_none());
+        // Two of the shared module's and one of the app's own: the copy in
+        // `dep` is not validated again.
+        assert_eq!(bodies.len(), 3);
+        assert!(validate_all(&[&app, &dep]).is_ok());
+
+        let bad =
+            wat::parse_str("(component (core module (func (result i32) i64.const 1)))").unwrap();
+        assert_eq!(validate_all(&[&app, &bad]).unwrap_err().0, 1);
+        assert_eq!(validate_all(&[&bad, &app, &bad]).unwrap_err().0, 0);
+        let truncated = &app[..app.len() - 2];
+        assert_eq!(validate_all(&[&dep, truncated, &bad]).unwrap_err().0, 1);
     }
 }

@@ -164,11 +164,9 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
     let used: Vec<&Component> = plan.order.iter().map(|&c| &components[c]).collect();
     let (bytes, shared, prepared) = std::thread::scope(|scope| {
         let validator = scope.spawn(|| {
-            used.iter().try_for_each(|c| {
-                wcomp_component::input::validate(&c.bytes)
-                    .map(drop)
-                    .map_err(|e| (c.path.clone(), e))
-            })
+            let inputs: Vec<&[u8]> = used.iter().map(|c| &c.bytes[..]).collect();
+            // Core modules the inputs share are validated once.
+            wcomp_component::input::validate_all(&inputs).map_err(|(i, _)| used[i].path.clone())
         });
         let mut prepared = prepare(components, &mut plan, opts)?;
         let renamed = std::mem::take(&mut prepared.renamed);
@@ -176,7 +174,7 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
         let bodies = validator
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Err((path, _)) = bodies
+        if let Err(path) = bodies
             && let Some(c) = components.iter().find(|c| c.path == path)
         {
             // Again, alone, for the error with its place and help.
