@@ -86,6 +86,12 @@
 //! ([`Options::skip_unsupported`]) for a reader such as a checker that
 //! only needs the functions it can plan.
 //!
+//! The async ABI with callbacks (WASI 0.3) is planned apart, so far as its
+//! core facts: [`AsyncWorldPlan`] names and types every `async func`'s
+//! entry, callback and `task.return`, the intrinsics of each future and
+//! stream a function passes, and the task intrinsics, with the protocol's
+//! numbers in [`codes`]; the value steps of async calls are still to come.
+//!
 //! # Nominal ids
 //!
 //! wit-parser gives an interface one set of ids however often a world uses
@@ -102,7 +108,7 @@
 //! exported interfaces), `function` one function (its facts and call
 //! sequence), `planner` the steps of one type (and [`TypePlans`]), `step`
 //! the steps and their declared effects, `drive` the driver, `resource`
-//! the resource intrinsics, `layout` sizes, alignments and offsets over
+//! the resource intrinsics, `task` the async ABI's names and intrinsics, `layout` sizes, alignments and offsets over
 //! wit-parser's `SizeAlign`, `print` the plan dumps (`Display`). The tests
 //! check every plan against wit-parser's own answers, run every plan on an
 //! abstract machine written independently of [`Step::effect`], and drive
@@ -115,6 +121,7 @@ mod planner;
 mod print;
 mod resource;
 mod step;
+mod task;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 #[cfg(test)]
@@ -132,6 +139,10 @@ pub use planner::{
 };
 pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Area, Block, Cast, Effect, FreeMode, Kind, Step};
+pub use task::{
+    AsyncFunctionPlan, AsyncWorldPlan, Intrinsic, PayloadKind, PayloadOp, PayloadPlan,
+    TaskIntrinsic, codes,
+};
 pub use world::{Options, Skipped, WorldFunction, WorldPlan, world_functions};
 
 /// Which way a function crosses the component boundary, from the guest.
@@ -156,7 +167,7 @@ impl Direction {
 }
 
 /// The name of a function in the core module.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CoreName {
     /// A core import `(import "module" "field" ...)`.
     Import { module: String, field: String },

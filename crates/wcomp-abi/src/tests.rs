@@ -13,6 +13,7 @@ mod layout;
 mod machine;
 mod plans;
 mod resources;
+mod tasks;
 
 use crate::test_support::{SINK, load};
 
