@@ -45,7 +45,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap();
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
-    for dir in ["wit", "fixtures", "crates/wcomp-bindgen/src"] {
+    for dir in ["wit", "fixtures", "crates"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
 

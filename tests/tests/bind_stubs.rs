@@ -34,6 +34,11 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "async-jobs",
         "is async",
     ),
+    // The abi crate's async fixture and the WASI 0.3 worlds (issue 17).
+    ("crates/wcomp-abi/src/tests/async.wit", "tasks", "is async"),
+    ("fixtures/wasi-0.3/world.wit", "command", "uses `stream`"),
+    ("fixtures/wasi-0.3/world.wit", "service", "uses `stream`"),
+    ("fixtures/wasi-0.3/world.wit", "middleware", "uses `stream`"),
     // wit-parser's corpus: async-era types (issue 17).
     ("corpus/async.wit", "y", "is async"),
     ("corpus/comments.wit", "corpus-imports", "uses `stream`"),

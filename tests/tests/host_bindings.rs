@@ -7,11 +7,17 @@ use wcomp_tests::host_bindings::{DISTINCT, REFUSED, WORLDS};
 
 /// (WIT file, world, a word of the error) the host backend refuses:
 /// async-era features.
-const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[(
-    "fixtures/new/async-builtins/world.wit",
-    "async-jobs",
-    "is async",
-)];
+const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "fixtures/new/async-builtins/world.wit",
+        "async-jobs",
+        "is async",
+    ),
+    ("crates/wcomp-abi/src/tests/async.wit", "tasks", "is async"),
+    ("fixtures/wasi-0.3/world.wit", "command", "uses `stream`"),
+    ("fixtures/wasi-0.3/world.wit", "service", "uses `stream`"),
+    ("fixtures/wasi-0.3/world.wit", "middleware", "uses `stream`"),
+];
 
 /// A loader regression must not quietly empty the build.
 const MIN_WORLDS: usize = 60;

@@ -1,46 +1,31 @@
-//! The WASI 0.2 WIT that wcomp carries (`fixtures/wasi/deps`, vendored from
-//! wasmtime 48.0.8: packages at 0.2.12), so that a world such as
-//! `wasi:http/proxy@0.2.12` can be named without a WIT folder at hand.
+//! The WASI WIT that wcomp carries, so that a world such as
+//! `wasi:http/proxy@0.2.12` or `wasi:cli/command@0.3.0` can be named
+//! without a WIT folder at hand: WASI 0.2 (`fixtures/wasi/deps`, packages
+//! at 0.2.12) and WASI 0.3 (`fixtures/wasi-0.3/deps`, at 0.3.0), both
+//! vendored from wasmtime 48.0.8.
 
 use wit_parser::{PackageName, Resolve, WorldId};
 
-/// The version of the WASI packages carried.
-pub const VERSION: &str = "0.2.12";
+/// The versions of the WASI packages carried, oldest first.
+pub const VERSIONS: [&str; 2] = ["0.2.12", "0.3.0"];
+
+macro_rules! wit_files {
+    ($dir:literal: $($name:literal),*) => {
+        [$(($name, include_str!(concat!("../../../fixtures/", $dir, "/deps/", $name)))),*]
+    };
+}
 
 /// The files, each one package, in an order where every package's
 /// dependencies come first.
-const FILES: [(&str, &str); 7] = [
-    ("io.wit", include_str!("../../../fixtures/wasi/deps/io.wit")),
-    (
-        "clocks.wit",
-        include_str!("../../../fixtures/wasi/deps/clocks.wit"),
-    ),
-    (
-        "random.wit",
-        include_str!("../../../fixtures/wasi/deps/random.wit"),
-    ),
-    (
-        "filesystem.wit",
-        include_str!("../../../fixtures/wasi/deps/filesystem.wit"),
-    ),
-    (
-        "sockets.wit",
-        include_str!("../../../fixtures/wasi/deps/sockets.wit"),
-    ),
-    (
-        "cli.wit",
-        include_str!("../../../fixtures/wasi/deps/cli.wit"),
-    ),
-    (
-        "http.wit",
-        include_str!("../../../fixtures/wasi/deps/http.wit"),
-    ),
-];
+const FILES_0_2: [(&str, &str); 7] = wit_files!("wasi": "io.wit", "clocks.wit", "random.wit",
+    "filesystem.wit", "sockets.wit", "cli.wit", "http.wit");
+const FILES_0_3: [(&str, &str); 6] = wit_files!("wasi-0.3": "clocks.wit", "random.wit",
+    "filesystem.wit", "sockets.wit", "cli.wit", "http.wit");
 
 /// The carried WASI packages, resolved.
 pub fn resolve() -> Resolve {
     let mut resolve = Resolve::default();
-    for (name, text) in FILES {
+    for (name, text) in FILES_0_2.iter().chain(&FILES_0_3) {
         // Vendored, checked by this crate's tests: a failure is a bug.
         if let Err(e) = resolve.push_str(name, text) {
             panic!("the vendored WASI file {name} does not resolve: {e:#}");
@@ -50,8 +35,8 @@ pub fn resolve() -> Resolve {
 }
 
 /// The world `qualified` names (`wasi:http/proxy@0.2.12`, or without the
-/// version: the newest of that package), in `resolve`; `Err` says what is
-/// there instead.
+/// version when only one version of the package has it), in `resolve`;
+/// `Err` says what is there instead, or which versions to choose from.
 pub fn find_world(resolve: &Resolve, qualified: &str) -> Result<WorldId, String> {
     let (path, version) = match qualified.split_once('@') {
         Some((p, v)) => (p, Some(v)),
@@ -82,8 +67,25 @@ pub fn find_world(resolve: &Resolve, qualified: &str) -> Result<WorldId, String>
         .filter_map(|(_, p)| p.worlds.get(world).map(|w| (&p.name, *w)))
         .collect();
     candidates.sort_by(|a, b| a.0.version.cmp(&b.0.version));
-    if let Some((_, id)) = candidates.last() {
-        return Ok(*id);
+    match &candidates[..] {
+        [(_, id)] => return Ok(*id),
+        [] => {}
+        several => {
+            // WASI 0.2 and 0.3 worlds differ in kind (0.3 is async): the
+            // user says which.
+            let names: Vec<String> = several
+                .iter()
+                .map(|(p, _)| match &p.version {
+                    Some(v) => format!("`{path}@{v}`"),
+                    None => format!("`{path}`"),
+                })
+                .collect();
+            return Err(format!(
+                "`{qualified}` is in {} versions: name one of {}",
+                several.len(),
+                names.join(", ")
+            ));
+        }
     }
     // With and without the version, as the name was given.
     let known: Vec<String> = resolve
@@ -116,9 +118,22 @@ mod tests {
             "wasi:http/proxy@0.2.12",
             "wasi:http/proxy",
             "wasi:cli/command@0.2.12",
+            "wasi:cli/command@0.3.0",
+            "wasi:http/service@0.3.0",
+            "wasi:http/service",
         ] {
             find_world(&resolve, name).unwrap();
         }
+        let p2 = find_world(&resolve, "wasi:cli/command@0.2.12").unwrap();
+        let p3 = find_world(&resolve, "wasi:cli/command@0.3.0").unwrap();
+        assert_ne!(p2, p3);
+        let err = find_world(&resolve, "wasi:cli/command").unwrap_err();
+        assert!(
+            err.contains(
+                "in 2 versions: name one of `wasi:cli/command@0.2.12`, `wasi:cli/command@0.3.0`"
+            ),
+            "{err}"
+        );
         let err = find_world(&resolve, "wasi:http/proxi@0.2.12").unwrap_err();
         assert!(
             err.contains("did you mean `wasi:http/proxy@0.2.12`"),

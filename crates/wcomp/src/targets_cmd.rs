@@ -78,8 +78,8 @@ pub fn target_world(name: &str, wit: Option<&Path>) -> Result<(Resolve, WorldId)
                 .with_help(match wit {
                     Some(_) => "name a world of that WIT, qualified (`namespace:package/world@version`) or by its name in the root package".to_string(),
                     None => format!(
-                        "wcomp carries WASI {}: `wasi:http/proxy`, `wasi:cli/command`, `wasi:cli/imports`, ...; for another world, give its WIT with `--wit PATH`",
-                        wcomp_wit::wasi::VERSION
+                        "wcomp carries WASI {}: `wasi:http/proxy@0.2.12`, `wasi:cli/command@0.2.12`, `wasi:http/service@0.3.0`, `wasi:cli/command@0.3.0`, ...; for another world, give its WIT with `--wit PATH`",
+                        wcomp_wit::wasi::VERSIONS.join(" and ")
                     ),
                 }),
         ))),
