@@ -14,15 +14,21 @@
 //! stdout "TEXT"                    everything printed so far
 //! ```
 //!
+//! An `async func` export is called through wasmtime's event loop, and an
+//! `async func` import given by a `host` line completes when polled a
+//! second time, so the guest waits for it.
+//!
 //! Values are WAVE text, read against the types the component declares.
 //! An argument `$NAME.PATH` passes a part of a kept value: `ok`, `err` and
 //! `some` unwrap results and options, a field name picks a record field,
 //! a number a list or tuple element (`$made.ok`, `$pair.item`, `$all.0`).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
-use wasmtime::component::{Component, Func, Instance, Linker, Type, Val};
+use wasmtime::component::{Accessor, Component, Func, Instance, Linker, Type, Val};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wcomp_tests::host::WasiHost;
@@ -232,15 +238,24 @@ pub fn run(engine: &Engine, component: &Component, script: &Script) -> Result<()
         .build();
     let mut store = Store::new(engine, WasiHost::new(wasi));
     let linker = linker(engine, component, script)?;
-    let instance = linker
-        .instantiate(&mut store, component)
-        .map_err(|e| format!("cannot instantiate the component: {e:?}"))?;
+    // A store with an async host function takes only wasmtime's async
+    // calls; they run on this runtime.
+    let asynchronous = imports_async(engine, component);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| format!("no runtime: {e}"))?;
+    let instance = match asynchronous {
+        true => runtime.block_on(linker.instantiate_async(&mut store, component)),
+        false => linker.instantiate(&mut store, component),
+    }
+    .map_err(|e| format!("cannot instantiate the component: {e:?}"))?;
     let mut runner = Runner {
         engine,
         component,
         instance,
         store,
         vars: HashMap::new(),
+        runtime: asynchronous.then_some(runtime),
     };
     for (line, step) in &script.steps {
         let done = match step {
@@ -276,6 +291,18 @@ pub fn run(engine: &Engine, component: &Component, script: &Script) -> Result<()
     Ok(())
 }
 
+/// Whether the component imports an `async func` (one that is not WASI's).
+fn imports_async(engine: &Engine, component: &Component) -> bool {
+    let ty = component.component_type();
+    ty.imports(engine).any(|(_, import)| match import.ty {
+        ComponentItem::ComponentFunc(f) => f.async_(),
+        ComponentItem::ComponentInstance(i) => i
+            .exports(engine)
+            .any(|(_, e)| matches!(e.ty, ComponentItem::ComponentFunc(f) if f.async_())),
+        _ => false,
+    })
+}
+
 /// WASI if the component imports any of it, the `host` lines, and a trap for
 /// every other import.
 fn linker(
@@ -305,20 +332,42 @@ fn linker(
             }
             (None, Some(_)) => return Err(at("the function returns nothing".into())),
         };
-        let define = move |_: wasmtime::StoreContextMut<'_, WasiHost>,
-                           _: ComponentFunc,
-                           _: &[Val],
-                           results: &mut [Val]| {
-            if let Some(r) = &result {
-                results[0] = r.clone();
-            }
-            Ok(())
-        };
-        let defined = match &host.target.iface {
-            Some(iface) => linker
-                .instance(iface)
-                .and_then(|mut i| i.func_new(&host.target.func, define)),
-            None => linker.root().func_new(&host.target.func, define),
+        let mut instance = match &host.target.iface {
+            Some(iface) => linker.instance(iface),
+            None => Ok(linker.root()),
+        }
+        .map_err(|e| at(format!("{e:?}")))?;
+        let name = &host.target.func;
+        let defined = if func.async_() {
+            // An `async func` import must be defined as one (wasmtime
+            // checks). It completes after being polled once, so the guest
+            // sees a started subtask and takes its wait path.
+            instance.func_new_concurrent(
+                name,
+                concurrent(move |_, _, _, results| {
+                    let result = result.clone();
+                    Box::pin(async move {
+                        PendingOnce::default().await;
+                        if let Some(r) = result {
+                            results[0] = r;
+                        }
+                        Ok(())
+                    })
+                }),
+            )
+        } else {
+            instance.func_new(
+                name,
+                move |_: wasmtime::StoreContextMut<'_, WasiHost>,
+                      _: ComponentFunc,
+                      _: &[Val],
+                      results: &mut [Val]| {
+                    if let Some(r) = &result {
+                        results[0] = r.clone();
+                    }
+                    Ok(())
+                },
+            )
         };
         defined.map_err(|e| at(format!("{e:?}")))?;
     }
@@ -346,16 +395,16 @@ fn trap_other_imports(
     for (name, import) in ty.imports(engine) {
         match import.ty {
             _ if name.starts_with("wasi:") => {}
-            ComponentItem::ComponentFunc(_) if !hosted(None, name) => {
-                linker.root().func_new(name, trap(name.to_string()))?;
+            ComponentItem::ComponentFunc(f) if !hosted(None, name) => {
+                define_trap(&mut linker.root(), name, &f, name.to_string())?;
             }
             ComponentItem::ComponentInstance(instance) => {
                 let mut defined = linker.instance(name)?;
                 for (func, item) in instance.exports(engine) {
-                    if matches!(item.ty, ComponentItem::ComponentFunc(_))
+                    if let ComponentItem::ComponentFunc(f) = item.ty
                         && !hosted(Some(name), func)
                     {
-                        defined.func_new(func, trap(format!("{name}#{func}")))?;
+                        define_trap(&mut defined, func, &f, format!("{name}#{func}"))?;
                     }
                 }
             }
@@ -363,6 +412,67 @@ fn trap_other_imports(
         }
     }
     Ok(())
+}
+
+/// Defines `name`, of type `ty`, as a function that traps, an async one for
+/// an `async func`.
+fn define_trap(
+    instance: &mut wasmtime::component::LinkerInstance<'_, WasiHost>,
+    name: &str,
+    ty: &ComponentFunc,
+    shown: String,
+) -> wasmtime::Result<()> {
+    if !ty.async_() {
+        return instance.func_new(name, trap(shown));
+    }
+    instance.func_new_concurrent(
+        name,
+        concurrent(move |_, _, _, _| {
+            let shown = shown.clone();
+            Box::pin(async move { Err(unhosted(&shown)) })
+        }),
+    )
+}
+
+fn unhosted(name: &str) -> wasmtime::Error {
+    wasmtime::format_err!(
+        "import `{name}` was called, but the calls script gives no `host` line for it"
+    )
+}
+
+/// The type of an async host function, spelled once so that closures get
+/// its higher-ranked lifetimes.
+fn concurrent<F>(f: F) -> F
+where
+    F: for<'a> Fn(
+            &'a Accessor<WasiHost>,
+            ComponentFunc,
+            &'a [Val],
+            &'a mut [Val],
+        ) -> Pin<Box<dyn Future<Output = wasmtime::Result<()>> + Send + 'a>>
+        + Send
+        + Sync
+        + 'static,
+{
+    f
+}
+
+/// A future that is pending the first time it is polled (waking itself)
+/// and ready the second.
+#[derive(Default)]
+struct PendingOnce(bool);
+
+impl Future for PendingOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 type HostFunc = dyn Fn(
@@ -375,11 +485,7 @@ type HostFunc = dyn Fn(
     + Sync;
 
 fn trap(name: String) -> Box<HostFunc> {
-    Box::new(move |_, _, _, _| {
-        Err(wasmtime::format_err!(
-            "import `{name}` was called, but the calls script gives no `host` line for it"
-        ))
-    })
+    Box::new(move |_, _, _, _| Err(unhosted(&name)))
 }
 
 /// The type of the imported function `target`.
@@ -410,6 +516,8 @@ struct Runner<'a> {
     instance: Instance,
     store: Store<WasiHost>,
     vars: HashMap<String, Val>,
+    /// Set when the store takes only async calls (see [`run`]).
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Runner<'_> {
@@ -478,8 +586,19 @@ impl Runner<'_> {
         }
         let result_ty = ty.results().next();
         let mut results = vec![Val::Bool(false); ty.results().len()];
-        func.call(&mut self.store, &values, &mut results)
-            .map_err(|e| format!("`{target}` failed: {e:?}"))?;
+        let called = match (&self.runtime, ty.async_()) {
+            (Some(runtime), _) => {
+                runtime.block_on(func.call_async(&mut self.store, &values, &mut results))
+            }
+            // An async export is called through wasmtime's event loop,
+            // which runs the guest's callbacks until it returns.
+            (None, true) => tokio::runtime::Builder::new_current_thread()
+                .build()
+                .map_err(|e| format!("no runtime for `{target}`: {e}"))?
+                .block_on(func.call_async(&mut self.store, &values, &mut results)),
+            (None, false) => func.call(&mut self.store, &values, &mut results),
+        };
+        called.map_err(|e| format!("`{target}` failed: {e:?}"))?;
         match (expect, results.first()) {
             (Some(want), Some(got)) => {
                 let ty = result_ty.expect("a result has a type");
@@ -520,8 +639,11 @@ impl Runner<'_> {
             return Err(format!("`${name}` holds no resource"));
         }
         for r in handles {
-            r.resource_drop(&mut self.store)
-                .map_err(|e| format!("dropping `${name}` failed: {e:?}"))?;
+            match &self.runtime {
+                Some(runtime) => runtime.block_on(r.resource_drop_async(&mut self.store)),
+                None => r.resource_drop(&mut self.store),
+            }
+            .map_err(|e| format!("dropping `${name}` failed: {e:?}"))?;
         }
         Ok(())
     }
