@@ -15,7 +15,9 @@ use wasmparser::{
 };
 use wcomp_wit::summary::Summary;
 use wcomp_wit::wit_parser::decoding::decode_world;
-use wcomp_wit::wit_parser::{IndexMap, InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
+use wcomp_wit::wit_parser::{
+    IndexMap, InterfaceId, Resolve, TypeDefKind, WorldId, WorldItem, WorldKey,
+};
 use wcomp_wit::{Origin, Wit};
 use wit_component::{DecodedWasm, WitPrinter};
 
@@ -69,6 +71,11 @@ pub struct WorldInfo {
     /// e.g. `wasi:clocks/monotonic-clock@0.2.0`, `func log`, `interface x`.
     pub imports: Vec<String>,
     pub exports: Vec<String>,
+    /// The functions that need a runtime with component-model async: `async
+    /// func`s and those passing streams or futures, e.g. `export
+    /// wcomp:test/jobs@0.1.0#run: async func`.
+    #[serde(rename = "async", skip_serializing_if = "Vec::is_empty")]
+    pub async_functions: Vec<String>,
 }
 
 /// Imports from one package (`wasi:clocks`), or world-level ones (`(world)`).
@@ -321,7 +328,54 @@ fn world_info(resolve: &Resolve, world: WorldId) -> Result<WorldInfo, String> {
         wit: printer.output.to_string(),
         imports: names(&w.imports),
         exports: names(&w.exports),
+        async_functions: async_functions(resolve, world),
     })
+}
+
+/// `import IFACE#f: async func`, `export g: func passing 1 stream`: every
+/// function of `world` that is async or passes streams or futures.
+fn async_functions(resolve: &Resolve, world: WorldId) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in wcomp_abi::world_functions(resolve, world) {
+        let payloads = f.function.find_futures_and_streams(resolve);
+        if !f.function.kind.is_async() && payloads.is_empty() {
+            continue;
+        }
+        let (mut streams, mut futures) = (0, 0);
+        for id in payloads {
+            match resolve.types.get(id).map(|t| &t.kind) {
+                Some(TypeDefKind::Stream(_)) => streams += 1,
+                _ => futures += 1,
+            }
+        }
+        let count = |n: usize, what: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {what}")),
+            n => Some(format!("{n} {what}s")),
+        };
+        let passes: Vec<String> = [count(streams, "stream"), count(futures, "future")]
+            .into_iter()
+            .flatten()
+            .collect();
+        let direction = match f.direction {
+            wcomp_abi::Direction::Import => "import",
+            wcomp_abi::Direction::Export => "export",
+        };
+        let name = match f.interface {
+            Some(key) => format!("{}#{}", resolve.name_world_key(key), f.function.name),
+            None => f.function.name.clone(),
+        };
+        let kind = if f.function.kind.is_async() {
+            "async func"
+        } else {
+            "func"
+        };
+        out.push(match passes.is_empty() {
+            true => format!("{direction} {name}: {kind}"),
+            false => format!("{direction} {name}: {kind} passing {}", passes.join(", ")),
+        });
+    }
+    out
 }
 
 fn item_name(resolve: &Resolve, key: &WorldKey, item: &WorldItem) -> String {
@@ -387,6 +441,15 @@ impl Inspection {
                 world.name,
                 indent(&world.wit)
             ));
+            if !world.async_functions.is_empty() {
+                let mut s = "async (a runtime with component-model async runs these, \
+                             e.g. wasmtime 46 or later):\n"
+                    .to_string();
+                for f in &world.async_functions {
+                    s.push_str(&format!("  {f}\n"));
+                }
+                blocks.push(s);
+            }
         }
         if let Some(groups) = &self.capabilities {
             blocks.push(capabilities_text(groups));
@@ -1174,5 +1237,36 @@ mod tests {
             let e = inspect(&input).unwrap_err();
             assert!(matches!(e, ComponentError::Malformed { .. }), "{e}");
         }
+    }
+
+    /// Async functions, and sync ones passing streams or futures, are
+    /// listed with their direction; the others are not.
+    #[test]
+    fn async_functions_and_those_passing_streams_are_listed() {
+        let mut resolve = Resolve::default();
+        let pkg = resolve
+            .push_str(
+                "t.wit",
+                "package t:a@0.1.0;
+                 interface io {
+                     read: func(n: u32) -> stream<u8>;
+                     pipe: async func(x: stream<u8>, y: stream<u8>, done: future) -> u32;
+                     plain: func();
+                 }
+                 world w {
+                     import io;
+                     export run: async func();
+                 }",
+            )
+            .unwrap();
+        let world = resolve.select_world(&[pkg], Some("w")).unwrap();
+        assert_eq!(
+            async_functions(&resolve, world),
+            [
+                "import t:a/io@0.1.0#read: func passing 1 stream",
+                "import t:a/io@0.1.0#pipe: async func passing 2 streams, 1 future",
+                "export run: async func",
+            ]
+        );
     }
 }
