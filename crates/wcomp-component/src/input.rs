@@ -76,7 +76,7 @@ impl WasmInput {
         validate_structure(&self.bytes).map_err(|e| self.invalid(&e))
     }
 
-    fn invalid(&self, e: &BinaryReaderError) -> ComponentError {
+    pub(crate) fn invalid(&self, e: &BinaryReaderError) -> ComponentError {
         ComponentError::Malformed {
             path: self.path.clone(),
             offset: e.offset(),

@@ -19,6 +19,7 @@ mod check;
 pub mod error;
 pub mod input;
 pub mod inspect;
+mod stand_in;
 pub mod wrap;
 
 pub use error::{ComponentError, WasmKind};

@@ -1,6 +1,7 @@
 //! `wcomp new` and `wcomp embed`: a core module and its WIT world in, a
 //! validated component (or a module carrying its world) out.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ use crate::adapter::{self, Adapter, AdapterSpec};
 use crate::check::{self, CoreShape};
 use crate::error::ComponentError;
 use crate::input::{self, WasmInput};
+use crate::stand_in::StandIn;
 
 /// The WIT to embed when a module carries none (or more than it carries).
 #[derive(Debug, Clone, Default)]
@@ -79,52 +81,40 @@ pub fn new_component(input: &WasmInput, opts: &NewOptions) -> Result<Wrapped, Co
         ));
     }
     let adapters = adapter::select(&input.path, &shape, &opts.adapters)?;
-    let module = match &section {
-        Some(section) => &[&input.bytes[..], section].concat(),
-        None => &input.bytes,
-    };
     // The module's function bodies, most of the work of validating, are
     // validated on the other cores while wit-component encodes; in the
-    // output they are not validated again when it carries the module
-    // unchanged (custom sections aside), as it does unless it had to
-    // rewrite the module.
+    // output they are not validated again: wit-component carries the module
+    // unchanged (custom sections aside), or the stand-in of it.
+    let stand_in = StandIn::of(&input.bytes);
     let (encoded, bodies) = std::thread::scope(|scope| {
-        let bodies = scope.spawn(|| input::validate(module));
-        let encoded = encode(input, module, &adapters);
+        let bodies = scope.spawn(|| input::validate(&input.bytes));
+        let encoded = stand_in
+            .as_ref()
+            .and_then(|light| encode_light(input, light, section.as_deref(), &adapters))
+            .unwrap_or_else(|| {
+                let module = with_section(&input.bytes, section.as_deref());
+                encode_checked(input, &module, &adapters)
+            });
         let bodies = bodies
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (encoded, bodies)
     });
-    let output =
-        |encoded: &[u8]| bodies.and_then(|_| input::validate_except(encoded, Some(module)));
-    let refused = match encoded {
-        Ok(encoded) => match output(&encoded) {
-            Ok(_) => {
-                return Ok(Wrapped {
-                    bytes: encoded,
-                    world: has_world.then(|| world_name(&bindgen)),
-                    adapters: adapters
-                        .iter()
-                        .map(|a| format!("{} ({})", a.name, a.origin))
-                        .collect(),
-                    warnings,
-                });
-            }
-            // wit-component accepted a world it cannot encode (metadata that
-            // merges into clashing names, say), or a function body of the
-            // input is invalid: the input's doing, so a user error.
-            Err(e) => ComponentError::Encode {
-                path: input.path.clone(),
-                message: format!(
-                    "wit-component built an invalid component from it: {} (at byte offset {:#x} of the output)",
-                    e.message(),
-                    e.offset()
-                ),
-                help: Some("compare the module's embedded world (`wcomp wit print MODULE`) with the WIT given by `--wit`: they are merged, and must agree; if the module carries no embedded world, please report this with the module".into()),
-            },
-        },
-        Err(e) => e,
+    let refused = match (encoded, bodies) {
+        // A function body of the input is invalid: the input's doing.
+        (Ok(_), Err(e)) => input.invalid(&e),
+        (Ok(encoded), Ok(_)) => {
+            return Ok(Wrapped {
+                bytes: encoded,
+                world: has_world.then(|| world_name(&bindgen)),
+                adapters: adapters
+                    .iter()
+                    .map(|a| format!("{} ({})", a.name, a.origin))
+                    .collect(),
+                warnings,
+            });
+        }
+        (Err(e), _) => e,
     };
     // The encoder does not validate function bodies: an invalid one is the
     // next suspect, then a missing world, then wit-component's own message.
@@ -238,6 +228,52 @@ fn decode_metadata(
     Ok((stripped.is_some(), bindgen))
 }
 
+/// The module with the `component-type` section to embed appended, if any.
+fn with_section<'a>(module: &'a [u8], section: Option<&[u8]>) -> Cow<'a, [u8]> {
+    match section {
+        Some(section) => Cow::Owned([module, section].concat()),
+        None => Cow::Borrowed(module),
+    }
+}
+
+/// wit-component's component for `module`, its structure validated (the
+/// module's bodies are validated apart, on the input).
+fn encode_checked(
+    input: &WasmInput,
+    module: &[u8],
+    adapters: &[Adapter],
+) -> Result<Vec<u8>, ComponentError> {
+    let encoded = encode(input, module, adapters)?;
+    match input::validate_except(&encoded, Some(module)) {
+        Ok(_) => Ok(encoded),
+        // wit-component accepted a world it cannot encode (metadata that
+        // merges into clashing names, say).
+        Err(e) => Err(ComponentError::Encode {
+            path: input.path.clone(),
+            message: format!(
+                "wit-component built an invalid component from it: {} (at byte offset {:#x} of the output)",
+                e.message(),
+                e.offset()
+            ),
+            help: Some("compare the module's embedded world (`wcomp wit print MODULE`) with the WIT given by `--wit`: they are merged, and must agree; if the module carries no embedded world, please report this with the module".into()),
+        }),
+    }
+}
+
+/// [`encode_checked`] on the module's stand-in, with the real sections put
+/// back; `None` when that does not work out, to encode the real module
+/// (which also gives wit-component's own errors their real offsets).
+fn encode_light(
+    input: &WasmInput,
+    light: &StandIn,
+    section: Option<&[u8]>,
+    adapters: &[Adapter],
+) -> Option<Result<Vec<u8>, ComponentError>> {
+    let module = with_section(&light.module, section);
+    let encoded = encode_checked(input, &module, adapters).ok()?;
+    light.restore(&encoded).map(Ok)
+}
+
 fn encode(
     input: &WasmInput,
     bytes: &[u8],
@@ -285,4 +321,90 @@ fn encode_unguarded(
 
 fn world_name(bindgen: &Bindgen) -> String {
     check::world_display(&bindgen.resolve, bindgen.world)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The stand-in changes how fast `wcomp new` is, never what it writes:
+    /// on every `wcomp new` case that wraps, the component is the one
+    /// wit-component makes of the real module, byte for byte; where
+    /// wit-component refuses the real module, the stand-in path steps aside
+    /// so that its error is the one reported.
+    #[test]
+    fn the_stand_in_gives_the_very_same_component() {
+        let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/new");
+        let mut dirs: Vec<_> = std::fs::read_dir(&cases)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|d| d.join("module.wat").is_file())
+            .collect();
+        dirs.sort();
+        let (mut wrapped, mut refused) = (0, 0);
+        for dir in dirs {
+            let Ok(input) = WasmInput::read(&dir.join("module.wat")) else {
+                continue;
+            };
+            if input.expect_module(None).is_err() {
+                continue;
+            }
+            let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let arg = |flag: &str| {
+                let at = args.iter().position(|a| *a == flag)?;
+                args.get(at + 1).map(|s| s.to_string())
+            };
+            let wit = ["world.wit", "wit"]
+                .into_iter()
+                .map(|name| dir.join(name))
+                .find(|path| path.exists());
+            let section = wit.map(|path| {
+                let source = WitSource {
+                    path,
+                    world: arg("--world"),
+                    load: LoadOptions::default(),
+                };
+                world_section(&input, &source)
+            });
+            let section = match section.transpose() {
+                Ok(section) => section,
+                Err(_) => continue,
+            };
+            let Ok(structure) = input.validate_structure() else {
+                continue;
+            };
+            let shape = CoreShape::of(&structure.types);
+            let specs: Vec<AdapterSpec> = arg("--adapt")
+                .map(|spec| spec.parse().unwrap())
+                .into_iter()
+                .collect();
+            let Ok(adapters) = adapter::select(&input.path, &shape, &specs) else {
+                continue;
+            };
+            let real = with_section(&input.bytes, section.as_deref());
+            let plain = encode_checked(&input, &real, &adapters);
+            let light = StandIn::of(&input.bytes)
+                .and_then(|light| encode_light(&input, &light, section.as_deref(), &adapters));
+            let case = dir.file_name().unwrap().to_string_lossy().to_string();
+            match plain {
+                Ok(plain) => {
+                    let light =
+                        light.unwrap_or_else(|| panic!("{case}: the stand-in was not used"));
+                    assert!(light.unwrap() == plain, "{case}: the components differ");
+                    wrapped += 1;
+                }
+                Err(_) => {
+                    assert!(light.is_none(), "{case}: the stand-in hid a refusal");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            wrapped >= 12 && refused >= 5,
+            "{wrapped} wrapped, {refused} refused"
+        );
+    }
 }
