@@ -9,6 +9,8 @@ include!(concat!(env!("OUT_DIR"), "/host_bindings.rs"));
 
 /// The kitchen sink's exports alone (`fixtures/bind-rust/kitchen-sink`).
 pub use self::crates_wcomp_bindgen_src_rust_sink_wit_echo as echo;
+/// The async calls case (`fixtures/bind-rust/async-calls`).
+pub use self::fixtures_bind_rust_async_calls_world_wit_async_calls as async_calls;
 /// The maps case's provider (`fixtures/bind-rust/maps-provider`).
 pub use self::fixtures_bind_rust_maps_world_wit_provider as maps;
 /// The resources case's guest (`fixtures/bind-rust/resources`).

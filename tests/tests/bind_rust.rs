@@ -119,6 +119,11 @@ fn every_case_folder_is_run() {
 }
 
 #[test]
+fn async_calls() {
+    case("async-calls");
+}
+
+#[test]
 fn keystore() {
     case("keystore");
 }

@@ -2,10 +2,13 @@
 //! its call sequence.
 
 use wit_parser::abi::{AbiVariant, WasmSignature, WasmType};
-use wit_parser::{Function, Resolve, Type, WasmExport, WasmExportKind, WasmImport, WorldKey};
+use wit_parser::{
+    Function, FunctionKind, Param, Resolve, Type, WasmExport, WasmExportKind, WasmImport, WorldKey,
+};
 
 use crate::planner::{At, Planner, flat_types, has_memory};
 use crate::step::{Area, FreeMode, Kind, Step, cores};
+use crate::task::AsyncFunctionPlan;
 use crate::{AbiError, CoreName, Direction, Layout, Mangled, Mangling};
 
 /// Where a parameter's or result's core values are.
@@ -51,6 +54,23 @@ pub struct PostReturn {
     pub steps: Vec<Step>,
 }
 
+/// What an `async func` adds to its plan (the callback ABI; see
+/// [`AsyncFunctionPlan`] for its names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncCall {
+    /// Exports: `[callback][async-lift]K#f`, `(event, handle, payload) ->
+    /// code`, which the host calls on each event of the task until it
+    /// returns `EXIT`.
+    pub callback: Option<CoreName>,
+    /// Exports: how the result leaves, by calling `[task-return]f` of
+    /// module `[export]K` once: the plan of an import taking the result as
+    /// its one parameter (none without a result), which is how
+    /// `task.return` takes it: flat up to 16 core values, else a pointer
+    /// to them. The result is borrowed for that call (the host copies it),
+    /// so what lowering it allocated is freed after it.
+    pub task_return: Option<Box<FunctionPlan>>,
+}
+
 /// Everything the canonical ABI asks of one function in one direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionPlan {
@@ -60,7 +80,8 @@ pub struct FunctionPlan {
     pub owner: String,
     pub function: Function,
     pub direction: Direction,
-    /// wit-parser's `wasm_signature` for the direction.
+    /// wit-parser's `wasm_signature` for the direction (its async variant
+    /// for an `async func`).
     pub signature: WasmSignature,
     /// The core name in the plan's mangling ([`Options::mangling`]).
     ///
@@ -69,6 +90,8 @@ pub struct FunctionPlan {
     /// The core name in each mangling.
     pub core_names: Mangled<CoreName>,
     pub params: Vec<ValuePlan>,
+    /// `None` without a result, and for an async export, whose result
+    /// crosses as the parameter of [`AsyncCall::task_return`].
     pub result: Option<ValuePlan>,
     /// Size and alignment of the parameter area, when parameters are passed
     /// indirectly (`signature.indirect_params`): an importing guest
@@ -89,8 +112,11 @@ pub struct FunctionPlan {
     /// receiving strings/lists or indirect parameters, an import returning
     /// strings/lists.
     pub needs_realloc: bool,
-    /// For exports whose result owns memory (strings, lists).
+    /// For exports whose result owns memory (strings, lists); never for
+    /// an `async func`, whose result the host copies at `task.return`.
     pub post_return: Option<PostReturn>,
+    /// `Some` for an `async func`: its callback and task-return plan.
+    pub asynchronous: Option<AsyncCall>,
     /// The whole call sequence (`[] -> []`), in order. For an import (the
     /// body of the function the guest's code calls):
     ///
@@ -99,7 +125,8 @@ pub struct FunctionPlan {
     /// 2. per parameter, [`Step::GetArg`] and its lower steps;
     /// 3. [`Step::AreaAddress`] of the parameter area, then [`Step::Area`]
     ///    and [`Step::AreaAddress`] of the return area, where used;
-    /// 4. [`Step::CallImport`];
+    /// 4. [`Step::CallImport`]; for an `async func`, it returns the
+    ///    subtask's status, which [`Step::AwaitSubtask`] then waits on;
     /// 5. the result's lift steps;
     /// 6. [`Step::FreeTemporaries`] (the result passing through) and
     ///    [`Step::Return`].
@@ -115,6 +142,10 @@ pub struct FunctionPlan {
     /// 5. the result's lower steps: flat, or between [`Step::Area`] and
     ///    [`Step::AreaAddress`] of the return area;
     /// 6. [`Step::Return`] of the core results.
+    ///
+    /// For an async export, 4 to 6 are [`Step::SpawnTask`] and the
+    /// [`Step::Return`] of the callback code it leaves; the result leaves
+    /// through [`AsyncCall::task_return`].
     pub call: Vec<Step>,
 }
 
@@ -226,8 +257,22 @@ pub(crate) fn plan_function(
 ) -> Result<FunctionPlan, AbiError> {
     let resolve = planner.resolve;
     let layouts = planner.layouts;
-    let signature = resolve.wasm_signature(direction.abi_variant(), func);
-    let core_names = Mangled::each(|m| core_name(resolve, interface, func, direction, m));
+    // The async ABI's names and signatures have one spelling (wit-parser
+    // mangles async only the legacy way): the task module's.
+    let async_facts = func
+        .kind
+        .is_async()
+        .then(|| AsyncFunctionPlan::new(resolve, layouts, interface, func, direction));
+    let (signature, core_names) = match &async_facts {
+        Some(facts) => (
+            facts.entry.signature.clone(),
+            Mangled::each(|_| facts.entry.name.clone()),
+        ),
+        None => (
+            resolve.wasm_signature(direction.abi_variant(), func),
+            Mangled::each(|m| core_name(resolve, interface, func, direction, m)),
+        ),
+    };
     // Import parameters are borrowed for the call; export results pass
     // ownership to the caller (freed by post-return).
     let types: Vec<&Type> = func.params.iter().map(|p| &p.ty).collect();
@@ -263,8 +308,11 @@ pub(crate) fn plan_function(
             steps,
         });
     }
+    // An async export's result crosses as the task-return plan's parameter.
+    let async_export = async_facts.is_some() && direction == Direction::Export;
     let result = match func.result {
         None => None,
+        Some(_) if async_export => None,
         Some(ty) => {
             let flat = flat_types(resolve, &ty);
             let (place, at) = if signature.retptr {
@@ -298,7 +346,7 @@ pub(crate) fn plan_function(
         .then(|| func.result.map(|t| layouts.layout(&t)))
         .flatten();
     let post_return = match (direction, func.result, return_area) {
-        (Direction::Export, Some(ty), Some(layout)) if result_memory => {
+        (Direction::Export, Some(ty), Some(layout)) if result_memory && async_facts.is_none() => {
             let mut steps = vec![Step::Area {
                 area: Area::Return,
                 layout,
@@ -329,18 +377,68 @@ pub(crate) fn plan_function(
         needs_memory: needs.memory,
         needs_realloc: needs.realloc.is_some(),
         post_return,
+        asynchronous: None,
         signature,
         call: Vec::new(),
     };
     plan.call = match direction {
-        Direction::Import => import_call(&plan),
-        Direction::Export => export_call(&plan),
+        Direction::Import => import_call(&plan, async_facts.is_some()),
+        Direction::Export => export_call(&plan, async_facts.is_some()),
     };
+    if let Some(facts) = async_facts {
+        plan.asynchronous = Some(AsyncCall {
+            callback: facts.callback.map(|c| c.name),
+            task_return: match facts.task_return {
+                Some(task_return) => Some(Box::new(task_return_plan(
+                    planner,
+                    interface,
+                    &plan,
+                    task_return.name,
+                )?)),
+                None => None,
+            },
+        });
+    }
+    Ok(plan)
+}
+
+/// The plan of an async export's `[task-return]` call: a synchronous
+/// import, named `name`, of a function whose one parameter is `export`'s
+/// result (wit-parser derives `task.return`'s signature the same way).
+fn task_return_plan(
+    planner: &Planner<'_>,
+    interface: Option<&WorldKey>,
+    export: &FunctionPlan,
+    name: CoreName,
+) -> Result<FunctionPlan, AbiError> {
+    let mut func = export.function.clone();
+    func.kind = FunctionKind::Freestanding;
+    func.params = export
+        .function
+        .result
+        .map(|ty| Param {
+            name: "result".to_string(),
+            ty,
+            span: Default::default(),
+        })
+        .into_iter()
+        .collect();
+    func.result = None;
+    let mut plan = plan_function(
+        planner,
+        interface,
+        export.owner.clone(),
+        &func,
+        Direction::Import,
+        Mangling::Legacy,
+    )?;
+    plan.core_names = Mangled::each(|_| name.clone());
+    plan.core_name = name;
     Ok(plan)
 }
 
 /// The call sequence of an import; see [`FunctionPlan::call`].
-fn import_call(f: &FunctionPlan) -> Vec<Step> {
+fn import_call(f: &FunctionPlan, asynchronous: bool) -> Vec<Step> {
     let mut call = Vec::new();
     if let Some(layout) = f.params_area {
         call.push(Step::Area {
@@ -366,6 +464,9 @@ fn import_call(f: &FunctionPlan) -> Vec<Step> {
         params: f.signature.params.clone(),
         results: f.signature.results.clone(),
     });
+    if asynchronous {
+        call.push(Step::AwaitSubtask);
+    }
     if let Some(r) = &f.result {
         call.extend(r.steps.iter().cloned());
     }
@@ -378,7 +479,7 @@ fn import_call(f: &FunctionPlan) -> Vec<Step> {
 }
 
 /// The call sequence of an export; see [`FunctionPlan::call`].
-fn export_call(f: &FunctionPlan) -> Vec<Step> {
+fn export_call(f: &FunctionPlan, asynchronous: bool) -> Vec<Step> {
     let mut call = Vec::new();
     if let Some(layout) = f.params_area {
         call.push(Step::Area {
@@ -407,6 +508,15 @@ fn export_call(f: &FunctionPlan) -> Vec<Step> {
             area: Area::Params,
             layout,
         });
+    }
+    if asynchronous {
+        call.push(Step::SpawnTask {
+            params: f.params.len(),
+        });
+        call.push(Step::Return {
+            results: cores(&f.signature.results),
+        });
+        return call;
     }
     call.push(Step::CallImpl {
         params: f.params.len(),

@@ -79,18 +79,21 @@
 //!
 //! # Scope
 //!
-//! The plans are for guests on wasm32, with the synchronous ABI. Async
-//! functions, `future`, `stream`, `error-context` and fixed-length
-//! lists are refused with an [`AbiError`] naming the item (also in a type
-//! no function uses: a backend spells every type), or skipped and listed
+//! The plans are for guests on wasm32. Async functions are planned with
+//! the callback ABI (WASI 0.3) when a backend asks for them
+//! ([`Options::async_calls`]; see [`AsyncCall`], [`Step::AwaitSubtask`]
+//! and [`Step::SpawnTask`]), and refused otherwise. `future`, `stream`,
+//! `error-context` and fixed-length lists are refused with an
+//! [`AbiError`] naming the item (also in a type no function uses: a
+//! backend spells every type), or skipped and listed
 //! ([`Options::skip_unsupported`]) for a reader such as a checker that
 //! only needs the functions it can plan.
 //!
-//! The async ABI with callbacks (WASI 0.3) is planned apart, so far as its
-//! core facts: [`AsyncWorldPlan`] names and types every `async func`'s
-//! entry, callback and `task.return`, the intrinsics of each future and
-//! stream a function passes, and the task intrinsics, with the protocol's
-//! numbers in [`codes`]; the value steps of async calls are still to come.
+//! The core facts of the async ABI are planned apart too:
+//! [`AsyncWorldPlan`] names and types every `async func`'s entry, callback
+//! and `task.return`, the intrinsics of each future and stream a function
+//! passes, and the task intrinsics, with the protocol's numbers in
+//! [`codes`]; the call plans take their names from it.
 //!
 //! # Nominal ids
 //!
@@ -132,7 +135,7 @@ use wit_parser::abi::AbiVariant;
 use wit_parser::{LiftLowerAbi, ManglingAndAbi};
 
 pub use drive::{Backend, DriveError, drive, drive_block};
-pub use function::{CoreNeeds, FunctionPlan, Place, PostReturn, ReallocFor, ValuePlan};
+pub use function::{AsyncCall, CoreNeeds, FunctionPlan, Place, PostReturn, ReallocFor, ValuePlan};
 pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
 pub use planner::{
     PlainData, TypePlans, flat_types, has_memory, has_own_handle, plain_data, resource_of,

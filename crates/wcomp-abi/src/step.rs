@@ -328,6 +328,25 @@ pub enum Step {
     /// values. What the results own passes to the caller (lowered with
     /// `realloc`, freed by the post-return function).
     CallImpl { params: usize, results: usize },
+    /// `[i32] -> []`: the status an async import returned (`handle << 4 |
+    /// status`, see [`codes::subtask`]): unless it is `RETURNED`, suspend
+    /// the calling task until the subtask has returned (its `SUBTASK`
+    /// event), then drop the subtask. After it the return area holds the
+    /// result; the parameter area and what the arguments lent are no
+    /// longer read, so both must live until here.
+    ///
+    /// [`codes::subtask`]: crate::codes::subtask
+    AwaitSubtask,
+    /// `[values] -> [i32]`: an async export's task starts: the user's async
+    /// implementation is called with `params` argument values, and when
+    /// its result is ready, the function's task-return sequence
+    /// ([`AsyncCall::task_return`]) runs with it as argument 0. Push the
+    /// callback code of the task's first run (`EXIT` when it finished at
+    /// once, else what to wait for; see [`codes::callback`]).
+    ///
+    /// [`AsyncCall::task_return`]: crate::AsyncCall::task_return
+    /// [`codes::callback`]: crate::codes::callback
+    SpawnTask { params: usize },
     /// `[results] -> []`: return these from the function: an import's
     /// lifted result (a value, or nothing), or an export's core results.
     Return { results: Vec<Kind> },
@@ -532,6 +551,8 @@ impl Step {
             Step::ArgLifted { .. } => e(vec![Value], vec![Value]),
             Step::CallImpl { params, results } => e(vec![Value; *params], vec![Value; *results]),
             Step::Return { results } => e(results.clone(), vec![]),
+            Step::AwaitSubtask => e(vec![core(W::I32)], vec![]),
+            Step::SpawnTask { params } => e(vec![Value; *params], vec![core(W::I32)]),
         }
     }
 
@@ -627,6 +648,8 @@ impl Step {
             Step::FreeArea { .. } => "FreeArea",
             Step::CallImpl { .. } => "CallImpl",
             Step::Return { .. } => "Return",
+            Step::AwaitSubtask => "AwaitSubtask",
+            Step::SpawnTask { .. } => "SpawnTask",
         }
     }
 }

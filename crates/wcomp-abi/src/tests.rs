@@ -7,6 +7,7 @@ use wit_parser::{Resolve, Type, TypeDefKind, TypeId, WorldId};
 
 use super::*;
 
+mod async_calls;
 mod call;
 mod drive;
 mod layout;

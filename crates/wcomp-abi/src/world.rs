@@ -26,6 +26,14 @@ pub struct Options {
     /// of the world using those is refused too, used or not: a backend
     /// spells every type.)
     pub skip_unsupported: bool,
+    /// Plan `async func`s with the callback ABI ([`AsyncCall`]) instead of
+    /// refusing them: for a backend that spells [`Step::AwaitSubtask`] and
+    /// [`Step::SpawnTask`].
+    ///
+    /// [`AsyncCall`]: crate::AsyncCall
+    /// [`Step::AwaitSubtask`]: crate::Step::AwaitSubtask
+    /// [`Step::SpawnTask`]: crate::Step::SpawnTask
+    pub async_calls: bool,
 }
 
 /// A function [`Options::skip_unsupported`] left out of a plan.
@@ -150,7 +158,7 @@ impl WorldPlan {
                 Some(key) => resolve.name_world_key(key),
                 None => format!("world {}", w.name),
             };
-            let planned = check_supported(resolve, func, &owner).and_then(|()| {
+            let planned = check_supported(resolve, func, &owner, options).and_then(|()| {
                 plan_function(
                     &planner,
                     interface,
@@ -288,8 +296,13 @@ fn check_types(resolve: &Resolve, w: &World) -> Result<(), AbiError> {
     Ok(())
 }
 
-fn check_supported(resolve: &Resolve, func: &Function, owner: &str) -> Result<(), AbiError> {
-    if func.kind.is_async() {
+fn check_supported(
+    resolve: &Resolve,
+    func: &Function,
+    owner: &str,
+    options: Options,
+) -> Result<(), AbiError> {
+    if func.kind.is_async() && !options.async_calls {
         return Err(AbiError::Async {
             function: func.name.clone(),
             owner: owner.to_string(),

@@ -27,6 +27,7 @@ mod body;
 mod func;
 pub(crate) mod names;
 mod resource;
+mod task;
 #[cfg(test)]
 mod tests;
 
@@ -68,7 +69,11 @@ const ALLOW: &str = "#[allow(dead_code, unused_mut, unused_parens, unused_unsafe
 impl Opts {
     /// Generates the bindings of `world`: one file, `<world>.rs`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
-        let plan = WorldPlan::new(resolve, world)?;
+        let options = wcomp_abi::Options {
+            async_calls: true,
+            ..Default::default()
+        };
+        let plan = WorldPlan::with_options(resolve, world, options)?;
         // The plan's copy of the resolve, where an interface used twice by
         // the world is two interfaces: every id below is of this one.
         let resolve = plan.resolve();
@@ -782,6 +787,12 @@ impl<'a> Gen<'a> {
                  pub static mut RET_AREA: RetArea = RetArea([core::mem::MaybeUninit::uninit(); {}]);",
                 area.1, area.0, area.0
             );
+        }
+        let any_async = (self.plan.imports.iter())
+            .chain(&self.plan.exports)
+            .any(|f| f.asynchronous.is_some());
+        if any_async {
+            s.push_str(task::TASK_RUNTIME);
         }
         s.push_str("}\n");
         if self.plan.needs_realloc() {

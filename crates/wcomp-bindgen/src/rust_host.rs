@@ -63,10 +63,14 @@ pub struct Opts {
 impl Opts {
     /// Generates the host bindings of `world`: one file, `<world>_host.rs`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
-        // The plan refuses what the synchronous canonical ABI does not
-        // cover (async functions, futures, streams, error-context, maps,
-        // fixed-length lists), naming the item; its layouts feed the guards.
-        let plan = WorldPlan::new(resolve, world)?;
+        // The plan refuses what the canonical ABI plans do not cover
+        // (futures, streams, error-context, fixed-length lists), naming
+        // the item; its layouts feed the guards.
+        let options = crate::abi::Options {
+            async_calls: true,
+            ..Default::default()
+        };
+        let plan = WorldPlan::with_options(resolve, world, options)?;
         // The plan's copy of `resolve` has nominal ids: an interface
         // imported under two names is two interfaces, each with its own
         // types and resources, as the component model has it.

@@ -91,6 +91,7 @@ impl Bindings {
 /// `every_case_folder_is_run`).
 pub const CASES: &[&str] = &[
     "app",
+    "async-calls",
     "keystore",
     "keywords",
     "kitchen-sink",

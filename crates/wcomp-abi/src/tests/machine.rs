@@ -126,7 +126,7 @@ world w {
     assert!(lifts.contains("own: false"), "{render}");
 }
 
-fn check_plan(resolve: &Resolve, f: &FunctionPlan) {
+pub(super) fn check_plan(resolve: &Resolve, f: &FunctionPlan) {
     let name = format!("{} {:?}", f.function.name, f.direction);
     let sig = resolve.wasm_signature(f.direction.abi_variant(), &f.function);
     assert_eq!(f.signature, sig, "{name}");
@@ -246,6 +246,11 @@ fn check_plan(resolve: &Resolve, f: &FunctionPlan) {
     );
     // The whole call sequence: `[] -> []`, areas and all.
     Machine::new(resolve, 0, &name).expect(&f.call, vec![], vec![]);
+}
+
+/// Runs a whole call sequence, which must be `[] -> []`.
+pub(super) fn expect_call(resolve: &Resolve, name: &str, call: &[Step]) {
+    Machine::new(resolve, 0, name).expect(call, vec![], vec![]);
 }
 
 /// An abstract operand: a language value or a core value of some type.
@@ -567,6 +572,11 @@ impl Machine<'_> {
                     s.extend(vec![Value; *results]);
                 }
                 Step::Return { results } => self.pop_all(s, &ops(results)),
+                Step::AwaitSubtask => self.pop(s, Core(W::I32)),
+                Step::SpawnTask { params } => {
+                    self.pop_all(s, &vec![Value; *params]);
+                    s.push(Core(W::I32));
+                }
             }
         }
         stack

@@ -577,6 +577,29 @@ impl Backend for Body<'_, '_> {
                 self.owned = true;
                 Ok(vec!["result".to_string()])
             }
+            Step::AwaitSubtask => {
+                let v = self.one(ops)?;
+                let _ = writeln!(self.out, "{rt}::task::subtask({v}).await;");
+                Ok(Vec::new())
+            }
+            Step::SpawnTask { .. } => {
+                let call = self.impl_call(&ops);
+                let task_return = super::task::task_return_fn(self.g, self.f);
+                // Borrowed handles lifted in the arguments live as long as
+                // the task, and are given back before it returns.
+                let keep = if self.lent { "drop(lent);\n" } else { "" };
+                let body = match super::task::task_return_arg(self.g, self.f, self.path) {
+                    Some(arg) => {
+                        format!("let result = {call}.await;\n{keep}{task_return}({arg});")
+                    }
+                    None => format!("{call}.await;\n{keep}{task_return}();"),
+                };
+                let _ = writeln!(
+                    self.out,
+                    "let code = {rt}::task::spawn(async move {{\n{body}\n}});"
+                );
+                Ok(vec!["code".to_string()])
+            }
             Step::Return { .. } => {
                 let Some(v) = ops.last() else {
                     return Ok(Vec::new());

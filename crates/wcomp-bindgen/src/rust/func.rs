@@ -68,13 +68,39 @@ fn ctor_result(g: &Gen<'_>, f: &FunctionPlan, path: &[String]) -> String {
     }
 }
 
-/// An imported function: a plain Rust function that lowers its arguments,
-/// calls the core import and lifts the result, as its call sequence says.
+/// How an import's function is spelled: the imported function a user
+/// calls, or an async export's task-return function.
+pub(super) struct ImportSpelling {
+    pub name: String,
+    pub public: bool,
+    /// The WIT docs go on it.
+    pub docs: bool,
+}
+
+/// An imported function: a plain Rust function (an `async fn` for an
+/// `async func`) that lowers its arguments, calls the core import and
+/// lifts the result, as its call sequence says.
 pub(super) fn import(
     g: &Gen<'_>,
     f: &FunctionPlan,
     path: &[String],
     out: &mut String,
+) -> Result<(), BindError> {
+    let spelling = ImportSpelling {
+        name: fn_name(f),
+        public: true,
+        docs: true,
+    };
+    import_with(g, f, path, out, spelling)
+}
+
+/// [`import`], named and shown as `spelling` says.
+pub(super) fn import_with(
+    g: &Gen<'_>,
+    f: &FunctionPlan,
+    path: &[String],
+    out: &mut String,
+    spelling: ImportSpelling,
 ) -> Result<(), BindError> {
     let CoreName::Import { module, field } = &f.core_name else {
         return Err(BindError::Internal(format!(
@@ -85,12 +111,20 @@ pub(super) fn import(
     let params = rust_params(f, |p| {
         format!("{}: {}", snake(&p.name), g.param_ty(&p.ty, path))
     });
-    docs(&f.function.docs, out);
+    if spelling.docs {
+        docs(&f.function.docs, out);
+    }
     root_allow(path, out);
     let _ = writeln!(
         out,
-        "pub fn {}({}){} {{\nunsafe {{",
-        fn_name(f),
+        "{}{}fn {}({}){} {{\nunsafe {{",
+        if spelling.public { "pub " } else { "" },
+        if f.asynchronous.is_some() {
+            "async "
+        } else {
+            ""
+        },
+        spelling.name,
         params.join(", "),
         match f.function.kind {
             FunctionKind::Constructor(_) => ctor_result(g, f, path),
@@ -137,7 +171,15 @@ fn rust_params(f: &FunctionPlan, spell: impl Fn(&wit_parser::Param) -> String) -
 
 /// The signature of the trait method a user implements for export `f`,
 /// spelled from module `path`; `prefix` goes before parameter names.
-fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> String {
+/// `implemented`: as an impl writes it (an `async fn` for an async
+/// export), rather than as the trait declares it.
+fn trait_sig(
+    g: &Gen<'_>,
+    f: &FunctionPlan,
+    path: &[String],
+    prefix: &str,
+    implemented: bool,
+) -> String {
     let own = owner_resource(f);
     let params = rust_params(f, |p| {
         let name = snake(&p.name);
@@ -154,15 +196,33 @@ fn trait_sig(g: &Gen<'_>, f: &FunctionPlan, path: &[String], prefix: &str) -> St
             format!("{} where Self: Sized", ctor_result(g, f, path))
         }
         FunctionKind::Constructor(_) => ctor_result(g, f, path),
+        _ if f.asynchronous.is_some() && implemented => result_ty(g, f, path),
+        // Implemented as `async fn`; spelled so, it needs no lint allowed.
+        _ if f.asynchronous.is_some() => {
+            let output = f
+                .function
+                .result
+                .map_or("()".to_string(), |t| g.ty(&t, path));
+            format!(" -> impl core::future::Future<Output = {output}>")
+        }
         _ => result_ty(g, f, path),
     };
-    format!("fn {}({}){result}", fn_name(f), params.join(", "))
+    let asyncness = if f.asynchronous.is_some() && implemented {
+        "async "
+    } else {
+        ""
+    };
+    format!(
+        "{asyncness}fn {}({}){result}",
+        fn_name(f),
+        params.join(", ")
+    )
 }
 
 /// The trait method a user implements for an export.
 pub(super) fn trait_method(g: &Gen<'_>, f: &FunctionPlan, path: &[String], out: &mut String) {
     docs(&f.function.docs, out);
-    let _ = writeln!(out, "{};", trait_sig(g, f, path, ""));
+    let _ = writeln!(out, "{};", trait_sig(g, f, path, "", false));
 }
 
 /// A stub of an export's trait method, written at the file's root.
@@ -170,7 +230,7 @@ pub(super) fn stub_method(g: &Gen<'_>, f: &FunctionPlan, out: &mut String) {
     let _ = writeln!(
         out,
         "{} {{\nunimplemented!()\n}}",
-        trait_sig(g, f, &[], "_")
+        trait_sig(g, f, &[], "_", true)
     );
 }
 
@@ -195,9 +255,14 @@ pub(super) fn export(
     let shim = format!("_export_{stem}");
     let sig = signature(&f.signature.params, &f.signature.results, true)?;
     root_allow(path, out);
+    // An async export's task owns a future of `T`'s making.
+    let bound = match f.asynchronous {
+        Some(_) => "Guest + 'static",
+        None => "Guest",
+    };
     let _ = writeln!(
         out,
-        "#[doc(hidden)]\npub unsafe fn {shim}<T: Guest>{sig} {{\nunsafe {{"
+        "#[doc(hidden)]\npub unsafe fn {shim}<T: {bound}>{sig} {{\nunsafe {{"
     );
     let mut b = Body::new(g, f, path, Mode::Export);
     drive(&f.call, &mut b).map_err(|e| e.writing(f))?;
@@ -224,6 +289,9 @@ pub(super) fn export(
         args.join(", ")
     );
 
+    if f.asynchronous.is_some() {
+        super::task::export_items(g, f, path, out, macro_body)?;
+    }
     if let Some(post) = &f.post_return {
         let post_fn = format!("_post_{stem}");
         let mut b = Body::new(g, f, path, Mode::PostReturn);

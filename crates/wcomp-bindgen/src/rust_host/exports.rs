@@ -53,10 +53,16 @@ fn lookup(g: &Gen, f: &Function, path: &[String], parent: &str, out: &mut String
 fn call(g: &Gen, f: &Function, path: &[String], funcs: &str, out: &mut String) {
     docs(&f.docs, out);
     let (ptypes, rtypes) = signature(g, f, path);
-    let mut params = vec![
-        "&self".to_string(),
-        "mut store: impl wasmtime::AsContextMut".to_string(),
-    ];
+    // An async export runs in wasmtime's event loop, which needs a store
+    // whose data may move between threads; in a world with async
+    // functions every export is called that way (a store that holds
+    // concurrent host functions takes no other calls).
+    let asynchronous = f.kind.is_async() || any_async(g);
+    let store = match asynchronous {
+        true => "mut store: impl wasmtime::AsContextMut<Data: Send>",
+        false => "mut store: impl wasmtime::AsContextMut",
+    };
+    let mut params = vec!["&self".to_string(), store.to_string()];
     let mut args = Vec::new();
     for p in &f.params {
         let (name, ty) = (&p.name, &p.ty);
@@ -78,15 +84,65 @@ fn call(g: &Gen, f: &Function, path: &[String], funcs: &str, out: &mut String) {
         Some(_) => ("let (ret,) = ", "Ok(ret)"),
         None => ("", "Ok(())"),
     };
+    let (asyncness, call) = match asynchronous {
+        true => ("async ", "call_async"),
+        false => ("", "call"),
+    };
+    let awaited = if asynchronous { ".await" } else { "" };
     let _ = writeln!(
         out,
-        "pub fn {name}({}) -> wasmtime::Result<{ret}> {{\n\
+        "pub {asyncness}fn {name}({}) -> wasmtime::Result<{ret}> {{\n\
          // SAFETY: the export's type was checked against these types when it was looked up.\n\
          let callee = unsafe {{\nwasmtime::component::TypedFunc::<{ptypes}, {rtypes}>::new_unchecked({funcs}.{})\n}};\n\
-         {bind}callee.call(&mut store, {})?;\n{value}\n}}",
+         {bind}callee.{call}(&mut store, {}){awaited}?;\n{value}\n}}",
         params.join(", "),
         field(g, f),
-        tuple(args.into_iter()),
+        tuple(args.iter().cloned()),
+    );
+    if f.kind.is_async() {
+        concurrent_call(g, f, path, funcs, &name, &args, out);
+    }
+}
+
+/// `call_f_concurrent`: async export `f` called inside `run_concurrent`,
+/// where several calls may be in flight at once. wasmtime keeps the
+/// arguments until the call has started, so they are owned.
+fn concurrent_call(
+    g: &Gen,
+    f: &Function,
+    path: &[String],
+    funcs: &str,
+    name: &str,
+    args: &[String],
+    out: &mut String,
+) {
+    let mut params = vec![
+        "&self".to_string(),
+        "accessor: &wasmtime::component::Accessor<T>".to_string(),
+    ];
+    for (p, arg) in f.params.iter().zip(args) {
+        params.push(format!("{arg}: {}", g.ty(&p.ty, path)));
+    }
+    let ptypes = tuple(f.params.iter().map(|p| g.ty(&p.ty, path)));
+    let (_, rtypes) = signature(g, f, path);
+    let ret = f
+        .result
+        .as_ref()
+        .map_or("()".to_string(), |t| g.ty(t, path));
+    let (bind, value) = match f.result {
+        Some(_) => ("let (ret,) = ", "Ok(ret)"),
+        None => ("", "Ok(())"),
+    };
+    let _ = writeln!(
+        out,
+        "/// As `{name}`, inside `Store::run_concurrent`: calls in flight at once each get their own answer.\n\
+         pub async fn {name}_concurrent<T: Send + 'static>({}) -> wasmtime::Result<{ret}> {{\n\
+         // SAFETY: the export's type was checked against these types (lent or owned alike) when it was looked up.\n\
+         let callee = unsafe {{\nwasmtime::component::TypedFunc::<{ptypes}, {rtypes}>::new_unchecked({funcs}.{})\n}};\n\
+         {bind}callee.call_concurrent(accessor, {}).await?;\n{value}\n}}",
+        params.join(", "),
+        field(g, f),
+        tuple(args.iter().cloned()),
     );
 }
 
@@ -188,6 +244,7 @@ pub(super) fn world(g: &Gen, out: &mut String) {
          pub fn new<T: 'static>(\nmut store: impl wasmtime::AsContextMut<Data = T>,\n\
          pre: &wasmtime::component::InstancePre<T>,\n) -> wasmtime::Result<{name}> {{\n\
          let instance = pre.instantiate(&mut store)?;\n{name}::from_instance(&mut store, &instance)\n}}\n\
+         {async_new}\
          /// Finds and type-checks every export of the world in `instance`.\n\
          pub fn from_instance(\nmut store: impl wasmtime::AsContextMut,\n\
          instance: &wasmtime::component::Instance,\n) -> wasmtime::Result<{name}> {{\n\
@@ -198,8 +255,35 @@ pub(super) fn world(g: &Gen, out: &mut String) {
             ""
         },
         wname = w.name,
+        async_new = if any_async(g) {
+            instantiate_async(&name)
+        } else {
+            String::new()
+        },
     );
     out.push_str(RUNTIME);
+}
+
+/// The world has an `async func`, imported or exported.
+fn any_async(g: &Gen) -> bool {
+    (g.plan.imports.iter())
+        .chain(&g.plan.exports)
+        .any(|f| f.asynchronous.is_some())
+}
+
+/// `instantiate_async`: a linker holding concurrent host functions (the
+/// world's async imports) instantiates in wasmtime's event loop.
+fn instantiate_async(name: &str) -> String {
+    format!(
+        "/// As `instantiate`, in wasmtime's event loop: needed when `linker` holds \
+         concurrent host functions (the world's async imports).\n\
+         pub async fn instantiate_async<T: Send + 'static>(\nmut store: impl wasmtime::AsContextMut<Data = T>,\n\
+         component: &wasmtime::component::Component,\nlinker: &wasmtime::component::Linker<T>,\n\
+         ) -> wasmtime::Result<{name}> {{\n\
+         let pre = linker.instantiate_pre(component)?;\n\
+         let instance = pre.instantiate_async(&mut store).await?;\n\
+         {name}::from_instance(&mut store, &instance)\n}}\n"
+    )
 }
 
 /// Export lookups, shared by every struct of the file.

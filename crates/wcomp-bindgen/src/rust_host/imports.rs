@@ -24,10 +24,18 @@ fn trait_name(g: &Gen, item: &Item) -> String {
     }
 }
 
-/// The trait method of import `f`, in module `path`.
+/// The trait method of import `f`, in module `path`. An `async func` is
+/// an associated function given the call's `Accessor`, through which it
+/// reaches the implementation (`accessor.with(|mut a| a.get().field)`)
+/// between awaits, while other calls run.
 fn method(g: &Gen, f: &Function, path: &[String], out: &mut String) {
     docs(&f.docs, out);
-    let mut params = vec!["&mut self".to_string()];
+    let asynchronous = f.kind.is_async();
+    let mut params = vec![match asynchronous {
+        true => "accessor: &wasmtime::component::Accessor<T, wasmtime::component::HasSelf<Self>>"
+            .to_string(),
+        false => "&mut self".to_string(),
+    }];
     for p in &f.params {
         let (name, ty) = (&p.name, &p.ty);
         params.push(format!("{}: {}", param_name(name), g.ty(ty, path)));
@@ -36,6 +44,16 @@ fn method(g: &Gen, f: &Function, path: &[String], out: &mut String) {
         .result
         .as_ref()
         .map_or("()".to_string(), |t| g.ty(t, path));
+    if asynchronous {
+        let _ = writeln!(
+            out,
+            "fn {}<T: 'static>({}) -> impl core::future::Future<Output = wasmtime::Result<{ret}>> + Send\n\
+             where\nSelf: 'static;",
+            func_name(f),
+            params.join(", ")
+        );
+        return;
+    }
     let _ = writeln!(
         out,
         "fn {}({}) -> wasmtime::Result<{ret}>;",
@@ -170,6 +188,22 @@ fn linker(g: &Gen, item: &Item, main: &str, resources: &[TypeId], out: &mut Stri
             Some(_) => ("let ret = ", "Ok((ret,))"),
             None => ("", "Ok(())"),
         };
+        if f.kind.is_async() {
+            call[0] = "&accessor".to_string();
+            let _ = writeln!(
+                out,
+                "inst.func_wrap_concurrent(\n{:?},\n\
+                 move |accessor: &wasmtime::component::Accessor<T>, {}: {types}| {{\n\
+                 Box::pin(async move {{\n\
+                 let accessor = accessor.with_getter::<wasmtime::component::HasSelf<U>>(host_getter);\n\
+                 {ret}<U as {tr}>::{}::<T>({}).await?;\n{ok}\n}})\n}},\n)?;",
+                f.name,
+                tuple(args.into_iter()),
+                func_name(f),
+                call.join(", ")
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "inst.func_wrap(\n{:?},\n\
