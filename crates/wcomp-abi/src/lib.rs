@@ -82,7 +82,9 @@
 //! The plans are for guests on wasm32. Async functions are planned with
 //! the callback ABI (WASI 0.3) when a backend asks for them
 //! ([`Options::async_calls`]; see [`AsyncCall`], [`Step::AwaitSubtask`]
-//! and [`Step::SpawnTask`]), and refused otherwise. `future`, `stream`,
+//! and [`Step::SpawnTask`]), and refused otherwise; so are the readable
+//! ends of `future`s and `stream`s, planned as handles when asked
+//! ([`Options::streams`], [`Step::PayloadLower`], [`Step::PayloadLift`]).
 //! `error-context` and fixed-length lists are refused with an
 //! [`AbiError`] naming the item (also in a type no function uses: a
 //! backend spells every type), or skipped and listed

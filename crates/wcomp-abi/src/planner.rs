@@ -8,6 +8,7 @@ use wit_parser::{Handle, Int, InterfaceId, Resolve, Type, TypeDefKind, TypeId, T
 use crate::AbiError;
 use crate::layout::{Layouts, MemType, flags_layout, prim_mem};
 use crate::step::{Block, Cast, FreeMode, Kind, Step, cores};
+use crate::task::PayloadKind;
 
 /// The flat core types of `ty`, as wit-parser's `push_flat` gives them.
 pub fn flat_types(resolve: &Resolve, ty: &Type) -> Vec<WasmType> {
@@ -151,25 +152,26 @@ fn prim_lift(ty: &Type) -> Option<Step> {
     })
 }
 
-/// The first feature of `ty` that plans do not cover yet (async-era types,
-/// maps, fixed-length lists).
-pub(crate) fn unsupported(resolve: &Resolve, ty: &Type) -> Option<&'static str> {
+/// The first feature of `ty` that plans do not cover yet (`error-context`,
+/// fixed-length lists, and futures and streams unless `streams`).
+pub(crate) fn unsupported(resolve: &Resolve, ty: &Type, streams: bool) -> Option<&'static str> {
     let id = match ty {
         Type::ErrorContext => return Some("`error-context`"),
         Type::Id(id) => *id,
         _ => return None,
     };
-    let all = |mut types: std::slice::Iter<'_, Type>| types.find_map(|t| unsupported(resolve, t));
-    let opt = |t: &Option<Type>| t.as_ref().and_then(|t| unsupported(resolve, t));
+    let one = |t: &Type| unsupported(resolve, t, streams);
+    let all = |mut types: std::slice::Iter<'_, Type>| types.find_map(one);
+    let opt = |t: &Option<Type>| t.as_ref().and_then(one);
     match &resolve.types[id].kind {
+        TypeDefKind::Future(t) if streams => opt(t),
+        TypeDefKind::Stream(t) if streams => opt(t),
         TypeDefKind::Future(_) => Some("`future`"),
         TypeDefKind::Stream(_) => Some("`stream`"),
-        TypeDefKind::Map(k, v) => unsupported(resolve, k).or_else(|| unsupported(resolve, v)),
+        TypeDefKind::Map(k, v) => one(k).or_else(|| one(v)),
         TypeDefKind::FixedLengthList(..) => Some("fixed-length lists"),
-        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
-            unsupported(resolve, t)
-        }
-        TypeDefKind::Record(r) => r.fields.iter().find_map(|f| unsupported(resolve, &f.ty)),
+        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => one(t),
+        TypeDefKind::Record(r) => r.fields.iter().find_map(|f| one(&f.ty)),
         TypeDefKind::Tuple(t) => all(t.types.iter()),
         TypeDefKind::Variant(v) => v.cases.iter().find_map(|c| opt(&c.ty)),
         TypeDefKind::Result(r) => opt(&r.ok).or_else(|| opt(&r.err)),
@@ -205,6 +207,8 @@ pub(crate) struct Planner<'a> {
     pub resolve: &'a Resolve,
     pub layouts: &'a Layouts,
     pub exported: &'a [InterfaceId],
+    /// Futures and streams are planned (as handles), not refused.
+    pub streams: bool,
 }
 
 type Planned<T = ()> = Result<T, AbiError>;
@@ -434,6 +438,18 @@ impl Planner<'_> {
                     });
                 }
             }
+            TypeDefKind::Future(_) | TypeDefKind::Stream(_) if self.streams => {
+                out.push(Step::PayloadLower {
+                    ty: id,
+                    kind: payload_kind(&self.resolve.types[id].kind),
+                });
+                if let At::Mem(o) = at {
+                    out.push(Step::Store {
+                        offset: o,
+                        ty: MemType::I32,
+                    });
+                }
+            }
             TypeDefKind::FixedLengthList(..)
             | TypeDefKind::Future(_)
             | TypeDefKind::Stream(_)
@@ -602,6 +618,18 @@ impl Planner<'_> {
                     exported: self.is_exported(resource),
                 });
             }
+            TypeDefKind::Future(_) | TypeDefKind::Stream(_) if self.streams => {
+                if let At::Mem(o) = at {
+                    out.push(Step::Load {
+                        offset: o,
+                        ty: MemType::I32,
+                    });
+                }
+                out.push(Step::PayloadLift {
+                    ty: id,
+                    kind: payload_kind(&self.resolve.types[id].kind),
+                });
+            }
             TypeDefKind::FixedLengthList(..)
             | TypeDefKind::Future(_)
             | TypeDefKind::Stream(_)
@@ -743,8 +771,17 @@ impl Planner<'_> {
 
     fn unplannable(&self, ty: &Type) -> AbiError {
         AbiError::UnsupportedType {
-            feature: unsupported(self.resolve, ty).unwrap_or("a resource type itself"),
+            feature: unsupported(self.resolve, ty, self.streams)
+                .unwrap_or("a resource type itself"),
         }
+    }
+}
+
+/// Future or stream, of a type known to be one.
+fn payload_kind(kind: &TypeDefKind) -> PayloadKind {
+    match kind {
+        TypeDefKind::Future(_) => PayloadKind::Future,
+        _ => PayloadKind::Stream,
     }
 }
 
@@ -867,7 +904,7 @@ impl TypePlans<'_> {
     /// `[] -> []`: frees what the value stored at the base address owns, in
     /// `mode` (empty when it owns nothing).
     pub fn free(&self, ty: &Type, mode: FreeMode) -> Result<Block, AbiError> {
-        if let Some(feature) = unsupported(self.planner.resolve, ty) {
+        if let Some(feature) = unsupported(self.planner.resolve, ty, self.planner.streams) {
             return Err(AbiError::UnsupportedType { feature });
         }
         let mut steps = Vec::new();

@@ -8,6 +8,7 @@ use wit_parser::abi::WasmType;
 use wit_parser::{Type, TypeId};
 
 use crate::layout::{Layout, MemType};
+use crate::task::PayloadKind;
 
 /// One step of a plan; see [the machine](crate#the-machine) it runs on,
 /// and [`Step::effect`] for what each one pops and pushes.
@@ -252,6 +253,19 @@ pub enum Step {
         exported: bool,
     },
 
+    // ---- futures and streams ----
+    /// Pop the readable end of a future or stream of type `ty` (the end
+    /// that crosses a call), push its core `i32` handle: the end passes to
+    /// the receiver, and the sender must not use or drop it any more.
+    PayloadLower { ty: TypeId, kind: PayloadKind },
+    /// Pop the core `i32` handle of the readable end of a future or stream
+    /// of type `ty`, push the language's reader of it: the receiver owns
+    /// it, and drops it (`[future-drop-readable]`, `[stream-drop-readable]`)
+    /// when done. See [`PayloadPlan`] for the intrinsics that read it.
+    ///
+    /// [`PayloadPlan`]: crate::PayloadPlan
+    PayloadLift { ty: TypeId, kind: PayloadKind },
+
     // ---- free plans: pop and push nothing ----
     /// Free the string whose (pointer, length) is at `base + offset`
     /// (align 1).
@@ -482,7 +496,8 @@ impl Step {
             | Step::I32FromS32
             | Step::I32FromChar
             | Step::EnumLower { .. }
-            | Step::HandleLower { .. } => e(vec![Value], vec![core(W::I32)]),
+            | Step::HandleLower { .. }
+            | Step::PayloadLower { .. } => e(vec![Value], vec![core(W::I32)]),
             Step::I64FromU64 | Step::I64FromS64 => e(vec![Value], vec![core(W::I64)]),
             Step::CoreF32FromF32 => e(vec![Value], vec![core(W::F32)]),
             Step::CoreF64FromF64 => e(vec![Value], vec![core(W::F64)]),
@@ -495,7 +510,8 @@ impl Step {
             | Step::S32FromI32
             | Step::CharFromI32
             | Step::EnumLift { .. }
-            | Step::HandleLift { .. } => e(vec![core(W::I32)], vec![Value]),
+            | Step::HandleLift { .. }
+            | Step::PayloadLift { .. } => e(vec![core(W::I32)], vec![Value]),
             Step::U64FromI64 | Step::S64FromI64 => e(vec![core(W::I64)], vec![Value]),
             Step::F32FromCoreF32 => e(vec![core(W::F32)], vec![Value]),
             Step::F64FromCoreF64 => e(vec![core(W::F64)], vec![Value]),
@@ -634,6 +650,8 @@ impl Step {
             Step::ResultLift { .. } => "ResultLift",
             Step::HandleLower { .. } => "HandleLower",
             Step::HandleLift { .. } => "HandleLift",
+            Step::PayloadLower { .. } => "PayloadLower",
+            Step::PayloadLift { .. } => "PayloadLift",
             Step::FreeString { .. } => "FreeString",
             Step::FreeList { .. } => "FreeList",
             Step::FreeVariant { .. } => "FreeVariant",

@@ -34,6 +34,15 @@ pub struct Options {
     /// [`Step::AwaitSubtask`]: crate::Step::AwaitSubtask
     /// [`Step::SpawnTask`]: crate::Step::SpawnTask
     pub async_calls: bool,
+    /// Plan the readable ends of `future`s and `stream`s as handles
+    /// ([`Step::PayloadLower`], [`Step::PayloadLift`]) instead of refusing
+    /// them: for a backend that spells them, and the reads, writes and
+    /// drops of [`PayloadPlan`]'s intrinsics.
+    ///
+    /// [`Step::PayloadLower`]: crate::Step::PayloadLower
+    /// [`Step::PayloadLift`]: crate::Step::PayloadLift
+    /// [`PayloadPlan`]: crate::PayloadPlan
+    pub streams: bool,
 }
 
 /// A function [`Options::skip_unsupported`] left out of a plan.
@@ -145,6 +154,7 @@ impl WorldPlan {
             resolve,
             layouts: &layouts,
             exported: &exported,
+            streams: options.streams,
         };
         let mut plans = [Vec::new(), Vec::new()];
         let mut skipped = Vec::new();
@@ -181,7 +191,7 @@ impl WorldPlan {
             }
         }
         if !options.skip_unsupported {
-            check_types(resolve, w)?;
+            check_types(resolve, w, options)?;
         }
         let [imports, exports] = plans;
         let resources =
@@ -213,6 +223,7 @@ impl WorldPlan {
                 resolve: &self.resolve,
                 layouts: &self.layouts,
                 exported: &self.exported,
+                streams: self.options.streams,
             },
         }
     }
@@ -273,7 +284,7 @@ impl WorldPlan {
 /// Refuses a world whose interfaces (or world-level types) define a type
 /// the plans do not cover, even one no function uses: a backend spells
 /// every type of the world.
-fn check_types(resolve: &Resolve, w: &World) -> Result<(), AbiError> {
+fn check_types(resolve: &Resolve, w: &World, options: Options) -> Result<(), AbiError> {
     for (key, item) in w.imports.iter().chain(&w.exports) {
         let (owner, types): (String, Vec<TypeId>) = match item {
             WorldItem::Interface { id, .. } => (
@@ -284,7 +295,7 @@ fn check_types(resolve: &Resolve, w: &World) -> Result<(), AbiError> {
             WorldItem::Function(_) => continue,
         };
         for id in types {
-            if let Some(feature) = unsupported(resolve, &Type::Id(id)) {
+            if let Some(feature) = unsupported(resolve, &Type::Id(id), options.streams) {
                 return Err(AbiError::UnsupportedTypeDef {
                     name: resolve.types[id].name.clone().unwrap_or_default(),
                     owner,
@@ -314,7 +325,7 @@ fn check_supported(
         .map(|p| (format!("parameter `{}`", p.name), &p.ty))
         .chain(func.result.iter().map(|t| ("the result".to_string(), t)));
     for (place, ty) in places {
-        if let Some(feature) = unsupported(resolve, ty) {
+        if let Some(feature) = unsupported(resolve, ty, options.streams) {
             return Err(AbiError::Unsupported {
                 function: func.name.clone(),
                 owner: owner.to_string(),

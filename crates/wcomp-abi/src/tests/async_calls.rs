@@ -198,3 +198,100 @@ fn async_call_sequences_pinned() {
     assert_eq!(task_return.signature.params, [WasmType::Pointer]);
     assert_eq!(task_return.params_area.map(|l| l.size), Some(17 * 8));
 }
+
+/// The steps of a plan and of every block inside it, in order.
+fn all_steps(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for step in steps {
+        out.push(step);
+        for block in step.blocks() {
+            out.extend(all_steps(&block.steps));
+        }
+    }
+    out
+}
+
+/// How many future or stream ends `steps` lower and lift.
+fn ends(steps: &[Step]) -> (usize, usize) {
+    let all = all_steps(steps);
+    let lowered = all
+        .iter()
+        .filter(|s| matches!(s, Step::PayloadLower { .. }))
+        .count();
+    let lifted = all
+        .iter()
+        .filter(|s| matches!(s, Step::PayloadLift { .. }))
+        .count();
+    (lowered, lifted)
+}
+
+#[test]
+fn futures_and_streams_are_planned_as_handles_when_asked() {
+    let (resolve, world) = load(TASKS, "tasks");
+    let options = Options {
+        async_calls: true,
+        streams: true,
+        ..Options::default()
+    };
+    let plan = WorldPlan::with_options(&resolve, world, options).expect("plannable");
+    assert!(plan.skipped.is_empty());
+    assert_eq!((plan.imports.len(), plan.exports.len()), (8, 8));
+    for f in plan.imports.iter().chain(&plan.exports) {
+        let name = format!("{} {:?}", f.function.name, f.direction);
+        run(plan.resolve(), f);
+        if let Some(task_return) = f.asynchronous.as_ref().and_then(|a| a.task_return.as_ref()) {
+            run(plan.resolve(), task_return);
+        }
+        // Every end crosses as one `i32`.
+        for value in f.params.iter().chain(&f.result) {
+            if matches!(value.steps.last(), Some(Step::PayloadLower { .. }))
+                || matches!(value.steps.first(), Some(Step::PayloadLift { .. }))
+            {
+                assert_eq!(value.flat, [WasmType::I32], "{name}");
+                assert_eq!((value.layout.size, value.layout.align), (4, 4), "{name}");
+            }
+        }
+    }
+    // A sync import returning a stream: its handle is lifted into a reader.
+    let stream_value = plan
+        .function(Direction::Import, Some(BLOBS), "stream-value")
+        .unwrap();
+    assert_eq!(
+        names(&stream_value.call),
+        [
+            "GetArg",
+            "StringLower",
+            "CallImport",
+            "PayloadLift",
+            "FreeTemporaries",
+            "Return"
+        ]
+    );
+    // Only the outer ends cross: a `future<future<u32>>` is one handle (the
+    // inner one is its value, read through the future's intrinsics).
+    let nested = plan
+        .function(Direction::Export, Some(BLOBS), "nested")
+        .unwrap();
+    assert_eq!(ends(&nested.call), (0, 3), "x, y and z are lifted");
+    let task_return = nested.asynchronous.as_ref().unwrap().task_return.as_ref();
+    assert_eq!(
+        ends(&task_return.unwrap().call),
+        (1, 0),
+        "the result is lowered"
+    );
+    let nested = plan
+        .function(Direction::Import, Some(BLOBS), "nested")
+        .unwrap();
+    assert_eq!(ends(&nested.call), (3, 1));
+    // A type of `future`s stays refused without the option.
+    let e = WorldPlan::with_options(
+        &resolve,
+        world,
+        Options {
+            async_calls: true,
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("`stream`"), "{e}");
+}

@@ -573,6 +573,14 @@ impl Machine<'_> {
                 }
                 Step::Return { results } => self.pop_all(s, &ops(results)),
                 Step::AwaitSubtask => self.pop(s, Core(W::I32)),
+                Step::PayloadLower { .. } => {
+                    self.pop(s, Value);
+                    s.push(Core(W::I32));
+                }
+                Step::PayloadLift { .. } => {
+                    self.pop(s, Core(W::I32));
+                    s.push(Value);
+                }
                 Step::SpawnTask { params } => {
                     self.pop_all(s, &vec![Value; *params]);
                     s.push(Core(W::I32));
