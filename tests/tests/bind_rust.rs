@@ -124,6 +124,16 @@ fn async_calls() {
 }
 
 #[test]
+fn stream_app() {
+    case("stream-app");
+}
+
+#[test]
+fn stream_store() {
+    case("stream-store");
+}
+
+#[test]
 fn keystore() {
     case("keystore");
 }

@@ -16,6 +16,16 @@ const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
     ("fixtures/wasi-0.3/world.wit", "command", "uses `stream`"),
     ("fixtures/wasi-0.3/world.wit", "service", "uses `stream`"),
     ("fixtures/wasi-0.3/world.wit", "middleware", "uses `stream`"),
+    (
+        "fixtures/bind-rust/stream-store/world.wit",
+        "store",
+        "uses `stream`",
+    ),
+    (
+        "fixtures/bind-rust/stream-store/world.wit",
+        "app",
+        "uses `stream`",
+    ),
 ];
 
 /// A loader regression must not quietly empty the build.

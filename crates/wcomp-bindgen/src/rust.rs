@@ -71,6 +71,7 @@ impl Opts {
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
         let options = wcomp_abi::Options {
             async_calls: true,
+            streams: true,
             ..Default::default()
         };
         let plan = WorldPlan::with_options(resolve, world, options)?;
@@ -343,8 +344,10 @@ impl<'a> Gen<'a> {
                     None => format!("&{}", self.type_path(r, from)),
                 }
             }
-            // Named kinds are spelled by name, and the plan refuses worlds
-            // with async-era types: never spelled structurally.
+            TypeDefKind::Future(t) => format!("{}::task::FutureReader<{}>", self.rt(from), opt(t)),
+            TypeDefKind::Stream(t) => format!("{}::task::StreamReader<{}>", self.rt(from), opt(t)),
+            // Named kinds are spelled by name, and the plan refuses the
+            // other async-era types: never spelled structurally.
             _ => "()".into(),
         }
     }
@@ -608,7 +611,16 @@ impl<'a> Gen<'a> {
         if opts.stubs && !macro_body.is_empty() {
             out.push_str(&self.stubs());
         }
-        out.push_str(&self.runtime());
+        if self.async_runtime() {
+            let items = match self.payload_runtime() {
+                true => {
+                    "{FutureReader, FutureWriter, StreamReader, StreamWriter, future_new, spawn, stream_new}"
+                }
+                false => "spawn",
+            };
+            let _ = writeln!(out, "{}", ASYNC_SUPPORT.replace("{items}", items));
+        }
+        out.push_str(&self.runtime()?);
         out.push_str(&self.component_type()?);
         Ok(indent(&out))
     }
@@ -741,6 +753,8 @@ impl<'a> Gen<'a> {
                 let _ = writeln!(out, "pub type {name}{generics} = {};", ty(t));
             }
             k @ (TypeDefKind::List(_)
+            | TypeDefKind::Future(_)
+            | TypeDefKind::Stream(_)
             | TypeDefKind::Map(..)
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
@@ -770,7 +784,7 @@ impl<'a> Gen<'a> {
 
     /// The `_rt` module: helpers shared by every function, and the return
     /// area exports write their results to.
-    fn runtime(&self) -> String {
+    fn runtime(&self) -> Result<String, BindError> {
         let mut s = String::from(RUNTIME);
         let area = self
             .plan
@@ -788,17 +802,36 @@ impl<'a> Gen<'a> {
                 area.1, area.0, area.0
             );
         }
-        let any_async = (self.plan.imports.iter())
-            .chain(&self.plan.exports)
-            .any(|f| f.asynchronous.is_some());
-        if any_async {
-            s.push_str(task::TASK_RUNTIME);
+        if self.async_runtime() {
+            s.push_str(task::EXECUTOR);
+            if self.payload_runtime() {
+                s.push_str(task::PAYLOADS);
+            }
+            s.push_str("}\n");
+            s.push_str(&task::payload_impls(self)?);
         }
         s.push_str("}\n");
         if self.plan.needs_realloc() {
             s.push_str(REALLOC);
         }
-        s
+        Ok(s)
+    }
+
+    /// The world has an async function or passes a future or stream, so
+    /// the file carries the executor (`_rt::task`).
+    fn async_runtime(&self) -> bool {
+        let async_fn = (self.plan.imports.iter())
+            .chain(&self.plan.exports)
+            .any(|f| f.asynchronous.is_some());
+        async_fn || self.payload_runtime()
+    }
+
+    /// The world has a future or stream (in a function or a type), so
+    /// `_rt::task` carries their readers and writers.
+    fn payload_runtime(&self) -> bool {
+        let payload_fn = wcomp_abi::AsyncWorldPlan::new(self.resolve, self.world)
+            .is_ok_and(|p| !p.payloads.is_empty());
+        payload_fn || !task::world_payloads(self).is_empty()
     }
 
     fn component_type(&self) -> Result<String, BindError> {
@@ -828,6 +861,15 @@ impl<'a> Gen<'a> {
         Ok(s)
     }
 }
+
+/// What a user's async code reaches: spawning, and making and using the
+/// ends of futures and streams.
+const ASYNC_SUPPORT: &str = "/// Async support: run a future beside the export's own (`spawn`), and \
+make futures and streams, read and write their ends (when the world has any).\n\
+#[allow(unused_imports)]\n\
+pub mod async_support {\n\
+pub use super::_rt::task::{items};\n\
+}";
 
 const RUNTIME: &str = r#"
 #[allow(dead_code, clippy::all)]

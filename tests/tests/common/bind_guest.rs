@@ -102,6 +102,8 @@ pub const CASES: &[&str] = &[
     "resource-user",
     "resources",
     "sink",
+    "stream-app",
+    "stream-store",
 ];
 
 const MANIFEST: &str = "[package]\nname = \"NAME\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\

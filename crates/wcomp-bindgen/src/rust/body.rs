@@ -577,6 +577,15 @@ impl Backend for Body<'_, '_> {
                 self.owned = true;
                 Ok(vec!["result".to_string()])
             }
+            Step::PayloadLower { .. } => {
+                let v = self.one(ops)?;
+                Ok(vec![self.bind(&format!("{v}.take_handle()"))])
+            }
+            Step::PayloadLift { ty, .. } => {
+                let v = self.one(ops)?;
+                let reader = self.g.ty(&Type::Id(*ty), self.path);
+                Ok(vec![self.bind(&format!("<{reader}>::from_handle({v})"))])
+            }
             Step::AwaitSubtask => {
                 let v = self.one(ops)?;
                 let _ = writeln!(self.out, "{rt}::task::subtask({v}).await;");
@@ -596,7 +605,7 @@ impl Backend for Body<'_, '_> {
                 };
                 let _ = writeln!(
                     self.out,
-                    "let code = {rt}::task::spawn(async move {{\n{body}\n}});"
+                    "let code = {rt}::task::start(async move {{\n{body}\n}});"
                 );
                 Ok(vec!["code".to_string()])
             }

@@ -25,6 +25,11 @@ fn root_allow(path: &[String], out: &mut String) {
     }
 }
 
+/// The Rust signature of a core function (`(_: i32, ..) -> i32`).
+pub(super) fn core_signature(sig: &wit_parser::abi::WasmSignature) -> Result<String, BindError> {
+    signature(&sig.params, &sig.results, false)
+}
+
 fn signature(params: &[WasmType], results: &[WasmType], names: bool) -> Result<String, BindError> {
     let ps: Vec<String> = params
         .iter()

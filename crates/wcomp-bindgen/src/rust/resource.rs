@@ -209,7 +209,10 @@ fn visit(resolve: &Resolve, ty: &Type, h: &mut Handles) {
         }
     };
     match &resolve.types[*id].kind {
-        TypeDefKind::Handle(wit_parser::Handle::Own(_)) => h.own = true,
+        // A future or stream end has one owner, as an owned handle has.
+        TypeDefKind::Handle(wit_parser::Handle::Own(_))
+        | TypeDefKind::Future(_)
+        | TypeDefKind::Stream(_) => h.own = true,
         TypeDefKind::Handle(wit_parser::Handle::Borrow(_)) => h.borrow = true,
         TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => {
             visit(resolve, t, h)
