@@ -253,22 +253,37 @@ impl<T> Mangled<T> {
     }
 }
 
+/// Where a feature a backend refused binds all the same, as the end of a
+/// help text: futures and streams in Rust guests.
+pub fn elsewhere(feature: &str) -> &'static str {
+    match feature {
+        "`future`" | "`stream`" => {
+            "; `wcomp bind --lang rust` binds futures and streams of numbers (or of nothing) for guests"
+        }
+        _ => "",
+    }
+}
+
 /// Why a world, a function or a type cannot be planned.
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 pub enum AbiError {
-    #[error("function `{function}` of `{owner}` is async; wcomp bind does not support async yet")]
+    #[error(
+        "function `{function}` of `{owner}` is async; this backend does not bind async functions yet"
+    )]
     #[diagnostic(
         code(wcomp::bind::unsupported),
-        help("declare it without `async`, or leave it out of the world being bound")
+        help(
+            "`wcomp bind --lang rust` binds them (guest, or `--host`); else declare it without `async`, or leave it out of the world being bound"
+        )
     )]
     Async { function: String, owner: String },
 
     #[error(
-        "function `{function}` of `{owner}` uses {feature} (in {place}); wcomp bind does not support {feature} yet"
+        "function `{function}` of `{owner}` uses {feature} (in {place}), which this backend does not bind yet"
     )]
     #[diagnostic(
         code(wcomp::bind::unsupported),
-        help("change the function's types, or leave it out of the world being bound")
+        help("change the function's types, or leave it out of the world being bound{elsewhere}")
     )]
     Unsupported {
         function: String,
@@ -276,18 +291,21 @@ pub enum AbiError {
         feature: &'static str,
         /// `parameter `x`` or `the result`.
         place: String,
+        /// Where else it binds (see [`elsewhere`]).
+        elsewhere: &'static str,
     },
 
     /// A type of the world that plans do not cover.
-    #[error("type `{name}` of `{owner}` uses {feature}; wcomp bind does not support {feature} yet")]
+    #[error("type `{name}` of `{owner}` uses {feature}, which this backend does not bind yet")]
     #[diagnostic(
         code(wcomp::bind::unsupported),
-        help("change the type, or leave its interface out of the world being bound")
+        help("change the type, or leave its interface out of the world being bound{elsewhere}")
     )]
     UnsupportedTypeDef {
         name: String,
         owner: String,
         feature: &'static str,
+        elsewhere: &'static str,
     },
 
     /// A type asked for through [`TypePlans`] that plans do not cover.

@@ -300,6 +300,7 @@ fn check_types(resolve: &Resolve, w: &World, options: Options) -> Result<(), Abi
                     name: resolve.types[id].name.clone().unwrap_or_default(),
                     owner,
                     feature,
+                    elsewhere: crate::elsewhere(feature),
                 });
             }
         }
@@ -331,6 +332,7 @@ fn check_supported(
                 owner: owner.to_string(),
                 feature,
                 place,
+                elsewhere: crate::elsewhere(feature),
             });
         }
     }

@@ -451,7 +451,7 @@ fn unsupported_features_are_named() {
     let cases = [
         (
             "fetch: async func();",
-            "function `fetch` of `test:x/api@0.1.0` is async; wcomp bind does not support async yet",
+            "function `fetch` of `test:x/api@0.1.0` is async; this backend does not bind async functions yet",
         ),
         (
             "f: func(x: future<u8>);",
@@ -468,7 +468,7 @@ fn unsupported_features_are_named() {
         // A type no function uses is still refused: a backend spells it.
         (
             "type later = future<u8>; f: func();",
-            "type `later` of `test:x/api@0.1.0` uses `future`; wcomp bind does not support `future` yet",
+            "type `later` of `test:x/api@0.1.0` uses `future`, which this backend does not bind yet",
         ),
         (
             "record r { e: error-context } f: func();",
