@@ -17,7 +17,8 @@ use std::fmt::Write as _;
 use wcomp_abi::{
     AsyncWorldPlan, CoreName, FunctionPlan, PayloadKind, PayloadOp, PlainData, plain_data,
 };
-use wit_parser::{Handle, Resolve, Type, TypeDefKind, TypeId, WorldItem};
+use wcomp_wit::signature::type_name;
+use wit_parser::{Resolve, Type, TypeDefKind, TypeId, WorldItem};
 
 use super::func::{self, ImportSpelling};
 use super::{Gen, resource};
@@ -627,7 +628,7 @@ pub(super) fn payload_impls(g: &Gen<'_>) -> Result<String, BindError> {
         return Err(refuse(format!(
             "has a {} of `{}` in `{owner}`",
             kind_name(kind),
-            wit_name(g.resolve, &element)
+            type_name(g.resolve, &element)
         )));
     }
     let plan = AsyncWorldPlan::new(g.resolve, world)?;
@@ -641,7 +642,7 @@ pub(super) fn payload_impls(g: &Gen<'_>) -> Result<String, BindError> {
                 return Err(refuse(format!(
                     "passes a {} of `{}` in `{}`",
                     kind_name(payload.kind),
-                    wit_name(g.resolve, &t),
+                    type_name(g.resolve, &t),
                     payload.function
                 )));
             }
@@ -698,37 +699,6 @@ fn kind_name(kind: PayloadKind) -> &'static str {
     match kind {
         PayloadKind::Future => "future",
         PayloadKind::Stream => "stream",
-    }
-}
-
-/// A WIT type as a user reads it in an error: by name, or spelled out.
-fn wit_name(resolve: &Resolve, ty: &Type) -> String {
-    let id = match ty {
-        Type::Id(id) => *id,
-        Type::ErrorContext => return "error-context".to_string(),
-        other => return format!("{other:?}").to_lowercase(),
-    };
-    let def = &resolve.types[id];
-    if let Some(name) = &def.name {
-        return name.clone();
-    }
-    let one = |t: &Type| wit_name(resolve, t);
-    let opt = |t: &Option<Type>| t.as_ref().map_or("_".to_string(), one);
-    match &def.kind {
-        TypeDefKind::Type(t) => one(t),
-        TypeDefKind::List(t) => format!("list<{}>", one(t)),
-        TypeDefKind::Option(t) => format!("option<{}>", one(t)),
-        TypeDefKind::Result(r) => format!("result<{}, {}>", opt(&r.ok), opt(&r.err)),
-        TypeDefKind::Tuple(t) => {
-            let items: Vec<String> = t.types.iter().map(one).collect();
-            format!("tuple<{}>", items.join(", "))
-        }
-        TypeDefKind::Future(t) => format!("future<{}>", opt(t)),
-        TypeDefKind::Stream(t) => format!("stream<{}>", opt(t)),
-        TypeDefKind::Map(k, v) => format!("map<{}, {}>", one(k), one(v)),
-        TypeDefKind::Handle(Handle::Own(r)) => one(&Type::Id(*r)),
-        TypeDefKind::Handle(Handle::Borrow(r)) => format!("borrow<{}>", one(&Type::Id(*r))),
-        _ => "an anonymous type".to_string(),
     }
 }
 
