@@ -257,6 +257,15 @@ impl WorldPlan {
             .any(|f| f.needs_realloc)
     }
 
+    /// Some function is an `async func` (planned with
+    /// [`Options::async_calls`]).
+    pub fn has_async_calls(&self) -> bool {
+        self.imports
+            .iter()
+            .chain(&self.exports)
+            .any(|f| f.asynchronous.is_some())
+    }
+
     /// The plan of the function `name` (of `interface`, by its
     /// `name_world_key` form, or at world level) in `direction`.
     pub fn function(

@@ -820,10 +820,7 @@ impl<'a> Gen<'a> {
     /// The world has an async function or passes a future or stream, so
     /// the file carries the executor (`_rt::task`).
     fn async_runtime(&self) -> bool {
-        let async_fn = (self.plan.imports.iter())
-            .chain(&self.plan.exports)
-            .any(|f| f.asynchronous.is_some());
-        async_fn || self.payload_runtime()
+        self.plan.has_async_calls() || self.payload_runtime()
     }
 
     /// The world has a future or stream (in a function or a type), so

@@ -12,6 +12,7 @@
 //! unchanged in that component, [`StandIn::restore`] says so and the caller
 //! encodes the real module.
 
+use wasm_encoder::Encode;
 use wasmparser::{Chunk, Parser, Payload};
 
 const CODE: u8 = 10;
@@ -243,18 +244,12 @@ fn push_section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
     out.extend_from_slice(contents);
 }
 
-/// Unsigned LEB128, as short as it gets (as wasm-encoder writes it).
-fn leb(mut n: u64) -> Vec<u8> {
+/// Unsigned LEB128, as short as it gets (wasm-encoder's, as it writes
+/// sizes).
+fn leb(n: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
+    n.encode(&mut out);
+    out
 }
 
 #[cfg(test)]

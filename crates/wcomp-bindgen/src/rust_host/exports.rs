@@ -57,7 +57,7 @@ fn call(g: &Gen, f: &Function, path: &[String], funcs: &str, out: &mut String) {
     // whose data may move between threads; in a world with async
     // functions every export is called that way (a store that holds
     // concurrent host functions takes no other calls).
-    let asynchronous = f.kind.is_async() || any_async(g);
+    let asynchronous = f.kind.is_async() || g.plan.has_async_calls();
     let store = match asynchronous {
         true => "mut store: impl wasmtime::AsContextMut<Data: Send>",
         false => "mut store: impl wasmtime::AsContextMut",
@@ -255,20 +255,13 @@ pub(super) fn world(g: &Gen, out: &mut String) {
             ""
         },
         wname = w.name,
-        async_new = if any_async(g) {
+        async_new = if g.plan.has_async_calls() {
             instantiate_async(&name)
         } else {
             String::new()
         },
     );
     out.push_str(RUNTIME);
-}
-
-/// The world has an `async func`, imported or exported.
-fn any_async(g: &Gen) -> bool {
-    (g.plan.imports.iter())
-        .chain(&g.plan.exports)
-        .any(|f| f.asynchronous.is_some())
 }
 
 /// `instantiate_async`: a linker holding concurrent host functions (the
