@@ -110,9 +110,17 @@ pub(super) const EXECUTOR: &str = r#"
 /// while it is polled is polled again (`YIELD`). No threads, no allocation
 /// beyond the task's box and its futures.
 ///
-/// Not offered (yet): cancellation of a task (a cancelled task runs to its
-/// end), waking a task from another one (a task runs at its own events
-/// only), and futures and streams of other than numbers (or nothing).
+/// Cancellation goes both ways. Dropping the future of an async import's
+/// call before it has returned cancels the call (`subtask.cancel`, which
+/// waits until the callee has stopped, so that nothing writes to the
+/// call's memory afterwards); its result, if it came meanwhile, is lost.
+/// When the caller of an async export cancels it, the task's futures are
+/// dropped (so their own calls, reads and writes are cancelled in turn)
+/// and the task ends with `task.cancel` instead of a result.
+///
+/// Not offered (yet): waking a task from another one (a task runs at its
+/// own events only), and futures and streams of other than numbers (or
+/// nothing).
 pub mod task {
     extern crate alloc;
     use alloc::boxed::Box;
@@ -134,6 +142,8 @@ pub mod task {
     const EVENT_NONE: u32 = 0;
     const EVENT_SUBTASK: u32 = 1;
     const EVENT_FUTURE_WRITE: u32 = 5;
+    /// The caller cancelled the task.
+    const EVENT_CANCELLED: u32 = 6;
     /// A subtask's status once it has returned.
     const RETURNED: u32 = 2;
 
@@ -150,10 +160,18 @@ pub mod task {
         fn waitable_join(waitable: i32, set: i32);
         #[link_name = "[subtask-drop]"]
         fn subtask_drop(subtask: i32);
+        #[link_name = "[subtask-cancel]"]
+        fn subtask_cancel(subtask: i32) -> i32;
         #[link_name = "[context-get-0]"]
         fn context_get() -> i32;
         #[link_name = "[context-set-0]"]
         fn context_set(value: i32);
+    }
+    #[cfg(target_arch = "wasm32")]
+    #[link(wasm_import_module = "[export]$root")]
+    unsafe extern "C" {
+        #[link_name = "[task-cancel]"]
+        fn task_cancel();
     }
     #[cfg(not(target_arch = "wasm32"))]
     unsafe fn waitable_set_new() -> i32 { unreachable!() }
@@ -165,6 +183,10 @@ pub mod task {
     unsafe fn waitable_join(_: i32, _: i32) { unreachable!() }
     #[cfg(not(target_arch = "wasm32"))]
     unsafe fn subtask_drop(_: i32) { unreachable!() }
+    #[cfg(not(target_arch = "wasm32"))]
+    unsafe fn subtask_cancel(_: i32) -> i32 { unreachable!() }
+    #[cfg(not(target_arch = "wasm32"))]
+    unsafe fn task_cancel() { unreachable!() }
     #[cfg(not(target_arch = "wasm32"))]
     unsafe fn context_get() -> i32 { unreachable!() }
     #[cfg(not(target_arch = "wasm32"))]
@@ -226,9 +248,38 @@ pub mod task {
     pub unsafe fn callback(event: i32, handle: i32, payload: i32) -> i32 {
         unsafe {
             let task = context_get() as *mut Task;
+            if event as u32 == EVENT_CANCELLED {
+                return cancelled(task);
+            }
             (*task).record(event as u32, handle as u32, payload as u32);
             run(task)
         }
+    }
+
+    /// The caller cancelled the task: its futures are dropped (with the
+    /// context still set, so that what they wait on is cancelled too), and
+    /// the task ends without a result.
+    unsafe fn cancelled(task: *mut Task) -> i32 {
+        let t = unsafe { &*task };
+        drop(t.futures.take());
+        drop(core::mem::take(&mut *t.spawned.borrow_mut()));
+        unsafe {
+            task_cancel();
+            end(task)
+        }
+    }
+
+    /// Frees the task once nothing of it is left.
+    unsafe fn end(task: *mut Task) -> i32 {
+        let set = unsafe { (*task).set.get() };
+        unsafe {
+            if set != 0 {
+                waitable_set_drop(set);
+            }
+            context_set(0);
+            drop(Box::from_raw(task));
+        }
+        EXIT
     }
 
     impl Task {
@@ -271,15 +322,7 @@ pub mod task {
             t.record(event, out[0], out[1]);
         }
         if futures.is_empty() {
-            let set = t.set.get();
-            unsafe {
-                if set != 0 {
-                    waitable_set_drop(set);
-                }
-                context_set(0);
-                drop(Box::from_raw(task));
-            }
-            return EXIT;
+            return unsafe { end(task) };
         }
         t.futures.set(futures);
         if t.woken.0.load(Ordering::Relaxed) {
@@ -296,6 +339,24 @@ pub mod task {
         let task = unsafe { context_get() } as *const Task;
         assert!(!task.is_null(), "an async import, read or write was awaited outside an async export");
         unsafe { &*task }
+    }
+
+    /// Stops waiting for `handle`: takes it out of the task's set, and
+    /// takes back the last event already delivered for it, if any.
+    fn forget(handle: u32) -> Option<u32> {
+        let task = current();
+        if task.set.get() != 0 {
+            unsafe { waitable_join(handle as i32, 0) };
+        }
+        let mut last = None;
+        task.events.borrow_mut().retain(|e| {
+            if e.0 != handle {
+                return true;
+            }
+            last = Some(e.2);
+            false
+        });
+        last
     }
 
     /// Waits for the next event of `handle` (a subtask, or a future or
@@ -326,16 +387,39 @@ pub mod task {
 
     /// Waits until the subtask of an async import's call has returned
     /// (`status` is what `[async-lower]` returned: `handle << 4 | state`),
-    /// then drops it. Its result is then in the call's return area.
+    /// then drops it. Its result is then in the call's return area. Dropped
+    /// before that, it cancels the subtask, and returns once the callee has
+    /// stopped: the call's areas are then free to go.
     #[doc(hidden)]
     pub async fn subtask(status: i32) {
         let (handle, mut state) = ((status as u32) >> 4, status as u32 & 0xf);
+        if state == RETURNED {
+            if handle != 0 {
+                unsafe { subtask_drop(handle as i32) };
+            }
+            return;
+        }
+        /// Cancels and drops the subtask unless it has returned.
+        struct InFlight(u32, bool);
+        impl Drop for InFlight {
+            fn drop(&mut self) {
+                if self.1 {
+                    return;
+                }
+                // A returned subtask cannot be cancelled; one whose return
+                // is not delivered yet answers the cancel with it.
+                if forget(self.0) != Some(RETURNED) {
+                    unsafe { subtask_cancel(self.0 as i32) };
+                }
+                unsafe { subtask_drop(self.0 as i32) };
+            }
+        }
+        let mut in_flight = InFlight(handle, false);
         while state != RETURNED {
             state = event(handle).await;
         }
-        if handle != 0 {
-            unsafe { subtask_drop(handle as i32) };
-        }
+        in_flight.1 = true;
+        unsafe { subtask_drop(handle as i32) };
     }
 "#;
 
@@ -356,11 +440,12 @@ pub(super) const PAYLOADS: &str = r#"
         if code != BLOCKED {
             return code;
         }
-        /// Cancels the copy unless it finished.
+        /// Cancels the copy unless it finished: a copy whose end was
+        /// delivered cannot be cancelled.
         struct InFlight(u32, unsafe fn(i32) -> i32, bool);
         impl Drop for InFlight {
             fn drop(&mut self) {
-                if !self.2 {
+                if !self.2 && forget(self.0).is_none() {
                     unsafe { (self.1)(self.0 as i32) };
                 }
             }
@@ -564,10 +649,13 @@ pub(super) const PAYLOADS: &str = r#"
         pub async fn read(self) -> Option<T> {
             let end = self.take_handle() as u32;
             assert!(end != 0, "a future read after it was handed over");
+            // Dropped last, however the read ends: given up, the read is
+            // cancelled first (`copied`), then the end dropped, so that the
+            // writer learns the reader is gone.
+            let _end = Owned(end, T::drop_readable);
             let mut value = core::mem::MaybeUninit::<T>::uninit();
             let code = unsafe { T::read(end as i32, value.as_mut_ptr().cast()) } as u32;
             let code = copied(end, code, T::cancel_read).await;
-            unsafe { T::drop_readable(end as i32) };
             match code & 0xf {
                 DROPPED => None,
                 _ => Some(unsafe { value.assume_init() }),
@@ -593,14 +681,27 @@ pub(super) const PAYLOADS: &str = r#"
     impl<T: FuturePayload> FutureWriter<T> {
         /// Writes the value, waiting until the reader takes it: whether it
         /// did (`false`: the reader went away first).
+        ///
+        /// The component model wants every future written once: a writer
+        /// dropped without writing, or whose write is given up (its future
+        /// dropped) before the reader took the value, traps.
         pub async fn write(self, value: T) -> bool {
             let end = self.end;
             core::mem::forget(self);
+            let _end = Owned(end, T::drop_writable);
             let value = core::mem::ManuallyDrop::new(value);
             let code = unsafe { T::write(end as i32, (&*value as *const T).cast()) } as u32;
             let code = copied(end, code, T::cancel_write).await;
-            unsafe { T::drop_writable(end as i32) };
             code & 0xf != DROPPED
+        }
+    }
+
+    /// A future's end taken out of its reader or writer, dropped with it.
+    struct Owned(u32, unsafe fn(i32));
+
+    impl Drop for Owned {
+        fn drop(&mut self) {
+            unsafe { (self.1)(self.0 as i32) };
         }
     }
 
