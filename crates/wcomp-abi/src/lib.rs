@@ -254,11 +254,11 @@ impl<T> Mangled<T> {
 }
 
 /// Where a feature a backend refused binds all the same, as the end of a
-/// help text: futures and streams in Rust guests.
+/// help text: futures and streams in Rust hosts and guests.
 pub fn elsewhere(feature: &str) -> &'static str {
     match feature {
         "`future`" | "`stream`" => {
-            "; `wcomp bind --lang rust` binds futures and streams of numbers (or of nothing) for guests"
+            "; `wcomp bind --lang rust --host` binds futures and streams of any type, and `--lang rust` those of numbers (or of nothing) for guests"
         }
         _ => "",
     }

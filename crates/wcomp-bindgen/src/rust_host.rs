@@ -64,10 +64,12 @@ impl Opts {
     /// Generates the host bindings of `world`: one file, `<world>_host.rs`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
         // The plan refuses what the canonical ABI plans do not cover
-        // (futures, streams, error-context, fixed-length lists), naming
-        // the item; its layouts feed the guards.
+        // (error-context, fixed-length lists), naming the item; its
+        // layouts feed the guards. Futures and streams of any type are
+        // wasmtime's readers, which lift and lower their elements.
         let options = crate::abi::Options {
             async_calls: true,
+            streams: true,
             ..Default::default()
         };
         let plan = WorldPlan::with_options(resolve, world, options)?;

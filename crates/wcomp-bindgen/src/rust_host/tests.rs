@@ -80,8 +80,27 @@ fn async_functions_are_called_and_implemented_in_the_event_loop() {
 }
 
 #[test]
-fn streams_are_refused_naming_the_function() {
-    let wit = "package t:a;\ninterface i { f: func(s: stream<u8>); }\nworld w { import i; }";
+fn streams_and_futures_are_wasmtime_readers() {
+    let wit = "package t:a;\ninterface i {\n  record r { s: stream<u8> }\n  \
+               f: func(s: stream<u8>, r: r) -> future<result<string, u32>>;\n  \
+               g: async func() -> stream;\n}\nworld w { import i; export i; }";
+    let src = generate(wit, "w").unwrap();
+    for spelled in [
+        "s: wasmtime::component::StreamReader<u8>",
+        "wasmtime::component::FutureReader<Result<String, u32>>",
+        "wasmtime::component::StreamReader<()>",
+    ] {
+        assert!(src.contains(spelled), "no `{spelled}`:\n{src}");
+    }
+    // A record holding a reader has one owner: no `Clone`.
+    let r = src.find("pub struct R {").expect("record `r`");
+    let derives = &src[src[..r].rfind("#[component(record)]").unwrap()..r];
+    assert!(derives.contains("#[derive(Debug)]"), "{derives}");
+}
+
+#[test]
+fn error_context_is_refused_naming_the_function() {
+    let wit = "package t:a;\ninterface i { f: func(e: error-context); }\nworld w { import i; }";
     let e = generate(wit, "w").unwrap_err();
     assert!(!e.is_internal());
     assert!(e.to_string().contains("`f`"), "{e}");

@@ -60,8 +60,16 @@ impl Gen<'_> {
             TypeDefKind::Result(r) => format!("Result<{}, {}>", opt(&r.ok), opt(&r.err)),
             TypeDefKind::Tuple(t) => tuple(t.types.iter().map(|t| self.ty(t, from))),
             TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => self.handle(*r, from),
+            // The readable ends, as wasmtime lifts and lowers them: the
+            // host reads one with `pipe`, and makes one with `new`.
+            TypeDefKind::Future(t) => {
+                format!("wasmtime::component::FutureReader<{}>", opt(t))
+            }
+            TypeDefKind::Stream(t) => {
+                format!("wasmtime::component::StreamReader<{}>", opt(t))
+            }
             // Named kinds are spelled by name, and the plan refuses worlds
-            // with async-era types: never spelled structurally.
+            // with the other async-era types: never spelled structurally.
             _ => "()".into(),
         }
     }
@@ -90,13 +98,14 @@ impl Gen<'_> {
         }
     }
 
-    /// `ty` holds a resource handle somewhere: such values have one owner
-    /// (no `Clone`), and wasmtime's `Resource<T>` has no `PartialEq`.
+    /// `ty` holds a resource handle, or the end of a future or stream,
+    /// somewhere: such values have one owner (no `Clone`), and wasmtime's
+    /// `Resource<T>` and readers have no `PartialEq`.
     fn holds_handle(&self, ty: &Type) -> bool {
         let Type::Id(id) = ty else { return false };
         let holds = |t: &Option<Type>| t.as_ref().is_some_and(|t| self.holds_handle(t));
         match &self.resolve.types[*id].kind {
-            TypeDefKind::Handle(_) => true,
+            TypeDefKind::Handle(_) | TypeDefKind::Future(_) | TypeDefKind::Stream(_) => true,
             TypeDefKind::Type(t)
             | TypeDefKind::List(t)
             | TypeDefKind::Option(t)
@@ -252,7 +261,9 @@ impl Gen<'_> {
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_)
-            | TypeDefKind::Handle(_)) => {
+            | TypeDefKind::Handle(_)
+            | TypeDefKind::Future(_)
+            | TypeDefKind::Stream(_)) => {
                 docs(&def.docs, out);
                 let _ = writeln!(out, "pub type {name} = {};", self.kind(k, path));
             }
