@@ -73,6 +73,10 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "middleware",
         "uses `stream`|a stream of|a future of",
     ),
+    // The WASI 0.3 key store of `wit/` and the demo runner's world for it.
+    ("wit", "async-keystore", "is async"),
+    ("wit", "async-app", "is async"),
+    ("fixtures/demo/host/world.wit", "composed-async", "is async"),
     // wit-parser's corpus: async-era types (issue 17).
     ("corpus/async.wit", "y", "is async"),
     ("corpus/comments.wit", "corpus-imports", "uses `stream`"),
@@ -103,6 +107,9 @@ const REFUSED: &[(&str, &str, &str)] = &[
 /// futures and streams of numbers: the Rust backend binds them (the
 /// callback ABI, issue 17); C and Go refuse them.
 const RUST_BINDS: &[(&str, &str)] = &[
+    ("wit", "async-keystore"),
+    ("wit", "async-app"),
+    ("fixtures/demo/host/world.wit", "composed-async"),
     ("fixtures/new/async-builtins/world.wit", "async-jobs"),
     ("fixtures/bind-rust/async-calls/world.wit", "async-calls"),
     ("fixtures/bind-rust/stream-store/world.wit", "store"),

@@ -1,15 +1,15 @@
 //! `cargo xtask demo` end to end: it must print every answer of
 //! `fixtures/demo/script` on its command's line, over the Rust key store
 //! and again over the C and Go ones (the same answers, TTL expiry
-//! included), show the composed
-//! artifact's one capability (the key store's monotonic clock), and leave
-//! the three components in `target/demo/`. The script runner must also fail
-//! on a wrong answer, and honour real time with `--real-clock`. The composed
-//! artifact then runs the same script under jco (transpiled to JavaScript,
-//! in node), where `wait` really waits. Skipped (with
-//! a note) where no wasm32 toolchain exists (the demo exits 3); CI installs
-//! one.
-
+//! included), show the composed artifact's one capability (the key store's
+//! monotonic clock), and leave the three components in `target/demo/`.
+//! Then the WASI 0.3 key store must answer the same script over async
+//! calls, and `fixtures/demo/script-streams` (values streamed in and out).
+//! The script runner must also fail on a wrong answer, and honour real
+//! time with `--real-clock`. The composed artifact then runs the same
+//! script under jco (transpiled to JavaScript, in node), where `wait`
+//! really waits. Skipped (with a note) where no wasm32 toolchain exists
+//! (the demo exits 3); CI installs one.
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -66,6 +66,11 @@ fn demo_answers_the_script_and_leaves_the_components() {
             .position(|l| l.starts_with(&format!("The same app over the {language} key store")))
     };
     let (c_half, go_half) = (half_at("C"), half_at("Go"));
+    // Last, the WASI 0.3 part: the same script over async calls.
+    let async_part = lines
+        .iter()
+        .position(|l| l.starts_with("The WASI 0.3 key store"))
+        .unwrap_or_else(|| panic!("the demo ran no WASI 0.3 key store:\n{stdout}"));
     assert!(
         c_half.is_some() || wcomp_tests::c_guest::c_toolchain().is_none(),
         "clang-16 is installed, but the demo ran no C key store:\n{stdout}"
@@ -78,6 +83,7 @@ fn demo_answers_the_script_and_leaves_the_components() {
     let mut starts: Vec<(usize, &str)> = vec![(0, "Rust")];
     starts.extend(c_half.map(|at| (at, "C")));
     starts.extend(go_half.map(|at| (at, "Go")));
+    starts.push((async_part, "WASI 0.3"));
     let halves: Vec<(&[&str], &str)> = starts
         .iter()
         .enumerate()
@@ -86,9 +92,19 @@ fn demo_answers_the_script_and_leaves_the_components() {
             (&lines[*at..end], *name)
         })
         .collect();
-    for (lines, store) in halves {
+    let streams =
+        script::parse(&fs::read_to_string(root.join("fixtures/demo/script-streams")).unwrap())
+            .unwrap();
+    let mut checks: Vec<(&[&str], &str, &[script::Line])> = halves
+        .iter()
+        .map(|&(lines, store)| (lines, store, &steps[..]))
+        .collect();
+    // The streams' script, after the first, over the WASI 0.3 store.
+    let (async_lines, _) = halves[halves.len() - 1];
+    checks.push((async_lines, "WASI 0.3 (streams)", &streams[..]));
+    for (lines, store, steps) in checks {
         let mut at = 0;
-        for line in &steps {
+        for line in steps {
             let found = lines[at..].iter().position(|l| match &line.step {
                 Step::Send { command, expect } => l
                     .trim_start()
@@ -164,6 +180,17 @@ fn demo_answers_the_script_and_leaves_the_components() {
     let composed = demo.join("composed.wasm");
     let exports = component_exports(&fs::read(&composed).unwrap()).unwrap();
     assert_eq!(exports, ["wcomp:keystore/handler@0.1.0"]);
+    // The WASI 0.3 composition: the async handler, and the 0.3 clock alone.
+    let composed_async = demo.join("composed-async.wasm");
+    let exports = component_exports(&fs::read(&composed_async).unwrap()).unwrap();
+    assert_eq!(exports, ["wcomp:keystore/async-handler@0.1.0"]);
+    assert!(
+        stdout.contains(
+            "capabilities of target/demo/composed-async.wasm (what the host must grant): \
+             wasi:clocks/monotonic-clock@0.3.0\n"
+        ),
+        "{stdout}"
+    );
 
     // Outside wasmtime: the same script under jco (node), real clock.
     wcomp_tests::jco::check_script_file("demo", &composed, &root.join("fixtures/demo/script"))
@@ -185,11 +212,13 @@ fn demo_answers_the_script_and_leaves_the_components() {
 
     // The same component on the real clock: the TTL runs out in real time.
     let real = "set s v 1 => ok\nget s => v\nwait 1.1\nget s => error: not found\n";
-    let out = run_script(&composed, real, &["--real-clock"]);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    for component in [&composed, &composed_async] {
+        let out = run_script(component, real, &["--real-clock"]);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
 }

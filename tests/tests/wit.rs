@@ -142,14 +142,25 @@ fn check_json_describes_the_package() {
             )
         })
         .collect();
-    assert_eq!(interfaces, [("store", 3), ("handler", 1)]);
+    assert_eq!(
+        interfaces,
+        [
+            ("store", 3),
+            ("handler", 1),
+            ("async-store", 3),
+            ("async-handler", 1)
+        ]
+    );
     let worlds: Vec<&str> = package["worlds"]
         .as_array()
         .unwrap()
         .iter()
         .map(|w| w["name"].as_str().unwrap())
         .collect();
-    assert_eq!(worlds, ["keystore", "app", "service"]);
+    assert_eq!(
+        worlds,
+        ["keystore", "app", "async-keystore", "async-app", "service"]
+    );
 }
 
 #[test]

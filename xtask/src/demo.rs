@@ -15,9 +15,13 @@
 //! (Without a C or Go toolchain that half is skipped, with the command that
 //! installs one.)
 //!
+//! Last comes the WASI 0.3 key store (`demo_async.rs`): the same story with
+//! every call async and values streamed, run through the same script and
+//! one of large streams.
+//!
 //! Leaves `target/demo/{app,keystore,composed}.wasm` (and the other key
-//! stores' `keystore-{c,go}.wasm` and `composed-{c,go}.wasm`) for other
-//! tools. Exit 0 when
+//! stores' `keystore-{c,go}.wasm` and `composed-{c,go}.wasm`, and the WASI
+//! 0.3 part's `{keystore,app,composed}-async.wasm`) for other tools. Exit 0 when
 //! every step passed and every answer was right, 1 otherwise, 3 when no
 //! wasm32 toolchain exists (with how to install one).
 
@@ -32,9 +36,10 @@ use crate::toolchain;
 
 pub const ABOUT: &str = "the keystore demo: bind, build, wrap and compose a Rust app and key \
                          store, then run fixtures/demo/script in wasmtime; the same over the C \
-                         and Go stores, and the HTTP service (--serve [--port N] serves it)";
+                         and Go stores, the HTTP service (--serve [--port N] serves it), and \
+                         the WASI 0.3 key store whose values stream";
 
-const SCRIPT: &str = "fixtures/demo/script";
+pub const SCRIPT: &str = "fixtures/demo/script";
 /// The steps of the Rust half, and of each other key store's.
 const STEPS: usize = 14;
 /// The world the HTTP service is for.
@@ -42,7 +47,7 @@ const PROXY: &str = "wasi:http/proxy@0.2.12";
 const HALF_STEPS: usize = 5;
 
 /// Numbered steps: each prints its command line, then its time.
-struct Steps<'a> {
+pub struct Steps<'a> {
     root: &'a Path,
     done: usize,
     total: usize,
@@ -52,7 +57,7 @@ impl Steps<'_> {
     /// Runs `cmd` from the workspace root. With `capture`, its output is
     /// printed indented under the command and returned (stdout, stderr);
     /// otherwise it goes straight to the terminal (cargo's progress).
-    fn run(&mut self, cmd: &mut Command, capture: bool) -> Result<(String, String), String> {
+    pub fn run(&mut self, cmd: &mut Command, capture: bool) -> Result<(String, String), String> {
         self.done += 1;
         let line = shell_line(cmd, self.root);
         println!("[{}/{}] {line}", self.done, self.total);
@@ -201,7 +206,7 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
     let mut steps = Steps {
         root: &root,
         done: 0,
-        total: STEPS + HALF_STEPS * builders.len(),
+        total: STEPS + HALF_STEPS * builders.len() + crate::demo_async::STEPS,
     };
     steps.run(&mut guests::build_wcomp(&root), false)?;
     let wcomp = || Command::new(guests::wcomp_path(&target));
@@ -340,6 +345,13 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         let rust_core = keystore.core_module(&guests_target);
         sizes(&root, &[&keystore_wasm, &rust_core, &composed], &halves);
     }
+    let paths = crate::demo_async::Paths {
+        root: &root,
+        out: &out,
+        guests_target: &guests_target,
+        runner: &runner,
+    };
+    crate::demo_async::run(&mut steps, route, &wcomp, &paths)?;
     Ok(out)
 }
 
@@ -511,7 +523,7 @@ fn sizes(root: &Path, rust: &[&Path; 3], halves: &[Half<'_>]) {
 /// ```
 ///
 /// or `capabilities: none (...)`.
-fn capabilities(compose_stdout: &str) -> Result<Vec<String>, String> {
+pub fn capabilities(compose_stdout: &str) -> Result<Vec<String>, String> {
     let mut lines = compose_stdout.lines();
     match lines.next() {
         Some(l) if l.starts_with("capabilities: none") => return Ok(Vec::new()),

@@ -6,6 +6,7 @@
 mod bench;
 mod c_toolchain;
 mod demo;
+mod demo_async;
 mod go_toolchain;
 mod guests;
 mod step;

@@ -14,9 +14,13 @@ pub const KEYSTORE: &str = include_str!("../../../wit/keystore.wit");
 pub const SINK: &str = include_str!("tests/sink.wit");
 
 /// `wit/deps`, each package's dependencies first.
-const WASI_DEPS: [(&str, &str); 7] = [
+const WASI_DEPS: [(&str, &str); 8] = [
     ("io.wit", include_str!("../../../wit/deps/io.wit")),
     ("clocks.wit", include_str!("../../../wit/deps/clocks.wit")),
+    (
+        "clocks-0.3.wit",
+        include_str!("../../../wit/deps/clocks-0.3.wit"),
+    ),
     ("random.wit", include_str!("../../../wit/deps/random.wit")),
     (
         "filesystem.wit",

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use miette::MietteDiagnostic;
+use miette::{Diagnostic as _, MietteDiagnostic};
 use wcomp_wit::wit_parser::WorldId;
 use wcomp_wit::{Origin, Wit};
 
@@ -87,6 +87,11 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
         )));
     }
     let mut generated = Vec::new();
+    // With every world of a package to bind, one the backend refuses (an
+    // async world for C, say) is skipped with a warning, so that the rest
+    // are still bound; a world asked for by name fails the command.
+    let mut skipped = Vec::new();
+    let skip_refused = args.world.is_none() && worlds.len() > 1;
     let mut lang_name = "";
     for &world in &worlds {
         let lang = match args.lang {
@@ -104,7 +109,14 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
             }),
         };
         lang_name = lang.name();
-        let files = wcomp_bindgen::generate(&wit.resolve, world, &lang)?;
+        let files = match wcomp_bindgen::generate(&wit.resolve, world, &lang) {
+            Ok(files) => files,
+            Err(e) if skip_refused && !e.is_internal() => {
+                skipped.push((wit.resolve.worlds[world].name.clone(), e));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let files: Vec<(String, String)> = files
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))
@@ -113,6 +125,9 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
             return Err(internal("the backend wrote no file"));
         }
         generated.push((wit.resolve.worlds[world].name.clone(), files));
+    }
+    if generated.is_empty() && !skipped.is_empty() {
+        return Err(skipped.swap_remove(0).1.into());
     }
 
     let planned = match &args.output {
@@ -153,6 +168,12 @@ pub fn run(args: BindArgs, ui: &Ui) -> Result<(), Failure> {
             p.world,
             p.text.lines().count(),
             p.text.len()
+        ));
+    }
+    for (world, e) in &skipped {
+        let help = e.help().map_or(String::new(), |h| format!("\n  help: {h}"));
+        ui.info(format!(
+            "warning: world {world} is not bound: {e}{help}\n  (`--world {world}` makes this an error)"
         ));
     }
     Ok(())

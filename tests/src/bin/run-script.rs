@@ -1,7 +1,8 @@
 //! `run-script COMPONENT SCRIPT [--real-clock]`: runs the keystore demo
 //! script (format: `wcomp_tests::script`) through a component that exports
-//! `wcomp:keystore/handler@0.1.0`, in wasmtime with WASI preview 2, printing
-//! each command with its answer. Exit 0 when every answer is right, 1 when
+//! `wcomp:keystore/handler@0.1.0` (in wasmtime with WASI preview 2) or the
+//! WASI 0.3 `wcomp:keystore/async-handler@0.1.0` (called with wasmtime's
+//! async API, on the WASI 0.3 clock), printing each command with its answer. Exit 0 when every answer is right, 1 when
 //! one is wrong, 2 when the script or component cannot be run.
 //!
 //! The component is driven through generated host bindings (`wcomp bind
@@ -11,16 +12,21 @@
 //! `Host` trait. The clock is virtual unless `--real-clock`: `wait` moves it
 //! on and nothing sleeps, so a TTL test is fast and cannot flake on a busy
 //! machine. The rest of WASI (what the guests' standard library imports)
-//! comes from `wasmtime-wasi`.
+//! comes from `wasmtime-wasi`. The WASI 0.3 composition imports the clock
+//! alone (its Rust guests are built for `wasm32-unknown-unknown`), so
+//! nothing else is linked for it.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Accessor, Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wcomp_tests::host_bindings::demo::{Composed, wasi::clocks::monotonic_clock};
+use wcomp_tests::host_bindings::demo_async::{
+    ComposedAsync, wasi::clocks::monotonic_clock as monotonic_clock_p3, wasi::clocks::types,
+};
 use wcomp_tests::script::{self, Step};
 
 /// The monotonic clock the host gives the component: simulated (moved on
@@ -30,6 +36,9 @@ enum Clock {
     Real(Instant),
 }
 
+/// The async export's name, by which a WASI 0.3 composition is told apart.
+const ASYNC_HANDLER: &str = "wcomp:keystore/async-handler@0.1.0";
+
 impl Clock {
     fn advance(&mut self, by: Duration) {
         if let Clock::Simulated(now) = self {
@@ -37,16 +46,32 @@ impl Clock {
             *now = now.saturating_add(nanos);
         }
     }
-}
 
-impl monotonic_clock::Host for Clock {
-    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
-        Ok(match self {
+    fn read(&self) -> u64 {
+        match self {
             Clock::Simulated(now) => *now,
             Clock::Real(start) => u64::try_from(start.elapsed().as_nanos())
                 .unwrap_or(u64::MAX)
                 .saturating_add(1),
-        })
+        }
+    }
+
+    /// How long a wait until `when` takes: none on the simulated clock,
+    /// which jumps there.
+    fn wait_until(&mut self, when: u64) -> Duration {
+        match self {
+            Clock::Simulated(now) => {
+                *now = (*now).max(when);
+                Duration::ZERO
+            }
+            Clock::Real(_) => Duration::from_nanos(when.saturating_sub(self.read())),
+        }
+    }
+}
+
+impl monotonic_clock::Host for Clock {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
+        Ok(self.read())
     }
     fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
         Ok(1)
@@ -67,6 +92,41 @@ impl monotonic_clock::Host for Clock {
         wasmtime::bail!("run-script's clock has no pollables (subscribe-duration)")
     }
 }
+
+type Access<'a, T> = &'a Accessor<T, HasSelf<Clock>>;
+
+/// The WASI 0.3 clock: its waits are async, and sleep only on the real
+/// clock.
+impl monotonic_clock_p3::Host for Clock {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock_p3::Mark> {
+        Ok(self.read())
+    }
+    fn get_resolution(&mut self) -> wasmtime::Result<monotonic_clock_p3::Duration> {
+        Ok(1)
+    }
+    async fn wait_until<T: 'static>(
+        accessor: Access<'_, T>,
+        when: monotonic_clock_p3::Mark,
+    ) -> wasmtime::Result<()> {
+        let sleep = accessor.with(|mut a| a.get().wait_until(when));
+        tokio::time::sleep(sleep).await;
+        Ok(())
+    }
+    async fn wait_for<T: 'static>(
+        accessor: Access<'_, T>,
+        how_long: monotonic_clock_p3::Duration,
+    ) -> wasmtime::Result<()> {
+        let sleep = accessor.with(|mut a| {
+            let clock = a.get();
+            let when = clock.read().saturating_add(how_long);
+            clock.wait_until(when)
+        });
+        tokio::time::sleep(sleep).await;
+        Ok(())
+    }
+}
+
+impl types::Host for Clock {}
 
 /// The store's data: WASI for the rest, and the clock.
 struct Host {
@@ -146,13 +206,15 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
         table: ResourceTable::new(),
         clock,
     };
-    let mut store = Store::new(&engine, host);
-    let app = instantiate(&engine, &mut store, &compiled).map_err(Failure::Setup)?;
-    let handler = app.wcomp_keystore_handler();
+    let mut session = Session::new(&engine, &compiled, host).map_err(Failure::Setup)?;
     println!(
-        "{} through {} in wasmtime (compiled in {:.2}s); monotonic clock: {}",
+        "{} through {} in wasmtime{} (compiled in {:.2}s); monotonic clock: {}",
         script.display(),
         component.display(),
+        match session {
+            Session::Sync { .. } => "",
+            Session::Async { .. } => ", called async (WASI 0.3)",
+        },
         loaded.elapsed().as_secs_f64(),
         if real_clock {
             "real, `wait` sleeps"
@@ -177,7 +239,7 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
                 println!("  {:width$}  (slept {}s)", line.text, by.as_secs_f64());
             }
             Step::Wait(by) => {
-                store.data_mut().clock.advance(*by);
+                session.clock().advance(*by);
                 println!(
                     "  {:width$}  (simulated: the clock moved on {}s)",
                     line.text,
@@ -185,7 +247,7 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
                 );
             }
             Step::Send { command, expect } => {
-                let answer = handler.call_handle(&mut store, command).map_err(|e| {
+                let answer = session.send(command).map_err(|e| {
                     Failure::Wrong(format!(
                         "script:{}: `{command}` trapped: {e:?}",
                         line.number
@@ -213,6 +275,72 @@ fn run(component: &Path, script: &Path, real_clock: bool) -> Result<(), Failure>
             wrong.len(),
             wrong.join("\n  ")
         )))
+    }
+}
+
+/// An instance of the composition, and how to call it.
+enum Session {
+    /// `handler`, called synchronously.
+    Sync { store: Store<Host>, app: Composed },
+    /// `async-handler`, called with `call_async` on a runtime of its own.
+    Async {
+        store: Store<Clock>,
+        app: ComposedAsync,
+        runtime: tokio::runtime::Runtime,
+    },
+}
+
+impl Session {
+    /// Instantiates `component` for the handler it exports.
+    fn new(engine: &Engine, component: &Component, host: Host) -> Result<Session, String> {
+        let ty = component.component_type();
+        let is_async = ty.exports(engine).any(|(name, _)| name == ASYNC_HANDLER);
+        if !is_async {
+            let mut store = Store::new(engine, host);
+            let app = instantiate(engine, &mut store, component)?;
+            return Ok(Session::Sync { store, app });
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| format!("cannot start a runtime: {e}"))?;
+        let mut linker = Linker::new(engine);
+        ComposedAsync::add_to_linker(&mut linker, |clock: &mut Clock| clock)
+            .map_err(|e| format!("{e:?}"))?;
+        let mut store = Store::new(engine, host.clock);
+        let app = runtime
+            .block_on(ComposedAsync::instantiate_async(
+                &mut store, component, &linker,
+            ))
+            .map_err(|e| format!("cannot instantiate the component: {e:?}"))?;
+        Ok(Session::Async {
+            store,
+            app,
+            runtime,
+        })
+    }
+
+    fn send(&mut self, command: &str) -> wasmtime::Result<String> {
+        match self {
+            Session::Sync { store, app } => {
+                app.wcomp_keystore_handler().call_handle(store, command)
+            }
+            Session::Async {
+                store,
+                app,
+                runtime,
+            } => runtime.block_on(
+                app.wcomp_keystore_async_handler()
+                    .call_handle(&mut *store, command),
+            ),
+        }
+    }
+
+    fn clock(&mut self) -> &mut Clock {
+        match self {
+            Session::Sync { store, .. } => &mut store.data_mut().clock,
+            Session::Async { store, .. } => store.data_mut(),
+        }
     }
 }
 
