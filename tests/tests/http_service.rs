@@ -40,7 +40,13 @@ fn rust_fixture(name: &str, world: &str) -> Option<PathBuf> {
     fs::create_dir_all(dir.join("src")).unwrap();
     let fixture = workspace_root().join("fixtures").join(name);
     fs::copy(fixture.join("Cargo.toml"), dir.join("Cargo.toml")).unwrap();
-    fs::copy(fixture.join("src/lib.rs"), dir.join("src/lib.rs")).unwrap();
+    // Every source file (the store shares `keys.rs`), not the old bindings.
+    for entry in fs::read_dir(fixture.join("src")).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name != "bindings.rs" {
+            fs::copy(fixture.join("src").join(&name), dir.join("src").join(&name)).unwrap();
+        }
+    }
     let out = Command::new(wcomp_bin())
         .args(["bind", "--world", world, "--lang", "rust", "-o"])
         .arg(dir.join("src/bindings.rs"))

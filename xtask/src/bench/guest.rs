@@ -124,10 +124,19 @@ fn ours(ctx: &Context, builder: &Builder) -> Result<Guest, String> {
     let dir = ctx.dir.join("guest-wcomp");
     let src = dir.join("src");
     fs::create_dir_all(&src).map_err(io_err("cannot create", &src))?;
-    for file in ["Cargo.toml", "src/lib.rs"] {
-        let from = fixture.join(file);
+    // The manifest and every source file (`keys.rs` too), not the old bindings.
+    let mut files = vec![PathBuf::from("Cargo.toml")];
+    let sources = fixture.join("src");
+    for entry in fs::read_dir(&sources).map_err(io_err("cannot read", &sources))? {
+        let name = entry.map_err(io_err("cannot read", &sources))?.file_name();
+        if name != "bindings.rs" {
+            files.push(Path::new("src").join(name));
+        }
+    }
+    for file in files {
+        let from = fixture.join(&file);
         let text = fs::read(&from).map_err(io_err("cannot read", &from))?;
-        write_if_changed(&dir.join(file), &text)?;
+        write_if_changed(&dir.join(&file), &text)?;
     }
     let fresh = dir.join("bindings.rs");
     let wit = ctx.root.join("wit");
