@@ -24,3 +24,4 @@ pub mod wrap;
 
 pub use error::{ComponentError, WasmKind};
 pub use input::WasmInput;
+pub use stand_in::typed_only;

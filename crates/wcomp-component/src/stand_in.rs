@@ -15,6 +15,7 @@
 use wasm_encoder::Encode;
 use wasmparser::{Chunk, Parser, Payload};
 
+const CUSTOM: u8 = 0;
 const CODE: u8 = 10;
 const DATA: u8 = 11;
 /// A core module section, in a component.
@@ -47,26 +48,7 @@ impl<'a> StandIn<'a> {
         let mut out = module.get(..8)?.to_vec();
         let mut swaps = Vec::new();
         for_each_section(module, |payload, id, contents| {
-            let light = match payload {
-                Payload::CodeSectionStart { count, .. } => {
-                    let mut light = leb(u64::from(*count));
-                    for _ in 0..*count {
-                        light.extend_from_slice(&EMPTY_BODY);
-                    }
-                    Some(light)
-                }
-                Payload::DataSection(reader) => {
-                    let mut light = leb(u64::from(reader.count()));
-                    for data in reader.clone() {
-                        let data = data.ok()?;
-                        light.extend_from_slice(segment_head(module, &data)?);
-                        light.push(0);
-                    }
-                    Some(light)
-                }
-                _ => None,
-            };
-            match light {
+            match lightened(module, payload)? {
                 Some(light) => {
                     push_section(&mut out, id, &light);
                     swaps.push(Swap {
@@ -151,6 +133,60 @@ impl<'a> StandIn<'a> {
                 .all(|((id, contents), swap)| *id == swap.id && *contents == swap.light);
         same.then(|| lightened.into_iter().map(|(_, c)| c).collect())
     }
+}
+
+/// The light contents of a code section (one empty body per function) or
+/// a data section (every segment empty); `Some(None)` for other sections,
+/// `None` when the section cannot be read.
+fn lightened<'a>(module: &'a [u8], payload: &Payload<'a>) -> Option<Option<Vec<u8>>> {
+    Some(match payload {
+        Payload::CodeSectionStart { count, .. } => {
+            let mut light = leb(u64::from(*count));
+            for _ in 0..*count {
+                light.extend_from_slice(&EMPTY_BODY);
+            }
+            Some(light)
+        }
+        Payload::DataSection(reader) => {
+            let mut light = leb(u64::from(reader.count()));
+            for data in reader.clone() {
+                let data = data.ok()?;
+                light.extend_from_slice(segment_head(module, &data)?);
+                light.push(0);
+            }
+            Some(light)
+        }
+        _ => None,
+    })
+}
+
+/// `bytes` (a component or a core module) with only what its types need:
+/// in every core module, at any depth, one empty body per function, empty
+/// data segments and no custom sections. Nothing that reads only types (a
+/// component's world, the type checks of a composition) can tell it from
+/// the real one, and it is a fraction of its size. `None` when the bytes
+/// cannot be read (the real ones then report why).
+pub fn typed_only(bytes: &[u8]) -> Option<Vec<u8>> {
+    let module = bytes.get(4..8)? == [1, 0, 0, 0];
+    let mut out = bytes.get(..8)?.to_vec();
+    for_each_section(bytes, |payload, id, contents| {
+        if module {
+            match lightened(bytes, payload)? {
+                Some(light) => push_section(&mut out, id, &light),
+                None if id == CUSTOM => {}
+                None => push_section(&mut out, id, contents),
+            }
+            return Some(());
+        }
+        match payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
+                push_section(&mut out, id, &typed_only(contents)?)
+            }
+            _ => push_section(&mut out, id, contents),
+        }
+        Some(())
+    })?;
+    Some(out)
 }
 
 /// Part of a restored module: bytes kept, or a real section put back.
@@ -334,5 +370,65 @@ mod tests {
     fn a_module_with_nothing_to_lighten_has_no_stand_in() {
         assert!(StandIn::of(&wat("(module (memory 1))")).is_none());
         assert!(StandIn::of(b"\0asm").is_none());
+    }
+
+    #[test]
+    fn a_typed_only_component_has_the_same_world_and_no_code() {
+        let component = wat(r#"(component
+          (import "get" (func $get (param "k" string) (result u32)))
+          (core module $m
+            (memory (export "memory") 1)
+            (func (export "run") (result i32) i32.const 7 i32.const 8 i32.add)
+            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 16)
+            (data (i32.const 0) "a great deal of data"))
+          (core instance $i (instantiate $m))
+          (func (export "run") (result u32)
+            (canon lift (core func $i "run")))
+          (component (core module (func (export "f") (result i32) i32.const 1)))
+        )"#);
+        let light = typed_only(&component).unwrap();
+        assert!(light.len() < component.len());
+        let world = |bytes: &[u8]| match wit_component::decode(bytes).unwrap() {
+            wit_component::DecodedWasm::Component(resolve, world) => {
+                let mut printer = wit_component::WitPrinter::default();
+                let package = resolve.worlds[world].package.unwrap();
+                printer.print(&resolve, package, &[]).unwrap();
+                printer.output.to_string()
+            }
+            _ => panic!("not a component"),
+        };
+        assert_eq!(world(&light), world(&component));
+        // Every body is `end` alone, every data segment empty, at any depth.
+        let (mut bodies, mut segments) = (0, 0);
+        for payload in Parser::new(0).parse_all(&light) {
+            match payload.unwrap() {
+                Payload::CodeSectionEntry(body) => {
+                    let ops: Vec<_> = body.get_operators_reader().unwrap().into_iter().collect();
+                    assert!(matches!(ops[..], [Ok(wasmparser::Operator::End)]));
+                    bodies += 1;
+                }
+                Payload::DataSection(reader) => {
+                    for data in reader {
+                        assert!(data.unwrap().data.is_empty());
+                        segments += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!((bodies, segments), (3, 1));
+        // A core module alone loses its custom sections (its names here).
+        let module = wat("(module (func $named (export \"f\") (result i32) i32.const 1))");
+        let light = typed_only(&module).unwrap();
+        assert!(light.len() < module.len());
+        let custom = |bytes: &[u8]| {
+            Parser::new(0)
+                .parse_all(bytes)
+                .filter(|p| matches!(p, Ok(Payload::CustomSection(_))))
+                .count()
+        };
+        assert_eq!((custom(&module) > 0, custom(&light)), (true, 0));
+        // Bytes that are not wasm.
+        assert!(typed_only(b"not wasm").is_none());
     }
 }

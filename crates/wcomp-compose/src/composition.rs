@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ComposeError;
 use crate::input::{self, Component};
+use crate::light;
 use crate::plan::{self, ImportReport, Plan, Plug};
 use crate::policy::{self, Capabilities, Pattern};
 use crate::provenance::Provenance;
@@ -200,8 +201,9 @@ pub fn compose(inputs: &Inputs, opts: &ComposeOptions) -> Result<Composition, Co
 
 /// What the plan needs before it is encoded.
 struct Prepared {
-    /// Components whose imports `unify` renamed: their new bytes.
-    renamed: BTreeMap<usize, Vec<u8>>,
+    /// Components whose imports `unify` renamed: their new bytes, and
+    /// their new light copies.
+    renamed: BTreeMap<usize, (Vec<u8>, Option<Vec<u8>>)>,
     labels: Vec<String>,
     warnings: Vec<String>,
     /// The imports that remain, and who imports each.
@@ -220,13 +222,16 @@ fn prepare(
     plan.remaining = unified.remaining;
     let mut renamed = BTreeMap::new();
     for (c, renames) in &unified.renames {
-        let bytes = unify::rename_imports(&components[*c].bytes, renames).map_err(|e| {
-            ComposeError::Internal(format!(
-                "renaming the imports of {}: {e}",
-                components[*c].label
-            ))
-        })?;
-        renamed.insert(*c, bytes);
+        let rename = |bytes: &[u8]| {
+            unify::rename_imports(bytes, renames).map_err(|e| {
+                ComposeError::Internal(format!(
+                    "renaming the imports of {}: {e}",
+                    components[*c].label
+                ))
+            })
+        };
+        let light = components[*c].light.as_deref().map(rename).transpose()?;
+        renamed.insert(*c, (rename(&components[*c].bytes)?, light));
     }
     let labels: Vec<String> = components.iter().map(|c| c.label.clone()).collect();
     let mut warnings = Vec::new();
@@ -266,30 +271,61 @@ fn prepare(
 /// and the core modules it shares.
 fn encode(
     components: &[Component],
-    renamed: BTreeMap<usize, Vec<u8>>,
+    renamed: BTreeMap<usize, (Vec<u8>, Option<Vec<u8>>)>,
     plan: &Plan,
     labels: &[String],
     opts: &ComposeOptions,
 ) -> Result<(Vec<u8>, Vec<Shared>), ComposeError> {
-    let mut bytes = graph::encode(components, &renamed, plan)?;
-    drop(renamed);
-    // Before sharing: modules that differ only in debug sections are then
-    // the same.
-    if opts.strip {
-        bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
-    }
-    let deduped =
-        match opts.no_dedup {
-            true => None,
-            false => Some(dedup::plan(&bytes).map_err(|e| {
-                ComposeError::Internal(format!("sharing identical core modules: {e}"))
-            })?),
+    let real = |c: usize| -> &[u8] {
+        match renamed.get(&c) {
+            Some((bytes, _)) => bytes,
+            None => &components[c].bytes,
+        }
+    };
+    let light = |c: usize| -> &[u8] {
+        match renamed.get(&c) {
+            Some((bytes, light)) => light.as_deref().unwrap_or(bytes),
+            None => components[c].light_or_bytes(),
+        }
+    };
+    // wasm-compose composes the light copies, and the real components take
+    // their places as the output is written: in the same copy that shares
+    // modules. Should the light copies not be found in its output (they
+    // always have been), it composes the real ones.
+    let composed = graph::encode(components, light, plan)?;
+    let lights: Vec<&[u8]> = plan.order.iter().map(|&c| light(c)).collect();
+    let reals: Vec<&[u8]> = plan.order.iter().map(|&c| real(c)).collect();
+    let fits = light::defines_exactly(&composed, &lights);
+    let sharing =
+        |e: String| ComposeError::Internal(format!("sharing identical core modules: {e}"));
+    // The outer level's bytes and the nested components', apart or whole.
+    let whole: Vec<u8>;
+    let (outer, children): (&[u8], Vec<&[u8]>) = if fits && !opts.strip {
+        (&composed, reals)
+    } else {
+        let mut bytes = match fits {
+            true => light::splice(&composed, &lights, &reals)
+                .ok_or_else(|| ComposeError::Internal("the light copies moved".into()))?,
+            false => graph::encode(components, real, plan)?,
         };
+        // Before sharing: modules that differ only in debug sections are
+        // then the same.
+        if opts.strip {
+            bytes = strip::strip(&bytes).map_err(ComposeError::Internal)?;
+        }
+        whole = bytes;
+        (&whole, dedup::nested(&whole).map_err(sharing)?)
+    };
+    let deduped = match opts.no_dedup {
+        true => dedup::Plan::none(outer),
+        false => dedup::plan_split(outer, &children),
+    }
+    .map_err(sharing)?;
     // wasm-compose defines the components in the order they were added to
     // its graph: the plan's order.
     let shared: Vec<Shared> = deduped
+        .shared
         .iter()
-        .flat_map(|d| &d.shared)
         .map(|m| Shared {
             size: m.size,
             users: m
@@ -304,21 +340,13 @@ fn encode(
         })
         .collect();
     let provenance = Provenance::new(components, plan, &shared).section();
-    // Copied once when modules are shared, with room for the provenance.
-    let bytes = match deduped {
-        Some(d) if !d.shared.is_empty() => {
-            let mut out = Vec::with_capacity(bytes.len() + provenance.len());
-            d.write(&bytes, &mut out).map_err(|e| {
-                ComposeError::Internal(format!("sharing identical core modules: {e}"))
-            })?;
-            out.extend(provenance);
-            out
-        }
-        _ => {
-            bytes.extend(provenance);
-            bytes
-        }
-    };
+    // One copy, with room for the provenance.
+    let size: usize = outer.len() + children.iter().map(|c| c.len() + 10).sum::<usize>();
+    let mut bytes = Vec::with_capacity(size + provenance.len());
+    deduped
+        .write(outer, &children, &mut bytes)
+        .map_err(sharing)?;
+    bytes.extend(provenance);
     if let Err(e) = wcomp_component::input::validate_structure(&bytes) {
         return Err(ComposeError::InvalidOutput {
             offset: e.offset(),
@@ -432,6 +460,49 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const STORE: &str = r#"(component
+      (core module $m
+        (memory (export "memory") 1)
+        (func (export "get") (result i32) i32.const 40 i32.const 2 i32.add)
+        (data (i32.const 0) "the store's data"))
+      (core instance $i (instantiate $m))
+      (func $get (result u32) (canon lift (core func $i "get")))
+      (instance $store (export "get" (func $get)))
+      (export "t:s/store" (instance $store)))"#;
+
+    const APP: &str = r#"(component
+      (import "t:s/store" (instance $store (export "get" (func (result u32)))))
+      (alias export $store "get" (func $get))
+      (core func $lowered (canon lower (func $get)))
+      (core instance $imports (export "get" (func $lowered)))
+      (core module $m
+        (import "s" "get" (func $g (result i32)))
+        (func (export "run") (result i32) call $g i32.const 1 i32.add))
+      (core instance $i (instantiate $m (with "s" (instance $imports))))
+      (func (export "run") (result u32) (canon lift (core func $i "run"))))"#;
+
+    #[test]
+    fn wasm_compose_reads_light_copies_and_the_real_ones_are_spliced_in() {
+        let component = |name: &str, wat: &str| {
+            let input =
+                wcomp_component::WasmInput::from_bytes(name.as_ref(), wat.as_bytes().to_vec())
+                    .unwrap();
+            Component::from_input(input).unwrap()
+        };
+        let components = vec![component("app.wat", APP), component("store.wat", STORE)];
+        let plan = plan::plan(&components, &[]).map_err(|f| f.error).unwrap();
+        assert_eq!(plan.links.len(), 1);
+        let light = |c: usize| components[c].light_or_bytes();
+        let real = |c: usize| &components[c].bytes[..];
+        let lights: Vec<&[u8]> = plan.order.iter().map(|&c| light(c)).collect();
+        let reals: Vec<&[u8]> = plan.order.iter().map(|&c| real(c)).collect();
+        assert!(lights.iter().zip(&reals).all(|(l, r)| l.len() < r.len()));
+        let composed = graph::encode(&components, light, &plan).unwrap();
+        let spliced =
+            light::splice(&composed, &lights, &reals).expect("the light copies are found");
+        assert_eq!(spliced, graph::encode(&components, real, &plan).unwrap());
+    }
 
     #[test]
     fn plug_specs_parse() {

@@ -10,6 +10,11 @@
 //! same position (so no index in it moves), and each instantiation of that
 //! component gets one more `with` argument. Nothing else changes.
 //!
+//! The outer level and its nested components may come from different
+//! buffers ([`plan_split`]): `wcomp compose` plans over wasm-compose's
+//! output of the inputs' light copies and writes the real inputs in their
+//! places, in the one copy that writes the result.
+//!
 //! Only the components the outer level defines directly are rewritten (the
 //! inputs of a composition); modules nested deeper stay where they are.
 //! Where rewriting could move an index (a core type defined after the first
@@ -63,9 +68,15 @@ impl SharedModule {
 /// nested components define identically defined once; unchanged (with no
 /// shared modules) when there is none.
 pub fn dedup(bytes: &[u8]) -> Result<Deduped, String> {
-    let plan = plan(bytes)?;
+    let outer = Outer::read(bytes)?;
+    let children: Vec<&[u8]> = outer
+        .components
+        .iter()
+        .map(|c| &bytes[c.body.clone()])
+        .collect();
+    let plan = plan_read(outer, &children)?;
     let mut out = Vec::with_capacity(bytes.len());
-    plan.write(bytes, &mut out)?;
+    plan.write(bytes, &children, &mut out)?;
     Ok(Deduped {
         bytes: out,
         shared: plan.shared,
@@ -77,39 +88,36 @@ pub fn dedup(bytes: &[u8]) -> Result<Deduped, String> {
 pub struct Plan {
     /// The modules to define once, in the order the result defines them.
     pub shared: Vec<SharedModule>,
-    /// Their first copies, where they are in the bytes.
-    first_copy: Vec<Range<usize>>,
-    /// `None` when nothing is shared: the result is the input.
-    outer: Option<Outer>,
+    /// Their first copies: in which nested component, where in its bytes.
+    first_copy: Vec<(usize, Range<usize>)>,
+    outer: Outer,
     rewritten: BTreeMap<usize, Rewritten>,
 }
 
 impl Plan {
-    /// Appends the result to `out`.
-    pub fn write(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        let Some(outer) = &self.outer else {
-            out.extend_from_slice(bytes);
-            return Ok(());
-        };
-        out.extend_from_slice(&bytes[..8]);
-        for range in &self.first_copy {
+    /// Appends the result to `out`: the outer level's sections from
+    /// `outer`, and its nested components from `children` (see
+    /// [`plan_split`]).
+    pub fn write(&self, outer: &[u8], children: &[&[u8]], out: &mut Vec<u8>) -> Result<(), String> {
+        out.extend_from_slice(&outer[..8]);
+        for (c, range) in &self.first_copy {
             out.push(ComponentSectionId::CoreModule as u8);
             leb128(out, range.len());
-            out.extend_from_slice(&bytes[range.clone()]);
+            out.extend_from_slice(&children[*c][range.clone()]);
         }
         let mut child = 0;
-        for section in &outer.sections {
+        for section in &self.outer.sections {
             match section {
                 OuterSection::Component => {
-                    let c = &outer.components[child];
+                    let bytes = children[child];
+                    out.push(ComponentSectionId::Component as u8);
                     match self.rewritten.get(&child) {
                         Some((pieces, _)) => {
                             // Its size comes first, then the pieces, copied
                             // once.
                             let size: usize = 8 + pieces.iter().map(Piece::len).sum::<usize>();
-                            out.push(ComponentSectionId::Component as u8);
                             leb128(out, size);
-                            out.extend_from_slice(&bytes[c.body.start..c.body.start + 8]);
+                            out.extend_from_slice(&bytes[..8]);
                             for piece in pieces {
                                 match piece {
                                     Piece::Input(range) => {
@@ -119,14 +127,17 @@ impl Plan {
                                 }
                             }
                         }
-                        None => out.extend_from_slice(&bytes[c.whole.clone()]),
+                        None => {
+                            leb128(out, bytes.len());
+                            out.extend_from_slice(bytes);
+                        }
                     }
                     child += 1;
                 }
                 OuterSection::Instances(range) => {
-                    instances(&bytes[range.clone()], outer, &self.rewritten, out)?;
+                    instances(&outer[range.clone()], &self.outer, &self.rewritten, out)?;
                 }
-                OuterSection::Other(range) => out.extend_from_slice(&bytes[range.clone()]),
+                OuterSection::Other(range) => out.extend_from_slice(&outer[range.clone()]),
             }
         }
         Ok(())
@@ -135,38 +146,61 @@ impl Plan {
 
 /// Decides which core modules of `bytes` (a component) to define once.
 pub fn plan(bytes: &[u8]) -> Result<Plan, String> {
-    let unchanged = Plan {
-        shared: Vec::new(),
-        first_copy: Vec::new(),
-        outer: None,
-        rewritten: BTreeMap::new(),
-    };
     let outer = Outer::read(bytes)?;
+    let children: Vec<&[u8]> = outer
+        .components
+        .iter()
+        .map(|c| &bytes[c.body.clone()])
+        .collect();
+    plan_read(outer, &children)
+}
+
+/// The nested components `bytes` (a component) defines at its outer level,
+/// in order: what [`Plan::write`] takes when they are where they are.
+pub fn nested(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let outer = Outer::read(bytes)?;
+    Ok(outer
+        .components
+        .iter()
+        .map(|c| &bytes[c.body.clone()])
+        .collect())
+}
+
+/// As [`plan`], for a component whose outer level is `outer` but whose
+/// nested components (the ones it defines, in order) are `children`: the
+/// composition of the inputs' light copies, whose real bytes are then
+/// written in their places. `outer`'s own nested components are not read.
+pub fn plan_split(outer: &[u8], children: &[&[u8]]) -> Result<Plan, String> {
+    let read = Outer::read(outer)?;
+    if read.components.len() != children.len() {
+        return Err(format!(
+            "{} nested components given for {} definitions",
+            children.len(),
+            read.components.len()
+        ));
+    }
+    plan_read(read, children)
+}
+
+fn plan_read(outer: Outer, bytes: &[&[u8]]) -> Result<Plan, String> {
     if outer.defines_modules {
         // Shared modules go first in the outer level's module index space:
         // that is only free of moves when the outer level has no modules.
-        return Ok(unchanged);
+        return Ok(Plan::unchanged(outer));
     }
-    let mut children: Vec<Child> = outer
-        .components
+    let mut children: Vec<Child> = bytes
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            Child::read(
-                bytes,
-                c.body.clone(),
-                !outer.not_only_instantiated.contains(&i),
-            )
-        })
+        .map(|(i, c)| Child::read(c, !outer.not_only_instantiated.contains(&i)))
         .collect::<Result<_, _>>()?;
     let groups = group(bytes, &children);
     if groups.is_empty() {
-        return Ok(unchanged);
+        return Ok(Plan::unchanged(outer));
     }
     // A child that cannot take an import keeps its copies; the groups are
     // formed again without them (a copy alone is not shared).
     let mut shared: Vec<SharedModule> = Vec::new();
-    let mut first_copy: Vec<Range<usize>> = Vec::new();
+    let mut first_copy: Vec<(usize, Range<usize>)> = Vec::new();
     for group in &groups {
         let members: Vec<(usize, usize)> = group
             .iter()
@@ -179,7 +213,7 @@ pub fn plan(bytes: &[u8]) -> Result<Plan, String> {
         let g = shared.len();
         let (c0, m0) = members[0];
         let range = children[c0].modules[m0].range.clone();
-        let ty = match module_type(&bytes[range.clone()]) {
+        let ty = match module_type(&bytes[c0][range.clone()]) {
             Ok(ty) => ty,
             // A module whose type this pass cannot restate keeps its copies.
             Err(_) => continue,
@@ -199,10 +233,10 @@ pub fn plan(bytes: &[u8]) -> Result<Plan, String> {
             size: range.len(),
             users: members.iter().map(|&(c, _)| c).collect(),
         });
-        first_copy.push(range);
+        first_copy.push((c0, range));
     }
     if shared.is_empty() {
-        return Ok(unchanged);
+        return Ok(Plan::unchanged(outer));
     }
     let mut rewritten: BTreeMap<usize, Rewritten> = BTreeMap::new();
     for (i, child) in children.iter().enumerate() {
@@ -213,21 +247,39 @@ pub fn plan(bytes: &[u8]) -> Result<Plan, String> {
     Ok(Plan {
         shared,
         first_copy,
-        outer: Some(outer),
+        outer,
         rewritten,
     })
 }
 
+impl Plan {
+    /// A plan that shares nothing: written, the outer level of `outer` with
+    /// the nested components given to [`Plan::write`] in their places.
+    pub fn none(outer: &[u8]) -> Result<Plan, String> {
+        Ok(Plan::unchanged(Outer::read(outer)?))
+    }
+
+    /// Nothing shared: the result is the input.
+    fn unchanged(outer: Outer) -> Plan {
+        Plan {
+            shared: Vec::new(),
+            first_copy: Vec::new(),
+            outer,
+            rewritten: BTreeMap::new(),
+        }
+    }
+}
+
 /// Groups of identical modules (two or more copies), in order of first
 /// appearance: by size, then by hash, then by bytes.
-fn group(bytes: &[u8], children: &[Child]) -> Vec<Vec<(usize, usize)>> {
+fn group(bytes: &[&[u8]], children: &[Child]) -> Vec<Vec<(usize, usize)>> {
     let mut by_size: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
     for (c, child) in children.iter().enumerate() {
         for (m, module) in child.modules.iter().enumerate() {
             by_size.entry(module.range.len()).or_default().push((c, m));
         }
     }
-    let body = |&(c, m): &(usize, usize)| &bytes[children[c].modules[m].range.clone()];
+    let body = |&(c, m): &(usize, usize)| &bytes[c][children[c].modules[m].range.clone()];
     let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
     for same_size in by_size.into_values().filter(|v| v.len() > 1) {
         // Compared byte for byte with the first of each group so far: two
@@ -267,8 +319,6 @@ enum OuterSection {
 }
 
 struct Nested {
-    /// The section, header included.
-    whole: Range<usize>,
     /// The component's own bytes.
     body: Range<usize>,
 }
@@ -292,10 +342,7 @@ impl Outer {
                     let body = within(bytes.len(), &unchecked_range)?;
                     // Outer aliases of components from inside reach this level.
                     outer_component_aliases(&bytes[body.clone()], 1, &mut other_uses)?;
-                    outer.components.push(Nested {
-                        whole: start..body.end,
-                        body,
-                    });
+                    outer.components.push(Nested { body });
                     outer.index_of_definition.push(components);
                     components += 1;
                     outer.sections.push(OuterSection::Component);
@@ -499,8 +546,8 @@ struct ChildModule {
 }
 
 impl Child {
-    fn read(bytes: &[u8], body: Range<usize>, instantiated_only: bool) -> Result<Child, String> {
-        let base = body.start;
+    /// `bytes`: the nested component's own; ranges are within them.
+    fn read(bytes: &[u8], instantiated_only: bool) -> Result<Child, String> {
         let mut child = Child {
             sections: Vec::new(),
             modules: Vec::new(),
@@ -508,9 +555,8 @@ impl Child {
             core_types: 0,
         };
         let mut import_names: Vec<String> = Vec::new();
-        let len = body.len();
-        walk(&bytes[body], |start, payload, end| {
-            let (start, end) = (start + base, end + base);
+        let len = bytes.len();
+        walk(bytes, |start, payload, end| {
             let mut core_types_here = 0;
             match payload {
                 Payload::ModuleSection {
@@ -521,7 +567,7 @@ impl Child {
                         .sections
                         .push(ChildSection::Module(child.modules.len()));
                     child.modules.push(ChildModule {
-                        range: range.start + base..range.end + base,
+                        range,
                         section: start..end,
                         shared: None,
                     });

@@ -15,11 +15,11 @@ use crate::plan::Plan;
 /// Encodes `plan` over `components`: each component in the plan is defined
 /// once and instantiated once, links become instantiation arguments, every
 /// unplugged import becomes an import of the result, and the result exports
-/// what the app (component 0) exports. `renamed` holds the bytes to use
-/// instead of a component's own, when `unify` renamed its imports.
-pub fn encode(
+/// what the app (component 0) exports. `bytes_of` gives the bytes each
+/// component (by input index) is defined with.
+pub fn encode<'b>(
     components: &[Component],
-    renamed: &BTreeMap<usize, Vec<u8>>,
+    bytes_of: impl Fn(usize) -> &'b [u8],
     plan: &Plan,
 ) -> Result<Vec<u8>, ComposeError> {
     let fail = |e: &dyn std::fmt::Display| ComposeError::Graph {
@@ -32,7 +32,7 @@ pub fn encode(
         let component = graph::Component::from_bytes(
             &mut validator,
             instance_name(c),
-            Cow::Borrowed(&renamed.get(&c).unwrap_or(&components[c].bytes)[..]),
+            Cow::Borrowed(bytes_of(c)),
         )
         .map_err(|e| fail(&format_args!("{}: {e:#}", components[c].label)))?;
         let id = graph

@@ -20,6 +20,10 @@ pub struct Component {
     /// How messages name it: the file name, made unique among the inputs.
     pub label: String,
     pub bytes: Vec<u8>,
+    /// `bytes` with only what their types need (`typed_only`): what the
+    /// decoder and wasm-compose read instead. `None` when it could not be
+    /// made; `bytes` then stand in.
+    pub light: Option<Vec<u8>>,
     /// Lowercase hex SHA-256 of `bytes`, for provenance.
     pub sha256: String,
     pub resolve: Resolve,
@@ -70,9 +74,18 @@ impl Component {
         if input.encoding == Encoding::Module {
             return Err(ComposeError::CoreModule { path: input.path });
         }
-        let decoded = wcomp_wit::catch_library_panic(|| wit_component::decode(&input.bytes))
-            .map_err(|panic| format!("the decoder crashed on it: {panic}"))
-            .and_then(|r| r.map_err(|e| format!("{e:#}")));
+        let decode = |bytes: &[u8]| {
+            wcomp_wit::catch_library_panic(|| wit_component::decode(bytes))
+                .map_err(|panic| format!("the decoder crashed on it: {panic}"))
+                .and_then(|r| r.map_err(|e| format!("{e:#}")))
+        };
+        // The world is in the types: the light copy decodes in a fraction
+        // of the time. Should it fail, the real bytes say why.
+        let light = wcomp_component::typed_only(&input.bytes);
+        let decoded = match light.as_deref().map(decode) {
+            Some(Ok(decoded)) => Ok(decoded),
+            _ => decode(&input.bytes),
+        };
         let (resolve, world) = match decoded {
             Ok(DecodedWasm::Component(resolve, world)) => (resolve, world),
             Ok(DecodedWasm::WitPackage(..)) => {
@@ -119,12 +132,18 @@ impl Component {
             path: input.path,
             label,
             bytes: input.bytes,
+            light,
             sha256,
             resolve,
             world,
             imports,
             exports,
         })
+    }
+
+    /// What wasm-compose reads: the light copy, else the bytes.
+    pub fn light_or_bytes(&self) -> &[u8] {
+        self.light.as_deref().unwrap_or(&self.bytes)
     }
 
     pub fn import(&self, name: &str) -> Option<&Item> {

@@ -8,6 +8,8 @@
 //!   was or was not taken (for `--explain` and for errors);
 //! - [`graph`]: the plan encoded with wasm-compose's graph API (the only
 //!   module that knows the library, so moving to wac-graph stays local);
+//! - [`light`]: wasm-compose given the inputs' types alone, the real
+//!   components put back after;
 //! - [`unify`]: one import per semver-compatible interface in the result;
 //! - [`dedup`]: one copy of each core module that inputs share;
 //! - [`policy`], [`provenance`], [`strip`]: what happens to the result;
@@ -21,6 +23,7 @@ pub mod dedup;
 pub mod error;
 pub mod graph;
 pub mod input;
+pub mod light;
 pub mod plan;
 pub mod policy;
 pub mod provenance;
