@@ -8,7 +8,6 @@
 //! says when that holds), or by [`splice`] where the whole is needed first
 //! (`--strip`). On the Python pair that skips reading 37 MB through the
 //! validator and copying it once more.
-use wasm_encoder::{ComponentSectionId, Encode};
 use wasmparser::{Chunk, Parser, Payload};
 
 /// `composed` (wasm-compose's output, which defines the light components
@@ -16,46 +15,15 @@ use wasmparser::{Chunk, Parser, Payload};
 /// replaced by the real one of the same position; `None` unless the outer
 /// level defines exactly those components, unchanged and in order.
 pub fn splice(composed: &[u8], light: &[&[u8]], real: &[&[u8]]) -> Option<Vec<u8>> {
+    if !defines_exactly(composed, light) {
+        return None;
+    }
     let grown: usize = real.iter().map(|r| r.len() + 10).sum();
     let mut out = Vec::with_capacity(composed.len() + grown);
-    let mut parser = Parser::new(0);
-    let mut offset = 0;
-    let mut next = 0;
-    loop {
-        let start = offset;
-        let (payload, consumed) = match parser.parse(composed.get(offset..)?, true).ok()? {
-            Chunk::Parsed { payload, consumed } => (payload, consumed),
-            Chunk::NeedMoreData(_) => return None,
-        };
-        offset += consumed;
-        match payload {
-            Payload::Version { .. } => out.extend_from_slice(composed.get(start..offset)?),
-            Payload::End(_) => break,
-            Payload::ComponentSection {
-                unchecked_range, ..
-            } => {
-                let range = usize_range(&unchecked_range)?;
-                let body = composed.get(range.clone())?;
-                if light.get(next) != Some(&body) {
-                    return None;
-                }
-                let real = real[next];
-                out.push(ComponentSectionId::Component as u8);
-                real.len().encode(&mut out);
-                out.extend_from_slice(real);
-                next += 1;
-                offset = range.end;
-            }
-            Payload::ModuleSection {
-                unchecked_range, ..
-            } => {
-                offset = usize_range(&unchecked_range)?.end;
-                out.extend_from_slice(composed.get(start..offset)?);
-            }
-            _ => out.extend_from_slice(composed.get(start..offset)?),
-        }
-    }
-    (next == light.len() && offset == composed.len()).then_some(out)
+    // The dedup pass's writer, sharing nothing.
+    let plan = crate::dedup::Plan::none(composed).ok()?;
+    plan.write(composed, real, &mut out).ok()?;
+    Some(out)
 }
 
 /// Whether `composed` defines exactly the components `light` at its outer
@@ -107,6 +75,7 @@ fn usize_range(range: &std::ops::Range<u64>) -> Option<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_encoder::ComponentSectionId;
 
     fn component(wat: &str) -> Vec<u8> {
         wat::parse_str(wat).unwrap()
