@@ -231,11 +231,7 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
     }
     let composed = out.join("composed.wasm");
     let (stdout, _) = steps.run(
-        wcomp()
-            .arg("compose")
-            .arg(&app_wasm)
-            .arg("--with")
-            .arg(&keystore_wasm)
+        compose(wcomp(), &app_wasm, &keystore_wasm)
             .arg("-o")
             .arg(&composed),
         true,
@@ -245,11 +241,7 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
     // it is, checked against their world before it is written.
     let service = out.join("service.wasm");
     let (stdout, _) = steps.run(
-        wcomp()
-            .arg("compose")
-            .arg(&http_app_wasm)
-            .arg("--with")
-            .arg(&keystore_wasm)
+        compose(wcomp(), &http_app_wasm, &keystore_wasm)
             .args(["--target", PROXY, "-o"])
             .arg(&service),
         true,
@@ -471,11 +463,7 @@ impl Half<'_> {
         }
         steps.run(new.arg("-o").arg(self.component()), true)?;
         steps.run(
-            wcomp()
-                .arg("compose")
-                .arg(self.app_wasm)
-                .arg("--with")
-                .arg(self.component())
+            compose(wcomp(), self.app_wasm, &self.component())
                 .arg("-o")
                 .arg(self.composed()),
             true,
@@ -487,6 +475,12 @@ impl Half<'_> {
             .map_err(|e| format!("{e}: the script did not pass over the {language} key store"))?;
         Ok(())
     }
+}
+
+/// `wcomp compose APP --with STORE`, for the options and output to follow.
+pub fn compose(mut wcomp: Command, app: &Path, store: &Path) -> Command {
+    wcomp.arg("compose").arg(app).arg("--with").arg(store);
+    wcomp
 }
 
 /// The key stores and their compositions, side by side.

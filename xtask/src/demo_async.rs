@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::demo::{SCRIPT, Steps, capabilities};
+use crate::demo::{SCRIPT, Steps, capabilities, compose};
 use crate::guests::{Guest, grouped};
 use crate::toolchain;
 
@@ -63,11 +63,7 @@ pub fn run(
     }
     let composed = paths.out.join("composed-async.wasm");
     let (stdout, _) = steps.run(
-        wcomp()
-            .arg("compose")
-            .arg(&app_wasm)
-            .arg("--with")
-            .arg(&keystore_wasm)
+        compose(wcomp(), &app_wasm, &keystore_wasm)
             .arg("-o")
             .arg(&composed),
         true,

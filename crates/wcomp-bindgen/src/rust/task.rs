@@ -342,7 +342,10 @@ pub mod task {
     }
 
     /// Stops waiting for `handle`: takes it out of the task's set, and
-    /// takes back the last event already delivered for it, if any.
+    /// takes back the last event already delivered for it, if any. Called
+    /// from the guards of waits, which exist only once a future was polled
+    /// in a task and are dropped there (by `run`, or by `cancelled` before
+    /// the context is cleared), so the task is always current.
     fn forget(handle: u32) -> Option<u32> {
         let task = current();
         if task.set.get() != 0 {
