@@ -29,7 +29,8 @@
 //! destructor exports) of every resource the world's guest uses, in both
 //! manglings. [`WorldPlan::types`] gives lift, lower and free plans for a
 //! single type ([`TypePlans`]), with a free mode that also drops owned
-//! handles ([`FreeMode`]).
+//! handles ([`FreeMode`]), and for the element type of a future or stream
+//! the plans of a read or write buffer ([`TypePlans::element`]).
 //!
 //! # The machine
 //!
@@ -145,8 +146,8 @@ pub use planner::{
 pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Area, Block, Cast, Effect, FreeMode, Kind, Step};
 pub use task::{
-    AsyncFunctionPlan, AsyncWorldPlan, Intrinsic, PayloadKind, PayloadOp, PayloadPlan,
-    TaskIntrinsic, codes,
+    AsyncFunctionPlan, AsyncWorldPlan, ElementPlan, Intrinsic, PayloadKind, PayloadOp, PayloadPlan,
+    TaskIntrinsic, codes, moves_handles,
 };
 pub use world::{Options, Skipped, WorldFunction, WorldPlan, world_functions};
 
@@ -258,7 +259,7 @@ impl<T> Mangled<T> {
 pub fn elsewhere(feature: &str) -> &'static str {
     match feature {
         "`future`" | "`stream`" => {
-            "; `wcomp bind --lang rust --host` binds futures and streams of any type, and `--lang rust` those of numbers (or of nothing) for guests"
+            "; `wcomp bind --lang rust` binds futures and streams of any type, for guests and (with `--host`) hosts"
         }
         _ => "",
     }

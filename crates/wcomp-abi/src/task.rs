@@ -34,7 +34,10 @@ use wit_parser::{
     TypeDefKind, TypeId, WasmExport, WasmExportKind, WasmImport, WorldId, WorldKey,
 };
 
-use crate::{AbiError, CoreName, Direction, Layout, Layouts, world_functions};
+use crate::{
+    AbiError, Block, CoreName, Direction, FreeMode, Layout, Layouts, TypePlans, has_own_handle,
+    world_functions,
+};
 
 /// The mangling and ABI of every async name.
 const ASYNC: ManglingAndAbi = ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback);
@@ -538,5 +541,84 @@ fn signature(params: &[WasmType], results: &[WasmType]) -> WasmSignature {
         results: results.to_vec(),
         indirect_params: false,
         retptr: false,
+    }
+}
+
+/// How the values of a future's or stream's element type cross in a read
+/// or write buffer: back to back, `layout.size` bytes apart, each in its
+/// memory form. A read or write names the buffer and a count; the
+/// canonical ABI copies the values between the writer's and the reader's
+/// memory, strings and lists included (into the reader's `cabi_realloc`
+/// memory), and moves the handles they hold to the reader.
+///
+/// From [`TypePlans::element`]. Every block runs with the base at one
+/// value in the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementPlan {
+    pub element: Type,
+    pub layout: Layout,
+    /// A value holds owned handles, futures or streams, which a write
+    /// moves to the reader: the writer owns the values it stores until it
+    /// knows which were written ([`ElementPlan::store`]).
+    pub moves_handles: bool,
+    /// `[value] -> []`: stores a value the writer keeps, lending its
+    /// strings and lists (they must outlive the write); buffers of lists
+    /// stored element by element are freed at the end of the write as
+    /// after an import's call ([`Step::FreeTemporaries`]). `None` when
+    /// values move handles: a lent value cannot give them up.
+    pub lend: Option<Block>,
+    /// `[value] -> []`: stores a value handed over whole: strings and lists
+    /// in `cabi_realloc` memory of their own, handles taken from it.
+    pub store: Block,
+    /// `[] -> [value]`: lifts a value read into the buffer (the reader owns
+    /// what it points to), or takes back a stored value that was not
+    /// written.
+    pub load: Block,
+    /// `[] -> []`: frees a stored value once written: its strings and
+    /// lists (the reader has copies); its handles went to the reader.
+    pub free_written: Block,
+}
+
+impl TypePlans<'_> {
+    /// The buffer plan of `element`, the `T` of a `future<T>` or
+    /// `stream<T>`.
+    pub fn element(&self, element: &Type) -> Result<ElementPlan, AbiError> {
+        let resolve = self.planner.resolve;
+        Ok(ElementPlan {
+            element: *element,
+            layout: self.planner.layouts.layout(element),
+            moves_handles: moves_handles(resolve, element),
+            lend: match moves_handles(resolve, element) {
+                true => None,
+                false => Some(self.store(element, false)?),
+            },
+            store: self.store(element, true)?,
+            load: self.load(element)?,
+            free_written: self.free(element, FreeMode::Buffers)?,
+        })
+    }
+}
+
+/// Whether a value of `ty` holds an owned handle, a future or a stream:
+/// something whose ownership passes with the value.
+pub fn moves_handles(resolve: &Resolve, ty: &Type) -> bool {
+    has_own_handle(resolve, ty) || holds_payload(resolve, ty)
+}
+
+fn holds_payload(resolve: &Resolve, ty: &Type) -> bool {
+    let Type::Id(id) = ty else { return false };
+    let sub = |t: &Type| holds_payload(resolve, t);
+    match &resolve.types[*id].kind {
+        TypeDefKind::Future(_) | TypeDefKind::Stream(_) => true,
+        TypeDefKind::Type(t)
+        | TypeDefKind::Option(t)
+        | TypeDefKind::List(t)
+        | TypeDefKind::FixedLengthList(t, _) => sub(t),
+        TypeDefKind::Map(k, v) => sub(k) || sub(v),
+        TypeDefKind::Record(r) => r.fields.iter().any(|f| sub(&f.ty)),
+        TypeDefKind::Tuple(t) => t.types.iter().any(sub),
+        TypeDefKind::Variant(v) => v.cases.iter().flat_map(|c| &c.ty).any(sub),
+        TypeDefKind::Result(r) => [&r.ok, &r.err].into_iter().flatten().any(sub),
+        _ => false,
     }
 }

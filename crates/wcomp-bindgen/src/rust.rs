@@ -26,6 +26,7 @@
 mod body;
 mod func;
 pub(crate) mod names;
+mod payload;
 mod resource;
 mod task;
 #[cfg(test)]
@@ -805,13 +806,13 @@ impl<'a> Gen<'a> {
         if self.async_runtime() {
             s.push_str(task::EXECUTOR);
             if self.payload_runtime() {
-                s.push_str(task::PAYLOADS);
+                s.push_str(payload::PAYLOADS);
             }
             s.push_str("}\n");
-            s.push_str(&task::payload_impls(self)?);
+            s.push_str(&payload::payload_impls(self)?);
         }
         s.push_str("}\n");
-        if self.plan.needs_realloc() {
+        if self.plan.needs_realloc() || payload::reads_need_realloc(self) {
             s.push_str(REALLOC);
         }
         Ok(s)
@@ -828,7 +829,7 @@ impl<'a> Gen<'a> {
     fn payload_runtime(&self) -> bool {
         let payload_fn = wcomp_abi::AsyncWorldPlan::new(self.resolve, self.world)
             .is_ok_and(|p| !p.payloads.is_empty());
-        payload_fn || !task::world_payloads(self).is_empty()
+        payload_fn || !payload::world_payloads(self).is_empty()
     }
 
     fn component_type(&self) -> Result<String, BindError> {

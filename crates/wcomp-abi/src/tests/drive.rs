@@ -416,3 +416,94 @@ world w { import i; }
         .to_string();
     assert!(err.contains("`error-context`"), "{err}");
 }
+
+/// The buffer plans of futures' and streams' elements: values holding
+/// handles, futures or streams cannot be lent; a stored value's strings
+/// are its own copies, freed once written; every block drives with its
+/// declared effect.
+#[test]
+fn element_plans_lend_only_what_holds_no_handles() {
+    let text = "package test:e@0.1.0;
+interface i {
+    resource r;
+    record entry { key: string, tags: list<string>, size: u64 }
+    type held = result<r, string>;
+    type inner = stream<u8>;
+    words: func() -> stream<entry>;
+    later: func() -> future<held>;
+    streams: func() -> stream<inner>;
+    numbers: func() -> stream<u32>;
+}
+world w { import i; }
+";
+    let (resolve, world) = load(text, "w");
+    let options = Options {
+        streams: true,
+        ..Options::default()
+    };
+    let plan = WorldPlan::with_options(&resolve, world, options).unwrap();
+    let types = plan.types();
+    let entry = types.element(&type_named(&resolve, "i", "entry")).unwrap();
+    let held = types.element(&type_named(&resolve, "i", "held")).unwrap();
+    let inner = types.element(&type_named(&resolve, "i", "inner")).unwrap();
+    let number = types.element(&Type::U32).unwrap();
+    assert_eq!((entry.layout.size, entry.layout.align), (24, 8));
+    assert_eq!((held.layout.size, held.layout.align), (12, 4));
+    assert_eq!((inner.layout.size, number.layout.size), (4, 4));
+    let moves: Vec<bool> = [&entry, &held, &inner, &number]
+        .iter()
+        .map(|e| e.moves_handles)
+        .collect();
+    assert_eq!(moves, [false, true, true, false]);
+    assert!(entry.lend.is_some() && number.lend.is_some());
+    assert!(held.lend.is_none() && inner.lend.is_none());
+
+    fn all(steps: &[Step], out: &mut Vec<Step>) {
+        for s in steps {
+            out.push(s.clone());
+            for b in s.blocks() {
+                all(&b.steps, out);
+            }
+        }
+    }
+    let steps = |b: &Block| {
+        let mut out = Vec::new();
+        all(&b.steps, &mut out);
+        out
+    };
+    // Lent strings are borrowed; stored ones are copies the buffer owns.
+    let lent = steps(entry.lend.as_ref().unwrap());
+    assert!(lent.contains(&Step::StringLower { realloc: false }));
+    assert!(!lent.contains(&Step::StringLower { realloc: true }));
+    let stored = steps(&entry.store);
+    assert!(stored.contains(&Step::StringLower { realloc: true }));
+    // Written: the key and the tags (each tag, then the list) are freed.
+    let freed = steps(&entry.free_written);
+    let strings = freed
+        .iter()
+        .filter(|s| matches!(s, Step::FreeString { .. }))
+        .count();
+    assert_eq!(strings, 2, "{freed:?}");
+    // A written handle went to the reader: nothing drops it.
+    assert!(
+        !steps(&held.free_written)
+            .iter()
+            .any(|s| matches!(s, Step::FreeHandle { .. }))
+    );
+    assert!(steps(&inner.load).contains(&Step::PayloadLift {
+        ty: match type_named(&resolve, "i", "inner") {
+            Type::Id(id) => id,
+            _ => unreachable!(),
+        },
+        kind: PayloadKind::Stream,
+    }));
+    for e in [&entry, &held, &inner, &number] {
+        let blocks = [Some(&e.store), e.lend.as_ref(), Some(&e.load)];
+        for block in blocks.into_iter().flatten().chain([&e.free_written]) {
+            let mut b = seeding();
+            let inputs = b.inner.fresh(block.params.len());
+            let out = drive_block(block, inputs, &mut b).unwrap();
+            assert_eq!(out.len(), block.results.len());
+        }
+    }
+}
