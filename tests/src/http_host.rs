@@ -6,6 +6,11 @@
 //! them). The monotonic clock is the host's [`Clock`], which tests move on;
 //! the rest of WASI is wasmtime-wasi's, granting nothing (no files, no
 //! environment); outgoing requests are refused.
+//!
+//! A component exporting `wasi:http/handler@0.3.0` (WASI 0.3) is served
+//! through wasmtime's `p3` host instead ([`p3`]).
+
+mod p3;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -71,6 +76,9 @@ impl HostMonotonicClock for Clock {
     }
 }
 
+/// A response body as hyper sends it.
+type Body = HyperOutgoingBody;
+
 /// The store's data: WASI, `wasi:http`, and their table.
 struct Host {
     wasi: WasiCtx,
@@ -134,6 +142,10 @@ struct Shared {
     linker: Linker<Host>,
     clock: Clock,
     instance: Mutex<Option<Instance>>,
+    /// A WASI 0.3 service's instance (`p3`), locked across the awaits of
+    /// a request.
+    instance3: tokio::sync::Mutex<Option<p3::Instance>>,
+    p3: bool,
     served: AtomicUsize,
     traps: AtomicUsize,
 }
@@ -206,31 +218,53 @@ impl Server {
         let engine = Engine::default();
         let component = Component::from_file(&engine, component)
             .map_err(|e| format!("wasmtime cannot load {}: {e:?}", component.display()))?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:?}"))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
-            .map_err(|e| format!("{e:?}"))?;
+        let is_p3 = component
+            .component_type()
+            .exports(&engine)
+            .any(|(name, _)| name == p3::HANDLER);
+        let linker = match is_p3 {
+            true => p3::linker(&engine).map_err(|e| format!("{e:?}"))?,
+            false => {
+                let mut linker = Linker::new(&engine);
+                wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:?}"))?;
+                wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+                    .map_err(|e| format!("{e:?}"))?;
+                linker
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start tokio: {e}"))?;
         let shared = Arc::new(Shared {
             engine,
             component,
             linker,
             clock,
             instance: Mutex::new(None),
+            instance3: tokio::sync::Mutex::new(None),
+            p3: is_p3,
             served: AtomicUsize::new(0),
             traps: AtomicUsize::new(0),
         });
         // Instantiated before the first request: a component that does not
         // fit the host fails here, with why.
-        let first = shared
-            .instantiate()
-            .map_err(|e| format!("cannot instantiate the component: {e:?}"))?;
-        *shared.instance.lock().unwrap_or_else(|e| e.into_inner()) = Some(first);
+        let fail = |e: wasmtime::Error| format!("cannot instantiate the component: {e:?}");
+        if is_p3 {
+            let first = runtime
+                .block_on(p3::instantiate(
+                    &shared.component,
+                    &shared.linker,
+                    &shared.clock,
+                ))
+                .map_err(fail)?;
+            *shared.instance3.blocking_lock() = Some(first);
+        } else {
+            let first = shared.instantiate().map_err(fail)?;
+            *shared.instance.lock().unwrap_or_else(|e| e.into_inner()) = Some(first);
+        }
 
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start tokio: {e}"))?;
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
             .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
@@ -318,11 +352,14 @@ async fn accept(
 async fn respond(
     shared: Arc<Shared>,
     request: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<HyperOutgoingBody>, std::convert::Infallible> {
+) -> Result<hyper::Response<Body>, std::convert::Infallible> {
+    if shared.p3 {
+        return Ok(p3::respond(&shared, request).await);
+    }
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let running = shared.clone();
     let task = tokio::task::spawn_blocking(move || running.handle(request, sender));
-    let failure = match receiver.await {
+    let why = match receiver.await {
         Ok(Ok(response)) => return Ok(response),
         Ok(Err(code)) => format!("the component answered with error {code:?}"),
         Err(_) => match task.await {
@@ -331,10 +368,15 @@ async fn respond(
             Err(e) => format!("the request task failed: {e}"),
         },
     };
-    let body = http_body_util::Full::new(hyper::body::Bytes::from(failure + "\n"))
+    Ok(failure(why))
+}
+
+/// `500 Internal Server Error`, saying why.
+fn failure(why: String) -> hyper::Response<Body> {
+    let body = http_body_util::Full::new(hyper::body::Bytes::from(why + "\n"))
         .map_err(|never| match never {})
         .boxed_unsync();
     let mut response = hyper::Response::new(body);
     *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-    Ok(response)
+    response
 }

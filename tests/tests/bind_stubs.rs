@@ -77,6 +77,12 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ("wit", "async-keystore", "is async"),
     ("wit", "async-app", "is async"),
     ("fixtures/demo/host/world.wit", "composed-async", "is async"),
+    // The WASI 0.3 key-store service (`app-http-async`).
+    (
+        "fixtures/app-http-async/wit/world.wit",
+        "service",
+        "is async|uses `stream`|a stream of|a future of",
+    ),
     // wit-parser's corpus: async-era types (issue 17).
     ("corpus/async.wit", "y", "is async"),
     ("corpus/comments.wit", "corpus-imports", "uses `stream`"),
@@ -123,6 +129,7 @@ const RUST_BINDS: &[(&str, &str)] = &[
     ("fixtures/wasi-0.3/world.wit", "service"),
     ("fixtures/wasi-0.3/world.wit", "middleware"),
     ("crates/wcomp-abi/src/tests/async.wit", "tasks"),
+    ("fixtures/app-http-async/wit/world.wit", "service"),
 ];
 
 /// Whether `lang` is expected to refuse `world` of `rel`.

@@ -36,6 +36,11 @@ fn app_http() -> Option<PathBuf> {
 /// The Rust guest `fixtures/NAME` (a copy, bound to `world` of `wit/`
 /// afresh), built and wrapped.
 fn rust_fixture(name: &str, world: &str) -> Option<PathBuf> {
+    rust_fixture_of(name, &workspace_root().join("wit"), world)
+}
+
+/// As [`rust_fixture`], bound to `world` of `wit`.
+fn rust_fixture_of(name: &str, wit: &Path, world: &str) -> Option<PathBuf> {
     let dir = target_dir().join("http-service").join(name);
     fs::create_dir_all(dir.join("src")).unwrap();
     let fixture = workspace_root().join("fixtures").join(name);
@@ -50,7 +55,7 @@ fn rust_fixture(name: &str, world: &str) -> Option<PathBuf> {
     let out = Command::new(wcomp_bin())
         .args(["bind", "--world", world, "--lang", "rust", "-o"])
         .arg(dir.join("src/bindings.rs"))
-        .arg(workspace_root().join("wit"))
+        .arg(wit)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -215,6 +220,31 @@ fn script(addr: SocketAddr, clock: &Clock) -> Transcript {
     log
 }
 
+/// What every service answers to [`script`], in order.
+const WANT: &[(u16, &str)] = &[
+    (404, "not found\n"),
+    (204, ""),
+    (200, "hello"),
+    (204, ""),
+    (200, "hello, world"),
+    (204, ""),
+    (404, "not found\n"),
+    (404, "not found\n"),
+    (400, "invalid key: empty key\n"),
+    (400, "invalid key: key contains a control character\n"),
+    (204, ""),
+    (200, "percent-decoded"),
+    (204, ""),
+    (204, ""),
+    (200, "abc123"),
+    (404, "not found\n"),
+    (200, "dark"),
+    (400, "ttl must be a whole number of seconds, not `soon`\n"),
+    (405, "method not allowed: use GET, PUT or DELETE\n"),
+    (404, "no such resource `/elsewhere`: use /kv/{key}\n"),
+    (400, "the key is not valid percent-encoded UTF-8\n"),
+];
+
 #[test]
 fn the_service_answers_over_every_key_store() {
     let mut first: Option<(String, Transcript)> = None;
@@ -229,37 +259,14 @@ fn the_service_answers_over_every_key_store() {
         let addr = server.addr;
 
         let log = script(addr, &clock);
-        let want: &[(u16, &str)] = &[
-            (404, "not found\n"),
-            (204, ""),
-            (200, "hello"),
-            (204, ""),
-            (200, "hello, world"),
-            (204, ""),
-            (404, "not found\n"),
-            (404, "not found\n"),
-            (400, "invalid key: empty key\n"),
-            (400, "invalid key: key contains a control character\n"),
-            (204, ""),
-            (200, "percent-decoded"),
-            (204, ""),
-            (204, ""),
-            (200, "abc123"),
-            (404, "not found\n"),
-            (200, "dark"),
-            (400, "ttl must be a whole number of seconds, not `soon`\n"),
-            (405, "method not allowed: use GET, PUT or DELETE\n"),
-            (404, "no such resource `/elsewhere`: use /kv/{key}\n"),
-            (400, "the key is not valid percent-encoded UTF-8\n"),
-        ];
-        for ((what, status, body), (want_status, want_body)) in log.iter().zip(want) {
+        for ((what, status, body), (want_status, want_body)) in log.iter().zip(WANT) {
             assert_eq!(
                 (*status, body.as_str()),
                 (*want_status, *want_body),
                 "{lang}: {what}"
             );
         }
-        assert_eq!(log.len(), want.len());
+        assert_eq!(log.len(), WANT.len());
         match &first {
             Some((other, theirs)) => {
                 assert_eq!(&log, theirs, "{lang} and {other} answer differently")
@@ -316,4 +323,89 @@ fn the_service_answers_over_every_key_store() {
         eprintln!("{lang}: {} requests served", server.served());
         server.stop();
     }
+}
+
+/// The WASI 0.3 service (`fixtures/app-http-async`, which passes request
+/// and response bodies to and from the store as streams) over the async
+/// Rust store, composed and served by wasmtime's WASI 0.3 host: the same
+/// answers as the WASI 0.2 services, a 1 MiB value both ways, a value past
+/// the store's 16 MiB cap refused with the old one kept, and concurrent
+/// clients.
+#[test]
+fn the_wasi_0_3_service_answers_as_the_0_2_one() {
+    // `app-http-async` includes `app-http`'s `route.rs`: its copy first.
+    let Some(_) = app_http() else {
+        eprintln!("skipped: no wasm32 route for Rust guests");
+        return;
+    };
+    let wit = workspace_root().join("fixtures/app-http-async/wit");
+    let Some(app) = rust_fixture_of("app-http-async", &wit, "service") else {
+        return;
+    };
+    let Some(store) = rust_fixture("keystore-async", "async-keystore") else {
+        return;
+    };
+    let composed = target_dir().join("http-service/service-async.wasm");
+    let out = Command::new(wcomp_bin())
+        .arg("compose")
+        .arg(&app)
+        .arg("--with")
+        .arg(&store)
+        .arg("-o")
+        .arg(&composed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let clock = Clock::simulated();
+    let server = Server::start(&composed, clock.clone(), 0)
+        .unwrap_or_else(|e| panic!("the WASI 0.3 server did not start: {e}"));
+    let addr = server.addr;
+
+    let log = script(addr, &clock);
+    for ((what, status, body), (want_status, want_body)) in log.iter().zip(WANT) {
+        assert_eq!(
+            (*status, body.as_str()),
+            (*want_status, *want_body),
+            "{what}"
+        );
+    }
+    assert_eq!(log.len(), WANT.len());
+
+    // 1 MiB both ways: the request body is the stream the store reads,
+    // the stream the store writes is the response body.
+    let value: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
+    assert_eq!(request(addr, "PUT", "/kv/big", &value).0, 204);
+    let (status, back) = request(addr, "GET", "/kv/big", b"");
+    assert!(status == 200 && back == value, "the 1 MiB value changed");
+
+    // Past the store's cap: refused, and the old value stays.
+    let oversized = vec![b'x'; (16 << 20) + 1];
+    let (status, body) = request(addr, "PUT", "/kv/big", &oversized);
+    assert_eq!((status, text(&body).as_str()), (507, "storage full\n"));
+    let (status, back) = request(addr, "GET", "/kv/big", b"");
+    assert!(
+        status == 200 && back == value,
+        "the refused value replaced the old one"
+    );
+
+    // 16 clients at once, each with its own keys.
+    let clients: Vec<_> = (0..16)
+        .map(|c| {
+            std::thread::spawn(move || {
+                for k in 0..4 {
+                    let target = format!("/kv/client-{c}-{k}");
+                    let body = format!("value {c} {k}");
+                    assert_eq!(request(addr, "PUT", &target, body.as_bytes()).0, 204);
+                    let (status, back) = request(addr, "GET", &target, b"");
+                    assert_eq!((status, back), (200, body.into_bytes()));
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("a client got a wrong answer");
+    }
+    assert_eq!(server.traps(), 0, "the component trapped");
+    eprintln!("WASI 0.3: {} requests served", server.served());
+    server.stop();
 }

@@ -1,5 +1,6 @@
-//! `serve COMPONENT [--port N]`: serves a `wasi:http/proxy`
-//! component on 127.0.0.1 (port 8080 by default) with one instance, until
+//! `serve COMPONENT [--port N]`: serves a `wasi:http/proxy` (WASI 0.2) or
+//! `wasi:http/service@0.3.0` (WASI 0.3) component on 127.0.0.1 (port 8080
+//! by default) with one instance, until
 //! interrupted: `cargo xtask demo --serve` runs it on the composed key-store
 //! service. See `wcomp_tests::http_host`.
 
