@@ -17,6 +17,8 @@ pub use self::fixtures_bind_rust_maps_world_wit_provider as maps;
 pub use self::fixtures_bind_rust_resources_world_wit_counting as counting;
 /// The resource user's guest (`fixtures/bind-rust/resource-user`).
 pub use self::fixtures_bind_rust_resources_world_wit_user as user;
+/// The streams case's app, whose imports a host implements (`host_streams`).
+pub use self::fixtures_bind_rust_stream_store_world_wit_app as stream_app;
 /// The streams case's store (`fixtures/bind-rust/stream-store`).
 pub use self::fixtures_bind_rust_stream_store_world_wit_store as stream_store;
 /// The WASI 0.3 composition of the demo (`run-script`), world
