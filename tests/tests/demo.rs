@@ -4,7 +4,9 @@
 //! included), show the composed artifact's one capability (the key store's
 //! monotonic clock), and leave the three components in `target/demo/`.
 //! Then the WASI 0.3 key store must answer the same script over async
-//! calls, and `fixtures/demo/script-streams` (values streamed in and out).
+//! calls, and `fixtures/demo/script-streams` (values streamed in and out),
+//! and compose under the WASI 0.3 HTTP app into a `wasi:http/handler@0.3.0`
+//! component whose capabilities are the clock and the HTTP types.
 //! The script runner must also fail on a wrong answer, and honour real
 //! time with `--real-clock`. The composed artifact then runs the same
 //! script under jco (transpiled to JavaScript, in node), where `wait`
@@ -188,6 +190,17 @@ fn demo_answers_the_script_and_leaves_the_components() {
         stdout.contains(
             "capabilities of target/demo/composed-async.wasm (what the host must grant): \
              wasi:clocks/monotonic-clock@0.3.0\n"
+        ),
+        "{stdout}"
+    );
+    // The WASI 0.3 HTTP service: the handler, and the clock and HTTP types.
+    let service_async = demo.join("service-async.wasm");
+    let exports = component_exports(&fs::read(&service_async).unwrap()).unwrap();
+    assert_eq!(exports, ["wasi:http/handler@0.3.0"]);
+    assert!(
+        stdout.contains(
+            "capabilities of target/demo/service-async.wasm (what the host must grant): \
+             wasi:clocks/monotonic-clock@0.3.0, wasi:http/types@0.3.0\n"
         ),
         "{stdout}"
     );

@@ -294,6 +294,9 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
     let runner = target
         .join("debug")
         .join(format!("run-script{}", std::env::consts::EXE_SUFFIX));
+    let serve = target
+        .join("debug")
+        .join(format!("serve{}", std::env::consts::EXE_SUFFIX));
     if !runner.exists() {
         println!(
             "The next step builds the script runner, which embeds wasmtime: the first time, \
@@ -342,6 +345,7 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         out: &out,
         guests_target: &guests_target,
         runner: &runner,
+        serve: &serve,
     };
     crate::demo_async::run(&mut steps, route, &wcomp, &paths)?;
     Ok(out)

@@ -4,7 +4,9 @@
 //! built, wrapped and composed as the first part is, then run twice by the
 //! same runner: the first part's script (the same answers, over async calls)
 //! and `fixtures/demo/script-streams`, whose values of up to 16 MiB stream
-//! in and out in chunks of 1 byte to 1 MiB.
+//! in and out in chunks of 1 byte to 1 MiB. The same store under the WASI
+//! 0.3 HTTP app (`fixtures/app-http-async`) makes a `wasi:http/service`
+//! component, which `serve` runs (`tests/tests/http_service.rs` serves it).
 
 use std::fs;
 use std::path::Path;
@@ -15,7 +17,7 @@ use crate::guests::{Guest, grouped};
 use crate::toolchain;
 
 /// The steps below.
-pub const STEPS: usize = 9;
+pub const STEPS: usize = 13;
 /// The first line of this part, by which `tests/demo.rs` finds it.
 pub const HEADING: &str = "The WASI 0.3 key store";
 const STREAMS_SCRIPT: &str = "fixtures/demo/script-streams";
@@ -26,6 +28,8 @@ pub struct Paths<'a> {
     pub out: &'a Path,
     pub guests_target: &'a Path,
     pub runner: &'a Path,
+    /// The `serve` binary, built beside the runner.
+    pub serve: &'a Path,
 }
 
 pub fn run(
@@ -36,6 +40,7 @@ pub fn run(
 ) -> Result<(), String> {
     let keystore = Guest::load_bound(paths.root, Path::new("fixtures/keystore-async"))?;
     let app = Guest::load_bound(paths.root, Path::new("fixtures/app-async"))?;
+    let http = Guest::load_bound(paths.root, Path::new("fixtures/app-http-async"))?;
     println!(
         "\n{HEADING} ({}) and app ({}), worlds `{}` and `{}` of the same WIT: every call \
          async (component-model async, run by wasmtime 46 or later), values streamed \
@@ -45,11 +50,11 @@ pub fn run(
         keystore.1.world,
         app.1.world
     );
-    for (guest, bind) in [&keystore, &app] {
+    for (guest, bind) in [&keystore, &app, &http] {
         steps.run(wcomp().args(guest.bind_args(bind)), true)?;
     }
-    let (keystore, app) = (keystore.0, app.0);
-    for guest in [&keystore, &app] {
+    let (keystore, app, http) = (keystore.0, app.0, http.0);
+    for guest in [&keystore, &app, &http] {
         steps.run(
             &mut route.build(&guest.manifest(), paths.guests_target),
             false,
@@ -57,7 +62,12 @@ pub fn run(
     }
     let keystore_wasm = paths.out.join("keystore-async.wasm");
     let app_wasm = paths.out.join("app-async.wasm");
-    for (guest, component) in [(&keystore, &keystore_wasm), (&app, &app_wasm)] {
+    let http_wasm = paths.out.join("app-http-async.wasm");
+    for (guest, component) in [
+        (&keystore, &keystore_wasm),
+        (&app, &app_wasm),
+        (&http, &http_wasm),
+    ] {
         let core = guest.core_module(paths.guests_target);
         steps.run(wcomp().arg("new").arg(&core).arg("-o").arg(component), true)?;
     }
@@ -69,6 +79,14 @@ pub fn run(
         true,
     )?;
     let capabilities = capabilities(&stdout)?;
+    let service = paths.out.join("service-async.wasm");
+    let (stdout, _) = steps.run(
+        compose(wcomp(), &http_wasm, &keystore_wasm)
+            .arg("-o")
+            .arg(&service),
+        true,
+    )?;
+    let service_capabilities = crate::demo::capabilities(&stdout)?;
     for script in [SCRIPT, STREAMS_SCRIPT] {
         let mut run = Command::new(paths.runner);
         run.arg(&composed).arg(script);
@@ -79,17 +97,29 @@ pub fn run(
     let size = |p: &Path| grouped(fs::metadata(paths.root.join(p)).map_or(0, |m| m.len()));
     println!("\nsizes of the WASI 0.3 part (the executor that drives async calls included):");
     let width = composed.display().to_string().len();
-    for component in [&app_wasm, &keystore_wasm, &composed] {
+    for component in [&app_wasm, &keystore_wasm, &composed, &http_wasm, &service] {
         println!(
             "  {:<width$}  {:>9} bytes",
             component.display().to_string(),
             size(component)
         );
     }
+    for (component, capabilities) in [(&composed, capabilities), (&service, service_capabilities)] {
+        println!(
+            "capabilities of {} (what the host must grant): {}",
+            component.display(),
+            capabilities.join(", ")
+        );
+    }
     println!(
-        "capabilities of {} (what the host must grant): {}",
-        composed.display(),
-        capabilities.join(", ")
+        "{} is a wasi:http/service@0.3.0 component: `{} {}` serves it with wasmtime's WASI 0.3 host.",
+        service.display(),
+        paths
+            .serve
+            .strip_prefix(paths.root)
+            .unwrap_or(paths.serve)
+            .display(),
+        service.display()
     );
     Ok(())
 }

@@ -115,13 +115,17 @@ pub(super) const PAYLOADS: &str = r#"
         unsafe fn drop_writable(end: i32);
     }
 
-    /// A buffer of `T`s in their memory form. Values `[0, written)` went to
-    /// a reader (their strings and lists are freed with the buffer); values
-    /// `[written, held)` are still the buffer's (dropped with it). If the
-    /// copy was given up, its code says how many moved.
-    struct Buffer<T: Payload> {
+    /// A buffer of values in their memory form. Values `[0, written)` went
+    /// to a reader (their strings and lists are freed with the buffer);
+    /// values `[written, held)` are still the buffer's (dropped with it).
+    /// If the copy was given up, its code says how many moved. Not generic
+    /// (the element type's functions are fields), so that streams of
+    /// numbers, which never fill one, carry no code for it.
+    struct Buffer {
         ptr: *mut u8,
         cap: usize,
+        size: usize,
+        align: usize,
         written: usize,
         held: usize,
         given_up: Cell<u32>,
@@ -129,37 +133,54 @@ pub(super) const PAYLOADS: &str = r#"
         /// a stream): how `given_up` counts.
         reading: bool,
         future: bool,
-        _t: PhantomData<T>,
+        /// Takes the value at a place back and drops it.
+        drop_held: unsafe fn(*mut u8),
+        free_written: unsafe fn(*mut u8),
     }
 
-    impl<T: Payload> Buffer<T> {
-        fn new(cap: usize, reading: bool, future: bool) -> Self {
-            let ptr = unsafe { super::alloc(cap * T::SIZE, T::ALIGN) };
-            let given_up = Cell::new(BLOCKED);
-            Buffer { ptr, cap, written: 0, held: 0, given_up, reading, future, _t: PhantomData }
+    unsafe fn drop_held<T: Payload>(at: *mut u8) {
+        drop(unsafe { T::load(at) });
+    }
+
+    impl Buffer {
+        fn new<T: Payload>(cap: usize, reading: bool, future: bool) -> Self {
+            Buffer {
+                ptr: unsafe { super::alloc(cap * T::SIZE, T::ALIGN) },
+                cap,
+                size: T::SIZE,
+                align: T::ALIGN,
+                written: 0,
+                held: 0,
+                given_up: Cell::new(BLOCKED),
+                reading,
+                future,
+                drop_held: drop_held::<T>,
+                free_written: T::free_written,
+            }
         }
 
         fn at(&self, i: usize) -> *mut u8 {
-            unsafe { self.ptr.add(i * T::SIZE) }
+            unsafe { self.ptr.add(i * self.size) }
         }
 
-        /// Stores `values` (at most `cap`), owned by the buffer from now on.
-        fn fill(&mut self, values: Vec<T>) {
+        /// Stores `values` (at most `cap`, of the buffer's type), owned by
+        /// the buffer from now on.
+        fn fill<T: Payload>(&mut self, values: Vec<T>) {
             for value in values {
                 unsafe { T::store(value, self.at(self.held)) };
                 self.held += 1;
             }
         }
 
-        /// The values from `written` on, out of the buffer.
-        fn take(&mut self) -> Vec<T> {
+        /// The values from `written` on (of the buffer's type), out of it.
+        fn take<T: Payload>(&mut self) -> Vec<T> {
             let values = (self.written..self.held).map(|i| unsafe { T::load(self.at(i)) }).collect();
             self.held = self.written;
             values
         }
     }
 
-    impl<T: Payload> Drop for Buffer<T> {
+    impl Drop for Buffer {
         fn drop(&mut self) {
             let code = self.given_up.get();
             if code != BLOCKED {
@@ -173,10 +194,79 @@ pub(super) const PAYLOADS: &str = r#"
                 }
             }
             for i in 0..self.written {
-                unsafe { T::free_written(self.at(i)) };
+                unsafe { (self.free_written)(self.at(i)) };
             }
-            drop(self.take());
-            unsafe { super::free(self.ptr, self.cap * T::SIZE, T::ALIGN) };
+            for i in self.written..self.held {
+                unsafe { (self.drop_held)(self.at(i)) };
+            }
+            unsafe { super::free(self.ptr, self.cap * self.size, self.align) };
+        }
+    }
+
+    /// The values of a stream's read or owned write: a `Vec` whose memory
+    /// is their memory form (plain values), or a [`Buffer`]. Picked by
+    /// `T::PLAIN` outside the `await` (one future type, one state either
+    /// way), so that streams of numbers carry no buffer code.
+    enum Values<T> {
+        Plain(Vec<T>, Cell<u32>),
+        Buffered(Buffer),
+    }
+
+    impl<T: Payload> Values<T> {
+        /// Room for `max` values to read.
+        fn reading(max: usize) -> Self {
+            match T::PLAIN {
+                true => Values::Plain(Vec::with_capacity(max), Cell::new(BLOCKED)),
+                false => Values::Buffered(Buffer::new::<T>(max, true, false)),
+            }
+        }
+
+        /// `values`, to write.
+        fn writing(values: Vec<T>) -> Self {
+            if T::PLAIN {
+                return Values::Plain(values, Cell::new(BLOCKED));
+            }
+            let mut buf = Buffer::new::<T>(values.len(), false, false);
+            buf.fill(values);
+            Values::Buffered(buf)
+        }
+
+        /// Where the values are, and where a copy given up says how it ended.
+        fn at(&mut self) -> (*mut u8, &Cell<u32>) {
+            match self {
+                Values::Plain(values, given_up) => (values.as_mut_ptr().cast(), given_up),
+                Values::Buffered(buf) => (buf.ptr, &buf.given_up),
+            }
+        }
+
+        /// The first `count` values, read.
+        fn read(self, count: usize) -> Vec<T> {
+            match self {
+                Values::Plain(mut values, _) => {
+                    unsafe { values.set_len(count) };
+                    values
+                }
+                Values::Buffered(mut buf) if !T::PLAIN => {
+                    buf.held = count;
+                    buf.take::<T>()
+                }
+                Values::Buffered(_) => Vec::new(),
+            }
+        }
+
+        /// The values after the first `count`, which were written.
+        fn unwritten(self, count: usize) -> Vec<T> {
+            match self {
+                Values::Plain(mut values, _) => {
+                    values.drain(..count);
+                    values
+                }
+                Values::Buffered(mut buf) if !T::PLAIN => {
+                    buf.written = count;
+                    buf.take::<T>()
+                }
+                Values::Buffered(_) => Vec::new(),
+            }
         }
     }
 
@@ -258,19 +348,11 @@ pub(super) const PAYLOADS: &str = r#"
                 return None;
             }
             let max = max.max(1);
-            let (code, values) = if T::PLAIN {
-                let mut values: Vec<T> = Vec::with_capacity(max);
-                let code = unsafe { T::read(end as i32, values.as_mut_ptr().cast(), max) } as u32;
-                let code = copied(end, code, T::cancel_read, &Cell::new(BLOCKED)).await;
-                unsafe { values.set_len((code >> 4) as usize) };
-                (code, values)
-            } else {
-                let mut buf = Buffer::<T>::new(max, true, false);
-                let code = unsafe { T::read(end as i32, buf.ptr, max) } as u32;
-                let code = copied(end, code, T::cancel_read, &buf.given_up).await;
-                buf.held = (code >> 4) as usize;
-                (code, buf.take())
-            };
+            let mut values = Values::<T>::reading(max);
+            let (buf, given_up) = values.at();
+            let code = unsafe { T::read(end as i32, buf, max) } as u32;
+            let code = copied(end, code, T::cancel_read, given_up).await;
+            let values = values.read((code >> 4) as usize);
             if code & 0xf == DROPPED {
                 self.done = true;
             }
@@ -351,19 +433,15 @@ pub(super) const PAYLOADS: &str = r#"
 
         /// Writes some of `values`, handing them over (the way to write
         /// handles): the values the reader did not take, in order.
-        pub async fn write_owned(&mut self, mut values: Vec<T>) -> Vec<T> {
+        pub async fn write_owned(&mut self, values: Vec<T>) -> Vec<T> {
             if self.done || values.is_empty() {
                 return values;
             }
-            if T::PLAIN {
-                let n = self.write_raw(values.as_ptr().cast(), values.len(), &Cell::new(BLOCKED)).await;
-                values.drain(..n);
-                return values;
-            }
-            let mut buf = Buffer::<T>::new(values.len(), false, false);
-            buf.fill(values);
-            buf.written = self.write_raw(buf.ptr, buf.held, &buf.given_up).await;
-            buf.take()
+            let count = values.len();
+            let mut values = Values::writing(values);
+            let (buf, given_up) = values.at();
+            let written = self.write_raw(buf, count, given_up).await;
+            values.unwritten(written)
         }
 
         /// Writes all of `values`, handing them over: those the reader did
@@ -431,14 +509,14 @@ pub(super) const PAYLOADS: &str = r#"
             // cancelled first (`copied`), then the end dropped, so that the
             // writer learns the reader is gone.
             let _end = Owned(end, T::drop_readable);
-            let mut buf = Buffer::<T>::new(1, true, true);
+            let mut buf = Buffer::new::<T>(1, true, true);
             let code = unsafe { T::read(end as i32, buf.ptr) } as u32;
             let code = copied(end, code, T::cancel_read, &buf.given_up).await;
             if code & 0xf == DROPPED {
                 return None;
             }
             buf.held = 1;
-            buf.take().pop()
+            buf.take::<T>().pop()
         }
     }
 
@@ -469,7 +547,7 @@ pub(super) const PAYLOADS: &str = r#"
             let end = self.end;
             core::mem::forget(self);
             let _end = Owned(end, T::drop_writable);
-            let mut buf = Buffer::<T>::new(1, false, true);
+            let mut buf = Buffer::new::<T>(1, false, true);
             buf.fill(alloc::vec![value]);
             let code = unsafe { T::write(end as i32, buf.ptr) } as u32;
             let code = copied(end, code, T::cancel_write, &buf.given_up).await;
