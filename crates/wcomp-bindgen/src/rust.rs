@@ -804,7 +804,7 @@ impl<'a> Gen<'a> {
             );
         }
         if self.async_runtime() {
-            s.push_str(task::EXECUTOR);
+            s.push_str(&task::executor()?);
             if self.payload_runtime() {
                 s.push_str(payload::PAYLOADS);
             }

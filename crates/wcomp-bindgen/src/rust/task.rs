@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use wcomp_abi::{CoreName, FunctionPlan};
+use wcomp_abi::{CoreName, FunctionPlan, TaskIntrinsic};
 
 use super::func::{self, ImportSpelling};
 use super::{Gen, resource};
@@ -88,7 +88,7 @@ pub(super) fn export_items(
 
 /// `_rt::task`, up to its closing brace: the executor of async exports, in
 /// every file whose world has an async function or a future or stream.
-pub(super) const EXECUTOR: &str = r#"
+const EXECUTOR: &str = r#"
 /// The executor of async exports (the component model's callback ABI), and
 /// the ends of futures and streams.
 ///
@@ -141,50 +141,7 @@ pub mod task {
     /// A subtask's status once it has returned.
     const RETURNED: u32 = 2;
 
-    #[cfg(target_arch = "wasm32")]
-    #[link(wasm_import_module = "$root")]
-    unsafe extern "C" {
-        #[link_name = "[waitable-set-new]"]
-        fn waitable_set_new() -> i32;
-        #[link_name = "[waitable-set-drop]"]
-        fn waitable_set_drop(set: i32);
-        #[link_name = "[waitable-set-poll]"]
-        fn waitable_set_poll(set: i32, out: *mut u32) -> i32;
-        #[link_name = "[waitable-join]"]
-        fn waitable_join(waitable: i32, set: i32);
-        #[link_name = "[subtask-drop]"]
-        fn subtask_drop(subtask: i32);
-        #[link_name = "[subtask-cancel]"]
-        fn subtask_cancel(subtask: i32) -> i32;
-        #[link_name = "[context-get-0]"]
-        fn context_get() -> i32;
-        #[link_name = "[context-set-0]"]
-        fn context_set(value: i32);
-    }
-    #[cfg(target_arch = "wasm32")]
-    #[link(wasm_import_module = "[export]$root")]
-    unsafe extern "C" {
-        #[link_name = "[task-cancel]"]
-        fn task_cancel();
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn waitable_set_new() -> i32 { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn waitable_set_drop(_: i32) { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn waitable_set_poll(_: i32, _: *mut u32) -> i32 { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn waitable_join(_: i32, _: i32) { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn subtask_drop(_: i32) { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn subtask_cancel(_: i32) -> i32 { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn task_cancel() { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn context_get() -> i32 { unreachable!() }
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe fn context_set(_: i32) { unreachable!() }
+    // {TASK_INTRINSICS}
 
     /// Set when the task's waker is woken.
     struct Woken(AtomicBool);
@@ -309,7 +266,7 @@ pub mod task {
                 break;
             }
             let mut out = [0u32; 2];
-            let event = unsafe { waitable_set_poll(set, out.as_mut_ptr()) } as u32;
+            let event = unsafe { waitable_set_poll(set, out.as_mut_ptr().cast()) } as u32;
             if event == EVENT_NONE {
                 break;
             }
@@ -419,3 +376,78 @@ pub mod task {
         unsafe { subtask_drop(handle as i32) };
     }
 "#;
+
+/// The task intrinsics the executor calls, by the Rust names it calls them
+/// (and their parameters).
+const EXECUTOR_INTRINSICS: [(TaskIntrinsic, &str, &[&str]); 9] = [
+    (TaskIntrinsic::WaitableSetNew, "waitable_set_new", &[]),
+    (
+        TaskIntrinsic::WaitableSetDrop,
+        "waitable_set_drop",
+        &["set"],
+    ),
+    (
+        TaskIntrinsic::WaitableSetPoll,
+        "waitable_set_poll",
+        &["set", "out"],
+    ),
+    (
+        TaskIntrinsic::WaitableJoin,
+        "waitable_join",
+        &["waitable", "set"],
+    ),
+    (TaskIntrinsic::SubtaskDrop, "subtask_drop", &["subtask"]),
+    (TaskIntrinsic::SubtaskCancel, "subtask_cancel", &["subtask"]),
+    (TaskIntrinsic::ContextGet, "context_get", &[]),
+    (TaskIntrinsic::ContextSet, "context_set", &["value"]),
+    (TaskIntrinsic::TaskCancel, "task_cancel", &[]),
+];
+
+/// The executor (`EXECUTOR`), its intrinsics' imports spelled from the abi
+/// crate's plan (module, name and core signature of each).
+pub(super) fn executor() -> Result<String, BindError> {
+    let mut modules: Vec<(String, String)> = Vec::new();
+    let mut stubs = String::new();
+    for (intrinsic, name, params) in EXECUTOR_INTRINSICS {
+        let planned = intrinsic.intrinsic();
+        let CoreName::Import { module, field } = &planned.name else {
+            return Err(BindError::Internal(
+                "a task intrinsic that is no import".into(),
+            ));
+        };
+        let sig = func::core_signature(&planned.signature)?;
+        if params.len() != planned.signature.params.len() {
+            return Err(BindError::Internal(format!(
+                "`{field}` takes other parameters"
+            )));
+        }
+        let named: Vec<String> = params
+            .iter()
+            .zip(&planned.signature.params)
+            .map(|(p, t)| format!("{p}: {}", super::body::core_ty(*t)))
+            .collect();
+        let ret = sig.rsplit_once(')').map_or("", |(_, ret)| ret);
+        let line = format!(
+            "        #[link_name = {field:?}]\n        fn {name}({}){ret};\n",
+            named.join(", ")
+        );
+        match modules.iter_mut().find(|(m, _)| m == module) {
+            Some((_, lines)) => lines.push_str(&line),
+            None => modules.push((module.clone(), line)),
+        }
+        let _ = writeln!(
+            stubs,
+            "    #[cfg(not(target_arch = \"wasm32\"))]\n    unsafe fn {name}{sig} {{ unreachable!() }}"
+        );
+    }
+    let mut imports = String::new();
+    for (module, lines) in modules {
+        let _ = write!(
+            imports,
+            "    #[cfg(target_arch = \"wasm32\")]\n    #[link(wasm_import_module = {module:?})]\n    \
+             unsafe extern \"C\" {{\n{lines}    }}\n"
+        );
+    }
+    imports.push_str(&stubs);
+    Ok(EXECUTOR.replace("    // {TASK_INTRINSICS}\n", &imports))
+}
