@@ -351,11 +351,15 @@ fn the_wasi_0_3_service_answers_as_the_0_2_one() {
         .arg(&app)
         .arg("--with")
         .arg(&store)
-        .arg("-o")
+        .args(["--target", "wasi:http/service@0.3.0", "-o"])
         .arg(&composed)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the WASI 0.3 service does not compose into a wasi:http/service@0.3.0 component:\n{}",
+        text(&out.stderr)
+    );
     let clock = Clock::simulated();
     let server = Server::start(&composed, clock.clone(), 0)
         .unwrap_or_else(|e| panic!("the WASI 0.3 server did not start: {e}"));

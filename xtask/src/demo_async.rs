@@ -21,6 +21,8 @@ pub const STEPS: usize = 13;
 /// The first line of this part, by which `tests/demo.rs` finds it.
 pub const HEADING: &str = "The WASI 0.3 key store";
 const STREAMS_SCRIPT: &str = "fixtures/demo/script-streams";
+/// The world the HTTP service is checked to fit, as hosts run it.
+const SERVICE_WORLD: &str = "wasi:http/service@0.3.0";
 
 /// Where this part reads and writes.
 pub struct Paths<'a> {
@@ -82,7 +84,7 @@ pub fn run(
     let service = paths.out.join("service-async.wasm");
     let (stdout, _) = steps.run(
         compose(wcomp(), &http_wasm, &keystore_wasm)
-            .arg("-o")
+            .args(["--target", SERVICE_WORLD, "-o"])
             .arg(&service),
         true,
     )?;
@@ -112,7 +114,7 @@ pub fn run(
         );
     }
     println!(
-        "{} is a wasi:http/service@0.3.0 component: `{} {}` serves it with wasmtime's WASI 0.3 host.",
+        "{} is a {SERVICE_WORLD} component: `{} {}` serves it with wasmtime's WASI 0.3 host.",
         service.display(),
         paths
             .serve
