@@ -308,21 +308,26 @@ pub(super) const PAYLOADS: &str = r#"
     pub fn stream_new<T: StreamPayload>() -> (StreamWriter<T>, StreamReader<T>) {
         let ends = unsafe { T::new() } as u64;
         (
-            StreamWriter { end: (ends >> 32) as u32, done: false, _t: PhantomData },
+            StreamWriter { end: (ends >> 32) as u32, done: false, drop: T::drop_writable, _t: PhantomData },
             StreamReader::from_handle(ends as u32 as i32),
         )
     }
 
     /// The readable end of a `stream<T>`: dropping it tells the writer that
     /// nothing more will be read.
-    pub struct StreamReader<T: StreamPayload> {
+    ///
+    /// (The ends hold their intrinsics' drop, so that a type naming a
+    /// stream or future that no function passes, and so has no
+    /// intrinsics, still compiles.)
+    pub struct StreamReader<T> {
         /// 0 once handed over (passed on in a call or a result).
         end: Cell<u32>,
         done: bool,
+        drop: unsafe fn(i32),
         _t: PhantomData<T>,
     }
 
-    impl<T: StreamPayload> core::fmt::Debug for StreamReader<T> {
+    impl<T> core::fmt::Debug for StreamReader<T> {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "StreamReader({})", self.end.get())
         }
@@ -331,7 +336,7 @@ pub(super) const PAYLOADS: &str = r#"
     impl<T: StreamPayload> StreamReader<T> {
         #[doc(hidden)]
         pub fn from_handle(end: i32) -> Self {
-            StreamReader { end: Cell::new(end as u32), done: false, _t: PhantomData }
+            StreamReader { end: Cell::new(end as u32), done: false, drop: T::drop_readable, _t: PhantomData }
         }
 
         /// The end's handle, handed over: this reader no longer owns it.
@@ -372,19 +377,20 @@ pub(super) const PAYLOADS: &str = r#"
         }
     }
 
-    impl<T: StreamPayload> Drop for StreamReader<T> {
+    impl<T> Drop for StreamReader<T> {
         fn drop(&mut self) {
             let end = self.end.get();
             if end != 0 {
-                unsafe { T::drop_readable(end as i32) };
+                unsafe { (self.drop)(end as i32) };
             }
         }
     }
 
     /// The writable end of a `stream<T>`: dropping it ends the stream.
-    pub struct StreamWriter<T: StreamPayload> {
+    pub struct StreamWriter<T> {
         end: u32,
         done: bool,
+        drop: unsafe fn(i32),
         _t: PhantomData<T>,
     }
 
@@ -459,9 +465,9 @@ pub(super) const PAYLOADS: &str = r#"
         }
     }
 
-    impl<T: StreamPayload> Drop for StreamWriter<T> {
+    impl<T> Drop for StreamWriter<T> {
         fn drop(&mut self) {
-            unsafe { T::drop_writable(self.end as i32) };
+            unsafe { (self.drop)(self.end as i32) };
         }
     }
 
@@ -470,19 +476,20 @@ pub(super) const PAYLOADS: &str = r#"
     pub fn future_new<T: FuturePayload>() -> (FutureWriter<T>, FutureReader<T>) {
         let ends = unsafe { T::new() } as u64;
         (
-            FutureWriter { end: (ends >> 32) as u32, _t: PhantomData },
+            FutureWriter { end: (ends >> 32) as u32, drop: T::drop_writable, _t: PhantomData },
             FutureReader::from_handle(ends as u32 as i32),
         )
     }
 
     /// The readable end of a `future<T>`.
-    pub struct FutureReader<T: FuturePayload> {
+    pub struct FutureReader<T> {
         /// 0 once handed over or read.
         end: Cell<u32>,
+        drop: unsafe fn(i32),
         _t: PhantomData<T>,
     }
 
-    impl<T: FuturePayload> core::fmt::Debug for FutureReader<T> {
+    impl<T> core::fmt::Debug for FutureReader<T> {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             write!(f, "FutureReader({})", self.end.get())
         }
@@ -491,7 +498,7 @@ pub(super) const PAYLOADS: &str = r#"
     impl<T: FuturePayload> FutureReader<T> {
         #[doc(hidden)]
         pub fn from_handle(end: i32) -> Self {
-            FutureReader { end: Cell::new(end as u32), _t: PhantomData }
+            FutureReader { end: Cell::new(end as u32), drop: T::drop_readable, _t: PhantomData }
         }
 
         /// The end's handle, handed over: this reader no longer owns it.
@@ -520,18 +527,19 @@ pub(super) const PAYLOADS: &str = r#"
         }
     }
 
-    impl<T: FuturePayload> Drop for FutureReader<T> {
+    impl<T> Drop for FutureReader<T> {
         fn drop(&mut self) {
             let end = self.end.get();
             if end != 0 {
-                unsafe { T::drop_readable(end as i32) };
+                unsafe { (self.drop)(end as i32) };
             }
         }
     }
 
     /// The writable end of a `future<T>`.
-    pub struct FutureWriter<T: FuturePayload> {
+    pub struct FutureWriter<T> {
         end: u32,
+        drop: unsafe fn(i32),
         _t: PhantomData<T>,
     }
 
@@ -565,9 +573,9 @@ pub(super) const PAYLOADS: &str = r#"
         }
     }
 
-    impl<T: FuturePayload> Drop for FutureWriter<T> {
+    impl<T> Drop for FutureWriter<T> {
         fn drop(&mut self) {
-            unsafe { T::drop_writable(self.end as i32) };
+            unsafe { (self.drop)(self.end as i32) };
         }
     }
 "#;
