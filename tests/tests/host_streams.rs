@@ -9,6 +9,9 @@
 //!   the chunks the guest writes;
 //! * a future the host makes is read by the guest, one the guest returns
 //!   is read by the host, and a stream of nothing (`stream`) counts ticks;
+//! * a stream of records holding every kind of value (flags, enums,
+//!   variants, floats with NaN, chars, options, results, lists of tuples)
+//!   goes host → guest → host unchanged;
 //! * the other way round, the host implements the store's imports for the
 //!   app of the same case (`fixtures/bind-rust/stream-app`), and the app
 //!   answers its calls as it does over the Rust store: streams and futures
@@ -34,6 +37,7 @@ use wcomp_tests::host::shared_engine;
 use wcomp_tests::host_bindings::stream_app::App as StreamApp;
 use wcomp_tests::host_bindings::stream_app::blobs::{self, Entry, Token};
 use wcomp_tests::host_bindings::stream_store::Store as StreamStore;
+use wcomp_tests::host_bindings::stream_store::exports::blobs::{Color, Perms, Sample, Shape};
 
 /// Takes everything a stream yields, and sends it on when the stream ends.
 struct Collect<T> {
@@ -195,7 +199,53 @@ fn streams_and_futures_cross_the_host_boundary() {
         ticks.pipe(&mut store, collect).unwrap();
         let (ticked, _) = received(&mut store, rx).await;
         assert_eq!(ticked.len(), 3);
+
+        // Every kind of value, written by the host (wasmtime lowers them),
+        // read and written back by the guest (its plans), read by the host.
+        let sent: Vec<Sample> = (0..60).map(host_sample).collect();
+        let input = StreamReader::new(&mut store, sent.clone()).unwrap();
+        let back = step("echo", blobs.call_echo(&mut store, input, 7))
+            .await
+            .unwrap();
+        let (collect, rx) = Collect::new();
+        back.pipe(&mut store, collect).unwrap();
+        let (got, _) = step("echo's stream", received(&mut store, rx)).await;
+        // Debug text: equal NaNs print alike.
+        assert_eq!(format!("{got:?}"), format!("{sent:?}"));
     });
+}
+
+/// Sample `i` made by the host: every kind of value, edges included.
+fn host_sample(i: u32) -> Sample {
+    let text = ["", "host", "ünïcødé ✓", "\u{10ffff}", "a\0b"][i as usize % 5];
+    Sample {
+        name: format!("{text}/{i}"),
+        perms: [
+            Perms::empty(),
+            Perms::READ,
+            Perms::WRITE | Perms::EXEC,
+            Perms::all(),
+        ][i as usize % 4],
+        color: [Color::Red, Color::Green, Color::Blue][i as usize % 3],
+        shape: match i % 4 {
+            0 => Shape::None,
+            1 => Shape::Num(i64::MAX - i as i64),
+            2 => Shape::Text(text.repeat(i as usize % 4)),
+            _ => Shape::Many((0..i % 5).map(|k| format!("{text}{k}")).collect()),
+        },
+        score: [f64::NAN, 1e300, -2.5, f64::NEG_INFINITY][i as usize % 4],
+        letter: ['\0', 'z', 'é', '\u{10ffff}'][i as usize % 4],
+        maybe: i
+            .is_multiple_of(2)
+            .then(|| (0..i % 6).map(|k| u16::MAX - k as u16).collect()),
+        outcome: match i % 3 {
+            0 => Err(text.to_string()),
+            _ => Ok(-(i as i8)),
+        },
+        pairs: (0..i % 4)
+            .map(|k| (255 - k as u8, text.repeat(2)))
+            .collect(),
+    }
 }
 
 /// Takes up to `per_read` items a time until it has `limit` (then drops the
@@ -499,6 +549,15 @@ impl blobs::Host for HostBlobs {
     fn dropped(&mut self) -> wasmtime::Result<u32> {
         Ok(self.dropped)
     }
+
+    async fn echo<T: 'static>(
+        accessor: Access<'_, T>,
+        input: StreamReader<blobs::Sample>,
+        _chunk: u32,
+    ) -> wasmtime::Result<StreamReader<blobs::Sample>> {
+        let samples = collect(accessor, input).await?;
+        accessor.with(|mut access| StreamReader::new(&mut access, samples))
+    }
 }
 
 /// The stream app's calls (`fixtures/bind-rust/stream-app/calls`) with the
@@ -543,6 +602,8 @@ fn the_stream_app_answers_the_same_over_a_host_store() {
         assert_eq!(futures.unwrap(), answer("futures"));
         let typed = step("typed", app.call_typed(&mut store)).await;
         assert_eq!(typed.unwrap(), answer("typed"));
+        let samples = step("samples", app.call_samples(&mut store, 200, 7)).await;
+        assert_eq!(samples.unwrap(), answer("samples"));
         assert!(store.data().tokens.is_empty(), "a token was not dropped");
     });
 }
