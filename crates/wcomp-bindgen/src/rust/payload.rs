@@ -757,15 +757,9 @@ fn identity(resolve: &Resolve, ty: &Type) -> String {
         }
         TypeDefKind::Future(t) => format!("future<{}>", opt(t)),
         TypeDefKind::Stream(t) => format!("stream<{}>", opt(t)),
-        TypeDefKind::Handle(Handle::Own(r)) => {
-            format!("own#{}", type_index(resource_of(resolve, *r)))
-        }
-        _ => format!("#{}", type_index(*id)),
+        TypeDefKind::Handle(Handle::Own(r)) => format!("own#{}", resource_of(resolve, *r).index()),
+        _ => format!("#{}", id.index()),
     }
-}
-
-fn type_index(id: TypeId) -> usize {
-    id.index()
 }
 
 /// Every future and stream in a type of the world (used or not: every
