@@ -22,6 +22,7 @@
 
 mod body;
 mod func;
+mod task;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -43,7 +44,11 @@ impl Opts {
     /// Generates the bindings of `world`: `<world>.h`, `<world>.c` and
     /// `<world>_component_type.c`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
-        let plan = WorldPlan::new(resolve, world)?;
+        let options = wcomp_abi::Options {
+            async_calls: true,
+            ..Default::default()
+        };
+        let plan = WorldPlan::with_options(resolve, world, options)?;
         // The plan's copy of the resolve, with nominal ids: every id below
         // is of this one.
         let resolve = plan.resolve();
@@ -299,6 +304,9 @@ impl<'a> Gen<'a> {
         self.string_helpers(&mut h, &mut c);
         c.push_str(REALLOC);
         self.ret_area(&mut c);
+        if self.plan.has_async_calls() {
+            self.async_support(&mut h, &mut c)?;
+        }
         for r in &self.plan.resources {
             func::resource(self, r, &mut h, &mut c)?;
         }

@@ -226,6 +226,12 @@ pub(super) struct Body<'a, 'b> {
     /// The current base address (a `uint8_t *` expression).
     base: String,
     open: Vec<Open>,
+    /// The real output while steps are spelled into nothing (see
+    /// [`Body::discard`]).
+    kept: Option<String>,
+    /// The C name of the function whose core import `CallImport` calls
+    /// (`__wasm_import_{name}`), when not the function's own.
+    pub import_name: Option<String>,
 }
 
 impl<'a, 'b> Body<'a, 'b> {
@@ -238,7 +244,37 @@ impl<'a, 'b> Body<'a, 'b> {
             tmps: 0,
             base: "base".into(),
             open: Vec::new(),
+            kept: None,
+            import_name: None,
         }
+    }
+
+    /// From here on, steps are spelled into nothing: an async import's
+    /// stores into its arguments' own memory (the `args` struct is the
+    /// parameter area, C's layout being the canonical one), and what
+    /// follows the start of its subtask.
+    fn discard(&mut self) {
+        if self.kept.is_none() {
+            self.kept = Some(std::mem::take(&mut self.out));
+        }
+    }
+
+    /// Steps are spelled again.
+    fn keep(&mut self) {
+        if let Some(kept) = self.kept.take() {
+            self.out = kept;
+        }
+    }
+
+    /// The body written (what was discarded left out).
+    pub fn finish(mut self) -> String {
+        self.keep();
+        self.out
+    }
+
+    /// The function is an async import.
+    fn async_import(&self) -> bool {
+        self.mode == Mode::Import && self.f.is_some_and(|f| f.asynchronous.is_some())
     }
 
     fn tmp(&mut self) -> String {
@@ -341,6 +377,9 @@ impl<'a, 'b> Body<'a, 'b> {
             return Err(self.internal("an argument the function does not have"));
         };
         let name = super::func::param_name(f, index);
+        if self.async_import() && f.params_area.is_some() {
+            return Ok(format!("args->{name}"));
+        }
         Ok(match self.g.by_value(&p.ty) {
             true => name,
             false => format!("(*{name})"),
@@ -351,16 +390,7 @@ impl<'a, 'b> Body<'a, 'b> {
     /// arguments `args`; returns the result's place, if any.
     fn call_impl(&mut self, args: &[String]) -> Result<Vec<String>, BindError> {
         let f = self.function()?;
-        let mut list: Vec<String> = f
-            .function
-            .params
-            .iter()
-            .zip(args)
-            .map(|(p, a)| match self.g.by_value(&p.ty) {
-                true => a.clone(),
-                false => format!("&{a}"),
-            })
-            .collect();
+        let mut list = self.impl_args(args)?;
         let name = self.g.func_name(f);
         let Some(result) = &f.function.result else {
             let _ = writeln!(self.out, "{name}({});", list.join(", "));
@@ -374,6 +404,21 @@ impl<'a, 'b> Body<'a, 'b> {
             let _ = writeln!(self.out, "{ty} result;\n{name}({});", list.join(", "));
         }
         Ok(vec!["result".into()])
+    }
+
+    /// The lifted arguments `args` as the user's implementation takes them
+    /// (compound ones by pointer).
+    fn impl_args(&self, args: &[String]) -> Result<Vec<String>, BindError> {
+        let f = self.function()?;
+        Ok(f.function
+            .params
+            .iter()
+            .zip(args)
+            .map(|(p, a)| match self.g.by_value(&p.ty) {
+                true => a.clone(),
+                false => format!("&{a}"),
+            })
+            .collect())
     }
 
     /// A list or map lifted as bytes: the buffer becomes the value's
@@ -558,6 +603,20 @@ impl Backend for Body<'_, '_> {
             Step::CoreArg { index, .. } => Ok(vec![format!("arg{index}")]),
             Step::Area { area, layout } => {
                 match (self.mode, area) {
+                    (Mode::Import, Area::Params) if self.async_import() => {
+                        // The `args` struct is the area, and must outlive
+                        // the call: the stores into it would rewrite it.
+                        let _ = writeln!(self.out, "uint8_t *base = (uint8_t *)args;");
+                        self.base = "base".into();
+                        self.discard();
+                    }
+                    (Mode::Import, Area::Return) if self.async_import() => {
+                        self.keep();
+                        // The result goes where the caller said, when the
+                        // subtask returns.
+                        let _ = writeln!(self.out, "uint8_t *ret_base = (uint8_t *)ret;");
+                        self.base = "ret_base".into();
+                    }
                     (Mode::Import, Area::Params) => {
                         let _ = writeln!(
                             self.out,
@@ -584,10 +643,33 @@ impl Backend for Body<'_, '_> {
                 }
                 Ok(Vec::new())
             }
-            Step::AreaAddress { .. } => Ok(vec![self.base.clone()]),
+            Step::AreaAddress { .. } => {
+                self.keep();
+                Ok(vec![self.base.clone()])
+            }
+            Step::AwaitSubtask => {
+                // C has no futures: the caller gets the status, and waits
+                // for the subtask itself; the result lands in `*ret`.
+                let status = self.one(ops)?;
+                let _ = writeln!(self.out, "return (uint32_t){status};");
+                self.discard();
+                Ok(Vec::new())
+            }
+            Step::SpawnTask { .. } => {
+                // The user's function starts the task: its answer is the
+                // first callback code.
+                let f = self.function()?;
+                let list = self.impl_args(&ops)?;
+                let code = self.bind(
+                    "int32_t",
+                    &format!("(int32_t){}({})", self.g.func_name(f), list.join(", ")),
+                );
+                Ok(vec![code])
+            }
             Step::CallImport { results, .. } => {
                 let f = self.function()?;
-                let call = format!("__wasm_import_{}({})", g.func_name(f), ops.join(", "));
+                let name = self.import_name.clone().unwrap_or_else(|| g.func_name(f));
+                let call = format!("__wasm_import_{name}({})", ops.join(", "));
                 match results.as_slice() {
                     [] => {
                         let _ = writeln!(self.out, "{call};");

@@ -10,6 +10,7 @@ use wcomp_abi::{CoreFunc, CoreName, Direction, FunctionPlan, ResourcePlan, drive
 use super::body::{Body, Mode, core_ty, declare, is_method};
 use super::{Gen, LOCALS, docs, ident};
 use crate::BindError;
+use heck::ToShoutySnakeCase;
 
 /// The C name of parameter `index` of `f`: `self` for a method's receiver,
 /// its WIT name otherwise (with a `_` where it would clash with a keyword
@@ -33,6 +34,17 @@ pub(super) fn param_name(f: &FunctionPlan, index: usize) -> String {
 /// The C prototype of `f` as the user sees it (`const T *` arguments for
 /// an import, `T *` for an export; a compound result through `ret`).
 fn prototype(g: &Gen<'_>, f: &FunctionPlan) -> String {
+    prototype_named(g, f, &g.func_name(f))
+}
+
+/// [`prototype`] under another name. An async import takes its arguments
+/// in an `args` struct when they do not fit the flat parameters, puts its
+/// result in `*ret`, and answers its status; an async export answers a
+/// callback code, its result leaving through its `_return` function.
+fn prototype_named(g: &Gen<'_>, f: &FunctionPlan, name: &str) -> String {
+    if f.asynchronous.is_some() {
+        return async_prototype(g, f, name);
+    }
     let mut params: Vec<String> = f
         .function
         .params
@@ -59,7 +71,40 @@ fn prototype(g: &Gen<'_>, f: &FunctionPlan) -> String {
     if params.is_empty() {
         params.push("void".into());
     }
-    function_head(&ret, &format!("{}({})", g.func_name(f), params.join(", ")))
+    function_head(&ret, &format!("{name}({})", params.join(", ")))
+}
+
+fn async_prototype(g: &Gen<'_>, f: &FunctionPlan, name: &str) -> String {
+    let mut params: Vec<String> = match (f.direction, f.params_area) {
+        (Direction::Import, Some(_)) => vec![format!("{} *args", args_name(g, f))],
+        _ => f
+            .function
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let ty = g.cty(&p.ty);
+                let name = param_name(f, i);
+                match (g.by_value(&p.ty), f.direction) {
+                    (true, _) => format!("{ty} {name}"),
+                    (false, Direction::Import) => format!("const {ty} *{name}"),
+                    (false, Direction::Export) => format!("{ty} *{name}"),
+                }
+            })
+            .collect(),
+    };
+    if let (Direction::Import, Some(t)) = (f.direction, &f.function.result) {
+        params.push(format!("{} *ret", g.cty(t)));
+    }
+    if params.is_empty() {
+        params.push("void".into());
+    }
+    function_head("uint32_t", &format!("{name}({})", params.join(", ")))
+}
+
+/// The struct of an async import's arguments, when they go through memory.
+fn args_name(g: &Gen<'_>, f: &FunctionPlan) -> String {
+    format!("{}_args_t", g.func_name(f))
 }
 
 /// Who frees what, for the function's comment.
@@ -102,6 +147,7 @@ fn ownership(g: &Gen<'_>, f: &FunctionPlan) -> Result<String, BindError> {
             }
             if let Some(t) = &f.function.result
                 && g.free_fn(t)?.is_some()
+                && f.asynchronous.is_none()
             {
                 s.push_str(
                     "// The result is handed over and freed after the call: allocate its\n\
@@ -151,7 +197,7 @@ fn function_head(ret: &str, name_and_params: &str) -> String {
 }
 
 /// `__attribute__((...)) extern RET NAME(TYPES);` for a core import.
-fn core_import(
+pub(super) fn core_import(
     name: &CoreName,
     symbol: &str,
     sig: &wit_parser::abi::WasmSignature,
@@ -189,15 +235,82 @@ pub(super) fn import(
     c: &mut String,
 ) -> Result<(), BindError> {
     let name = g.func_name(f);
-    let proto = prototype(g, f);
     docs(&f.function.docs, h);
-    h.push_str(&ownership(g, f)?);
+    if f.asynchronous.is_some() {
+        async_import_notes(g, f, h, c)?;
+    } else {
+        h.push_str(&ownership(g, f)?);
+    }
+    import_named(g, f, &name, h, c)
+}
+
+/// The prototype of import `f` under `name` in the header, and its body:
+/// the call sequence, with the core import it calls.
+fn import_named(
+    g: &Gen<'_>,
+    f: &FunctionPlan,
+    name: &str,
+    h: &mut String,
+    c: &mut String,
+) -> Result<(), BindError> {
+    let proto = prototype_named(g, f, name);
     let _ = writeln!(h, "{proto};\n");
     let symbol = format!("__wasm_import_{name}");
     c.push_str(&core_import(&f.core_name, &symbol, &f.signature)?);
     let mut b = Body::new(g, Some(f), Mode::Import);
+    b.import_name = Some(name.to_string());
     drive(&f.call, &mut b).map_err(|e| e.writing(f))?;
-    let _ = writeln!(c, "\n{proto} {{\n{}}}\n", b.out);
+    let _ = writeln!(c, "\n{proto} {{\n{}}}\n", b.finish());
+    Ok(())
+}
+
+/// How to call an async import, in its comment, and its `args` struct.
+fn async_import_notes(
+    g: &Gen<'_>,
+    f: &FunctionPlan,
+    h: &mut String,
+    c: &mut String,
+) -> Result<(), BindError> {
+    let big = g.w.to_shouty_snake_case();
+    if let Some(area) = f.params_area {
+        let args = args_name(g, f);
+        let _ = writeln!(
+            h,
+            "// The arguments of `{}`, in memory.\ntypedef struct {} {{",
+            g.func_name(f),
+            args.trim_end_matches("_t")
+        );
+        for (i, p) in f.function.params.iter().enumerate() {
+            let _ = writeln!(
+                h,
+                "{};",
+                super::body::declare(&g.cty(&p.ty), &param_name(f, i))
+            );
+        }
+        let _ = writeln!(h, "}} {args};");
+        // In the source: the header is C++ too, where `_Static_assert` is not.
+        let _ = writeln!(
+            c,
+            "_Static_assert(sizeof({args}) == {} && _Alignof({args}) == {}, \"{args}: not the canonical layout\");",
+            area.size, area.align
+        );
+    }
+    let _ = writeln!(
+        h,
+        "// Async: starts the call and answers its status ({big}_SUBTASK_...). The\n\
+         // arguments{} must stay until the subtask has started, and `*ret` until it\n\
+         // has returned: the result is there then.",
+        if f.params_area.is_some() {
+            " (`*args`)"
+        } else {
+            ""
+        }
+    );
+    if let Some(t) = &f.function.result
+        && let Some(free) = g.free_fn(t)?
+    {
+        let _ = writeln!(h, "// The result is yours: free it with `{free}`.");
+    }
     Ok(())
 }
 
@@ -213,7 +326,23 @@ pub(super) fn export(
     let name = g.func_name(f);
     docs(&f.function.docs, h);
     h.push_str(&ownership(g, f)?);
-    let _ = writeln!(h, "{};\n", prototype(g, f));
+    if f.asynchronous.is_some() {
+        let big = g.w.to_shouty_snake_case();
+        let _ = writeln!(
+            h,
+            "// Async: starts the task (copy the arguments into its state: the pointers\n\
+             // are for this call only) and answers a callback code ({big}_CALLBACK_...);\n\
+             // `{name}_callback` gets the task's events until it answers\n\
+             // {big}_CALLBACK_EXIT, having called `{name}_return` once (or, cancelled,\n\
+             // `{}_task_cancel`).",
+            g.w
+        );
+    }
+    let _ = writeln!(h, "{};", prototype(g, f));
+    if f.asynchronous.is_some() {
+        async_export_items(g, f, h, c)?;
+    }
+    h.push('\n');
 
     let export = export_name(&f.core_name, &format!("export `{}`", f.function.name))?;
     let (ps, ret) = core_sig(&f.signature.params, &f.signature.results, true)?;
@@ -224,7 +353,7 @@ pub(super) fn export(
         "__attribute__((__export_name__({})))\n{} {{\n{}}}\n",
         c_string(&export),
         function_head(&ret, &format!("__wasm_export_{name}{ps}")),
-        b.out
+        b.finish()
     );
     if let Some(post) = &f.post_return {
         let mut b = Body::new(g, Some(f), Mode::PostReturn);
@@ -238,6 +367,41 @@ pub(super) fn export(
         );
     }
     Ok(())
+}
+
+/// The rest of async export `f`: the `_callback` the user implements and
+/// the core export calling it, and the `_return` function (the plan's
+/// task-return call, spelled as an import).
+fn async_export_items(
+    g: &Gen<'_>,
+    f: &FunctionPlan,
+    h: &mut String,
+    c: &mut String,
+) -> Result<(), BindError> {
+    let name = g.func_name(f);
+    let w = &g.w;
+    let calls = f
+        .asynchronous
+        .as_ref()
+        .ok_or_else(|| BindError::Internal(format!("`{}` has no async plan", f.function.name)))?;
+    let (Some(task_return), Some(callback)) = (&calls.task_return, &calls.callback) else {
+        return Err(BindError::Internal(format!(
+            "async export `{}` lacks its task-return plan or callback",
+            f.function.name
+        )));
+    };
+    let _ = writeln!(h, "uint32_t {name}_callback({w}_event_t *event);");
+    let callback = export_name(callback, &format!("the callback of `{}`", f.function.name))?;
+    let _ = writeln!(
+        c,
+        "__attribute__((__export_name__({})))\n\
+         int32_t __wasm_export_{name}_callback(int32_t arg0, int32_t arg1, int32_t arg2) {{\n\
+         {w}_event_t event = {{ (uint32_t)arg0, (uint32_t)arg1, (uint32_t)arg2 }};\n\
+         return (int32_t){name}_callback(&event);\n}}\n",
+        c_string(&callback)
+    );
+    let _ = writeln!(h, "// Gives the task's result (once); the host copies it.");
+    import_named(g, task_return, &format!("{name}_return"), h, c)
 }
 
 /// A resource's functions: for an imported one, dropping and lending

@@ -173,11 +173,49 @@ fn structural_types_are_one_per_shape() {
 }
 
 #[test]
-fn async_is_refused_naming_the_function() {
-    let wit = "package a:b;\ninterface i { f: async func(); }\nworld w { export i; }";
+fn async_functions_bind_with_the_callback_abi() {
+    let wit = "package a:b;\n\
+        interface i { f: async func(s: string, n: u64, o: option<string>) -> string; }\n\
+        world w { import i; export i; }";
+    let files = generate(wit, "w");
+    let h = file(&files, "w.h");
+    // An import: its arguments in a struct (more than 4 flat values), its
+    // result through `*ret`, its status answered.
+    assert!(
+        h.contains("uint32_t w_i_f(w_i_f_args_t *args, w_string_t *ret);"),
+        "{h}"
+    );
+    // An export: started, called back, and its result given by `_return`.
+    assert!(
+        h.contains("uint32_t w_exports_i_f(w_string_t *s, uint64_t n, w_option_string_t *o);"),
+        "{h}"
+    );
+    assert!(
+        h.contains("uint32_t w_exports_i_f_callback(w_event_t *event);"),
+        "{h}"
+    );
+    assert!(
+        h.contains("void w_exports_i_f_return(const w_string_t *result_);"),
+        "{h}"
+    );
+    // The macros are the world's in capitals, functions in lower case.
+    assert!(h.contains("`W_EVENT_NONE` when there is none"), "{h}");
+    assert!(h.contains("#define W_CALLBACK_WAIT(set)"), "{h}");
+    let c = file(&files, "w.c");
+    assert!(c.contains("__import_name__(\"[async-lower]f\")"), "{c}");
+    assert!(
+        c.contains("__export_name__(\"[callback][async-lift]a:b/i#f\")"),
+        "{c}"
+    );
+    assert!(c.contains("__import_name__(\"[task-return]f\")"), "{c}");
+}
+
+#[test]
+fn streams_are_refused_naming_the_function() {
+    let wit = "package a:b;\ninterface i { f: func() -> stream<u8>; }\nworld w { export i; }";
     let (resolve, world) = load(wit, "w");
     let err = Opts::default().generate(&resolve, world).unwrap_err();
-    assert!(err.to_string().contains("`f` of `a:b/i` is async"), "{err}");
+    assert!(err.to_string().contains("`stream`"), "{err}");
     assert!(!err.is_internal());
 }
 
