@@ -133,11 +133,11 @@ const REFUSED: &[(&str, &str, &str)] = &[
 ];
 
 /// Worlds of `REFUSED` that some backends bind (the callback ABI, issue
-/// 17): Rust binds `async func`s, futures and streams; C binds `async
-/// func`s; Go refuses them all.
+/// 17): Rust and C bind `async func`s, futures and streams; Go refuses
+/// them.
 const ASYNC_BINDS: &[(&str, &str, &[&str])] = &[
-    ("wit", "async-keystore", &["rust"]),
-    ("wit", "async-app", &["rust"]),
+    ("wit", "async-keystore", &["rust", "c"]),
+    ("wit", "async-app", &["rust", "c"]),
     (
         "fixtures/demo/host/world.wit",
         "composed-async",
@@ -156,34 +156,38 @@ const ASYNC_BINDS: &[(&str, &str, &[&str])] = &[
     (
         "fixtures/bind-rust/stream-store/world.wit",
         "store",
-        &["rust"],
+        &["rust", "c"],
     ),
     (
         "fixtures/bind-rust/stream-store/world.wit",
         "app",
-        &["rust"],
+        &["rust", "c"],
     ),
     ("corpus/async.wit", "y", &["rust", "c"]),
-    ("corpus/comments.wit", "corpus-imports", &["rust"]),
-    ("corpus/comments.wit", "corpus-exports", &["rust"]),
+    ("corpus/comments.wit", "corpus-imports", &["rust", "c"]),
+    ("corpus/comments.wit", "corpus-exports", &["rust", "c"]),
     (
         "corpus/streams-and-futures.wit",
         "corpus-imports",
-        &["rust"],
+        &["rust", "c"],
     ),
     (
         "corpus/streams-and-futures.wit",
         "corpus-exports",
-        &["rust"],
+        &["rust", "c"],
     ),
-    ("fixtures/wasi-0.3/world.wit", "command", &["rust"]),
-    ("fixtures/wasi-0.3/world.wit", "service", &["rust"]),
-    ("fixtures/wasi-0.3/world.wit", "middleware", &["rust"]),
-    ("crates/wcomp-abi/src/tests/async.wit", "tasks", &["rust"]),
+    ("fixtures/wasi-0.3/world.wit", "command", &["rust", "c"]),
+    ("fixtures/wasi-0.3/world.wit", "service", &["rust", "c"]),
+    ("fixtures/wasi-0.3/world.wit", "middleware", &["rust", "c"]),
+    (
+        "crates/wcomp-abi/src/tests/async.wit",
+        "tasks",
+        &["rust", "c"],
+    ),
     (
         "fixtures/app-http-async/wit/world.wit",
         "service",
-        &["rust"],
+        &["rust", "c"],
     ),
 ];
 

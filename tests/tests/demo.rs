@@ -6,7 +6,8 @@
 //! Then the WASI 0.3 key store must answer the same script over async
 //! calls, and `fixtures/demo/script-streams` (values streamed in and out),
 //! and compose under the WASI 0.3 HTTP app into a `wasi:http/handler@0.3.0`
-//! component whose capabilities are the clock and the HTTP types.
+//! component whose capabilities are the clock and the HTTP types; and the
+//! same two scripts over the WASI 0.3 store written in C.
 //! The script runner must also fail on a wrong answer, and honour real
 //! time with `--real-clock`. The composed artifact then runs the same
 //! script under jco (transpiled to JavaScript, in node), where `wait`
@@ -81,11 +82,20 @@ fn demo_answers_the_script_and_leaves_the_components() {
         go_half.is_some() || wcomp_tests::go_guest::go_toolchain().is_none(),
         "Go is installed, but the demo ran no Go key store:\n{stdout}"
     );
+    // And the WASI 0.3 app over the C store, where clang-16 is.
+    let c_async_part = lines
+        .iter()
+        .position(|l| l.starts_with("The same WASI 0.3 app over the C key store"));
+    assert!(
+        c_async_part.is_some() || wcomp_tests::c_guest::c_toolchain().is_none(),
+        "clang-16 is installed, but the demo ran no C WASI 0.3 key store:\n{stdout}"
+    );
     // The halves in order: Rust, then each other store that ran.
     let mut starts: Vec<(usize, &str)> = vec![(0, "Rust")];
     starts.extend(c_half.map(|at| (at, "C")));
     starts.extend(go_half.map(|at| (at, "Go")));
     starts.push((async_part, "WASI 0.3"));
+    starts.extend(c_async_part.map(|at| (at, "WASI 0.3 in C")));
     let halves: Vec<(&[&str], &str)> = starts
         .iter()
         .enumerate()
@@ -101,9 +111,12 @@ fn demo_answers_the_script_and_leaves_the_components() {
         .iter()
         .map(|&(lines, store)| (lines, store, &steps[..]))
         .collect();
-    // The streams' script, after the first, over the WASI 0.3 store.
-    let (async_lines, _) = halves[halves.len() - 1];
-    checks.push((async_lines, "WASI 0.3 (streams)", &streams[..]));
+    // The streams' script, after the first, over the WASI 0.3 stores.
+    for (lines, store) in &halves {
+        if store.starts_with("WASI 0.3") {
+            checks.push((lines, "WASI 0.3 (streams)", &streams[..]));
+        }
+    }
     for (lines, store, steps) in checks {
         let mut at = 0;
         for line in steps {

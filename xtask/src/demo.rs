@@ -203,10 +203,17 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         Ok(go) => builders.push(Builder::Go(go)),
         Err(how) => skipped.push(format!("The Go key store is skipped: {how}")),
     }
+    let c_route = builders.iter().find_map(|b| match b {
+        Builder::C(c) => Some(c.clone()),
+        Builder::Go(_) => None,
+    });
     let mut steps = Steps {
         root: &root,
         done: 0,
-        total: STEPS + HALF_STEPS * builders.len() + crate::demo_async::STEPS,
+        total: STEPS
+            + HALF_STEPS * builders.len()
+            + crate::demo_async::STEPS
+            + c_route.as_ref().map_or(0, |_| crate::demo_async::C_STEPS),
     };
     steps.run(&mut guests::build_wcomp(&root), false)?;
     let wcomp = || Command::new(guests::wcomp_path(&target));
@@ -346,8 +353,12 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         guests_target: &guests_target,
         runner: &runner,
         serve: &serve,
+        wit: &wit,
     };
     crate::demo_async::run(&mut steps, route, &wcomp, &paths)?;
+    if let Some(c) = &c_route {
+        crate::demo_async::run_c(&mut steps, c, &wcomp, &paths)?;
+    }
     Ok(out)
 }
 

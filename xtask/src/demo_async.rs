@@ -7,6 +7,8 @@
 //! in and out in chunks of 1 byte to 1 MiB. The same store under the WASI
 //! 0.3 HTTP app (`fixtures/app-http-async`) makes a `wasi:http/service`
 //! component, which `serve` runs (`tests/tests/http_service.rs` serves it).
+//! Where clang-16 is, the app runs the same scripts over the store written
+//! in C (`run_c`).
 
 use std::fs;
 use std::path::Path;
@@ -32,6 +34,72 @@ pub struct Paths<'a> {
     pub runner: &'a Path,
     /// The `serve` binary, built beside the runner.
     pub serve: &'a Path,
+    /// `wit/`, which the C store binds.
+    pub wit: &'a Path,
+}
+
+/// The steps of [`run_c`].
+pub const C_STEPS: usize = 6;
+/// The first line of [`run_c`]'s part, by which `tests/demo.rs` finds it.
+pub const C_HEADING: &str = "The same WASI 0.3 app over the C key store";
+
+/// The WASI 0.3 app over the C store (`fixtures/keystore-c/keystore_async.c`,
+/// bound with `--lang c`): the same two scripts, the same answers.
+pub fn run_c(
+    steps: &mut Steps<'_>,
+    c: &crate::c_toolchain::CRoute,
+    wcomp: &dyn Fn() -> Command,
+    paths: &Paths<'_>,
+) -> Result<(), String> {
+    let source = Path::new("fixtures/keystore-c/keystore_async.c");
+    println!(
+        "\n{C_HEADING} ({}), bound from the same WIT with `--lang c` (tasks as state \
+         machines over the callback ABI) and built by {}:",
+        source.display(),
+        c.describe()
+    );
+    let bindings = paths.out.join("keystore-async-c");
+    steps.run(
+        wcomp()
+            .arg("bind")
+            .arg(paths.wit)
+            .args(["--world", "async-keystore", "--lang", "c", "--out-dir"])
+            .arg(&bindings),
+        true,
+    )?;
+    let core = paths.out.join("keystore-async-c.core.wasm");
+    let sources = [
+        source.to_path_buf(),
+        bindings.join("async_keystore.c"),
+        bindings.join("async_keystore_component_type.c"),
+    ];
+    steps.run(&mut c.build(&sources, &bindings, &core), true)?;
+    let component = paths.out.join("keystore-async-c.wasm");
+    steps.run(
+        wcomp().arg("new").arg(&core).arg("-o").arg(&component),
+        true,
+    )?;
+    let composed = paths.out.join("composed-async-c.wasm");
+    let app = paths.out.join("app-async.wasm");
+    steps.run(
+        compose(wcomp(), &app, &component).arg("-o").arg(&composed),
+        true,
+    )?;
+    for script in [SCRIPT, STREAMS_SCRIPT] {
+        let mut run = Command::new(paths.runner);
+        run.arg(&composed).arg(script);
+        steps
+            .run(&mut run, false)
+            .map_err(|e| format!("{e}: {script} did not pass over the C WASI 0.3 key store"))?;
+    }
+    let size = |p: &Path| grouped(fs::metadata(paths.root.join(p)).map_or(0, |m| m.len()));
+    println!(
+        "\nthe async key store in C: {} bytes ({} bytes of core module); composed: {} bytes",
+        size(&component),
+        size(&core),
+        size(&composed)
+    );
+    Ok(())
 }
 
 pub fn run(

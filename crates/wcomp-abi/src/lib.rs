@@ -259,7 +259,7 @@ impl<T> Mangled<T> {
 pub fn elsewhere(feature: &str) -> &'static str {
     match feature {
         "`future`" | "`stream`" => {
-            "; `wcomp bind --lang rust` binds futures and streams of any type, for guests and (with `--host`) hosts"
+            "; `wcomp bind --lang rust` (guests, and hosts with `--host`) and `--lang c` bind futures and streams of any type"
         }
         _ => "",
     }
@@ -274,7 +274,7 @@ pub enum AbiError {
     #[diagnostic(
         code(wcomp::bind::unsupported),
         help(
-            "`wcomp bind --lang rust` binds them (guest, or `--host`); else declare it without `async`, or leave it out of the world being bound"
+            "`wcomp bind --lang rust` (guest, or `--host`) and `--lang c` bind them; else declare it without `async`, or leave it out of the world being bound"
         )
     )]
     Async { function: String, owner: String },

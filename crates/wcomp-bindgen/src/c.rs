@@ -46,6 +46,7 @@ impl Opts {
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
         let options = wcomp_abi::Options {
             async_calls: true,
+            streams: true,
             ..Default::default()
         };
         let plan = WorldPlan::with_options(resolve, world, options)?;
@@ -304,8 +305,12 @@ impl<'a> Gen<'a> {
         self.string_helpers(&mut h, &mut c);
         c.push_str(REALLOC);
         self.ret_area(&mut c);
-        if self.plan.has_async_calls() {
+        let payloads = wcomp_abi::AsyncWorldPlan::new(self.resolve, self.world)?.payloads;
+        if self.plan.has_async_calls() || !payloads.is_empty() {
             self.async_support(&mut h, &mut c)?;
+        }
+        if !payloads.is_empty() {
+            self.payload_functions(&payloads, &mut h, &mut c)?;
         }
         for r in &self.plan.resources {
             func::resource(self, r, &mut h, &mut c)?;

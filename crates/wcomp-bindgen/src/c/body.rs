@@ -647,6 +647,12 @@ impl Backend for Body<'_, '_> {
                 self.keep();
                 Ok(vec![self.base.clone()])
             }
+            // The readable end crosses as its handle.
+            Step::PayloadLower { .. } => self.unary(ops, |v| format!("{v}.__handle")),
+            Step::PayloadLift { ty, .. } => {
+                let name = g.cty(&Type::Id(*ty));
+                self.unary(ops, |v| format!("(({name}){{ {v} }})"))
+            }
             Step::AwaitSubtask => {
                 // C has no futures: the caller gets the status, and waits
                 // for the subtask itself; the result lands in `*ret`.

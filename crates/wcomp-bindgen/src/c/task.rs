@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use heck::ToShoutySnakeCase;
-use wcomp_abi::{TaskIntrinsic, codes};
+use wcomp_abi::{PayloadKind, PayloadOp, PayloadPlan, TaskIntrinsic, codes};
 
 use super::Gen;
 use super::func::core_import;
@@ -191,6 +191,130 @@ impl Gen<'_> {
             let _ = writeln!(h, "{head};");
             let body = spell(offered.call).replace("IMPORT", &symbol);
             let _ = writeln!(c, "\n{head} {{\n{body}\n}}\n");
+        }
+        Ok(())
+    }
+}
+
+impl Gen<'_> {
+    /// Per future or stream type the world's functions pass: making a pair
+    /// of ends, reading, writing, cancelling and dropping, over the
+    /// intrinsics of the first function passing it (every function's are
+    /// the same type's). C's layout of every type being the canonical
+    /// one, a buffer is an array of the element's C type.
+    pub(super) fn payload_functions(
+        &self,
+        payloads: &[PayloadPlan],
+        h: &mut String,
+        c: &mut String,
+    ) -> Result<(), BindError> {
+        let big = self.w.to_shouty_snake_case();
+        let _ = writeln!(
+            h,
+            "\n// A read's or write's result: {big}_COPY_BLOCKED (wait for the end's\n\
+             // {big}_EVENT_..._READ or _WRITE event, whose code is the result), or how many\n\
+             // values moved and how it ended. Values read are yours (free them with\n\
+             // their type's `_free`); a write lends the values' strings and lists until\n\
+             // it has finished, and hands the handles in the values it moved over.\n\
+             #define {big}_COPY_BLOCKED 0x{:x}u\n#define {big}_COPY_COMPLETED {}\n\
+             #define {big}_COPY_DROPPED {}\n#define {big}_COPY_CANCELLED {}\n\
+             #define {big}_COPY_STATUS(code) ((code) & 0xfu)\n\
+             #define {big}_COPY_COUNT(code) ((code) >> 4)",
+            codes::copy::BLOCKED,
+            codes::copy::COMPLETED,
+            codes::copy::DROPPED,
+            codes::copy::CANCELLED,
+        );
+        let mut done = std::collections::BTreeSet::new();
+        for payload in payloads {
+            // By structure: a named `type s = stream<T>` is a typedef of it.
+            let reader = self.structural_name(&self.resolve.types[payload.ty].kind);
+            if !done.insert(reader.clone()) {
+                continue;
+            }
+            let base = reader.trim_end_matches("_t").to_string();
+            let writer = format!("{base}_writer_t");
+            let element = match &payload.element {
+                Some(t) => self.cty(t),
+                None => "void".to_string(),
+            };
+            let (what, count, n) = match payload.kind {
+                PayloadKind::Stream => ("stream", ", size_t count", ", count"),
+                PayloadKind::Future => ("future", "", ""),
+            };
+            let _ = writeln!(
+                h,
+                "\n// A new {what}: its readable end, and its writable end in `*writer`.\n\
+                 {reader} {base}_new({writer} *writer);\n\
+                 // Reads {} into `buf`; see {big}_COPY_...\n\
+                 uint32_t {base}_read({reader} end, {element} *buf{count});\n\
+                 // Writes {} at `buf`; see {big}_COPY_...\n\
+                 uint32_t {base}_write({writer} end, const {element} *buf{count});\n\
+                 // Cancels a read or write that blocked: its result.\n\
+                 uint32_t {base}_cancel_read({reader} end);\n\
+                 uint32_t {base}_cancel_write({writer} end);\n\
+                 // Drops an end (once).\n\
+                 void {base}_drop_readable({reader} end);\n\
+                 void {base}_drop_writable({writer} end);",
+                if count.is_empty() {
+                    "the value"
+                } else {
+                    "up to `count` values"
+                },
+                if count.is_empty() {
+                    "the value (once)"
+                } else {
+                    "up to `count` values"
+                },
+            );
+            for (op, intrinsic) in &payload.intrinsics {
+                let name = match op {
+                    PayloadOp::New => "new",
+                    PayloadOp::Read => "read",
+                    PayloadOp::Write => "write",
+                    PayloadOp::CancelRead => "cancel_read",
+                    PayloadOp::CancelWrite => "cancel_write",
+                    PayloadOp::DropReadable => "drop_readable",
+                    PayloadOp::DropWritable => "drop_writable",
+                };
+                let symbol = format!("__wasm_import_{base}_{name}");
+                c.push_str(&core_import(
+                    &intrinsic.name,
+                    &symbol,
+                    &intrinsic.signature,
+                )?);
+                let body = match op {
+                    PayloadOp::New => format!(
+                        "{reader} {base}_new({writer} *writer) {{\n\
+                         int64_t ends = {symbol}();\n\
+                         writer->__handle = (int32_t)(ends >> 32);\n\
+                         return ({reader}){{ (int32_t)ends }};\n}}"
+                    ),
+                    PayloadOp::Read => format!(
+                        "uint32_t {base}_read({reader} end, {element} *buf{count}) {{\n\
+                         return (uint32_t){symbol}(end.__handle, (uint8_t *)buf{n});\n}}"
+                    ),
+                    PayloadOp::Write => format!(
+                        "uint32_t {base}_write({writer} end, const {element} *buf{count}) {{\n\
+                         return (uint32_t){symbol}(end.__handle, (uint8_t *)buf{n});\n}}"
+                    ),
+                    PayloadOp::CancelRead => format!(
+                        "uint32_t {base}_cancel_read({reader} end) {{\n\
+                         return (uint32_t){symbol}(end.__handle);\n}}"
+                    ),
+                    PayloadOp::CancelWrite => format!(
+                        "uint32_t {base}_cancel_write({writer} end) {{\n\
+                         return (uint32_t){symbol}(end.__handle);\n}}"
+                    ),
+                    PayloadOp::DropReadable => format!(
+                        "void {base}_drop_readable({reader} end) {{\n{symbol}(end.__handle);\n}}"
+                    ),
+                    PayloadOp::DropWritable => format!(
+                        "void {base}_drop_writable({writer} end) {{\n{symbol}(end.__handle);\n}}"
+                    ),
+                };
+                let _ = writeln!(c, "\n{body}\n");
+            }
         }
         Ok(())
     }

@@ -211,11 +211,43 @@ fn async_functions_bind_with_the_callback_abi() {
 }
 
 #[test]
-fn streams_are_refused_naming_the_function() {
-    let wit = "package a:b;\ninterface i { f: func() -> stream<u8>; }\nworld w { export i; }";
+fn streams_and_futures_are_handles_with_functions_per_type() {
+    let wit = "package a:b;\n\
+        interface i { record r { s: string } type named = stream<r>; \
+        f: async func(a: named, b: future<u32>) -> stream<u8>; }\n\
+        world w { export i; }";
+    let files = generate(wit, "w");
+    let h = file(&files, "w.h");
+    // A named stream type is a typedef of its structure.
+    assert!(
+        h.contains("typedef w_stream_exports_i_r_t w_exports_i_named_t;"),
+        "{h}"
+    );
+    assert!(h.contains("typedef struct w_stream_u8_writer_t {"), "{h}");
+    // A buffer is an array of the element's C type.
+    assert!(
+        h.contains("uint32_t w_stream_exports_i_r_read(w_stream_exports_i_r_t end, w_exports_i_r_t *buf, size_t count);"),
+        "{h}"
+    );
+    assert!(
+        h.contains("uint32_t w_future_u32_write(w_future_u32_writer_t end, const uint32_t *buf);"),
+        "{h}"
+    );
+    assert!(h.contains("#define W_COPY_BLOCKED 0xffffffffu"), "{h}");
+    let c = file(&files, "w.c");
+    assert!(
+        c.contains("__import_name__(\"[stream-read-0][async-lift]a:b/i#f\")")
+            || c.contains("[stream-read-"),
+        "{c}"
+    );
+}
+
+#[test]
+fn error_context_is_refused_naming_the_function() {
+    let wit = "package a:b;\ninterface i { f: func(e: error-context); }\nworld w { export i; }";
     let (resolve, world) = load(wit, "w");
     let err = Opts::default().generate(&resolve, world).unwrap_err();
-    assert!(err.to_string().contains("`stream`"), "{err}");
+    assert!(err.to_string().contains("`error-context`"), "{err}");
     assert!(!err.is_internal());
 }
 

@@ -161,8 +161,9 @@ impl Gen<'_> {
             }
             TypeDefKind::Handle(Handle::Own(r)) => self.handle_name(*r, true),
             TypeDefKind::Handle(Handle::Borrow(r)) => self.handle_name(*r, false),
-            // Named kinds are spelled by name, and the plan refuses worlds
-            // with async-era types: never spelled structurally.
+            TypeDefKind::Stream(t) => format!("{w}_stream_{}_t", opt(t)),
+            TypeDefKind::Future(t) => format!("{w}_future_{}_t", opt(t)),
+            // Named kinds are spelled by name: never structurally.
             _ => "int32_t".into(),
         }
     }
@@ -178,7 +179,11 @@ impl Gen<'_> {
         match self.unalias(ty) {
             Type::String => false,
             Type::Id(id) => match &self.resolve.types[id].kind {
-                TypeDefKind::Enum(_) | TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
+                TypeDefKind::Enum(_)
+                | TypeDefKind::Handle(_)
+                | TypeDefKind::Resource
+                | TypeDefKind::Stream(_)
+                | TypeDefKind::Future(_) => true,
                 TypeDefKind::Flags(f) => !matches!(f.repr(), FlagsRepr::U32(n) if n > 1),
                 _ => false,
             },
@@ -189,7 +194,7 @@ impl Gen<'_> {
     /// The `_free` function of `ty`, if a value of it owns something.
     pub fn free_fn(&self, ty: &Type) -> Result<Option<String>, BindError> {
         if matches!(self.unalias(ty), Type::Id(id)
-            if matches!(self.resolve.types[id].kind, TypeDefKind::Handle(_) | TypeDefKind::Resource))
+            if matches!(self.resolve.types[id].kind, TypeDefKind::Handle(_) | TypeDefKind::Resource | TypeDefKind::Stream(_) | TypeDefKind::Future(_)))
         {
             return Ok(None);
         }
@@ -396,6 +401,8 @@ impl Gen<'_> {
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_)
+            | TypeDefKind::Future(_)
+            | TypeDefKind::Stream(_)
             | TypeDefKind::Handle(_)) => {
                 let structural = self.structural_name(kind);
                 self.declare_structural(&structural, kind, ty, d)?;
@@ -484,6 +491,22 @@ impl Gen<'_> {
                 }
                 let _ = writeln!(s, "}} {name};");
             }
+            TypeDefKind::Stream(_) | TypeDefKind::Future(_) => {
+                let what = match kind {
+                    TypeDefKind::Stream(_) => "stream",
+                    _ => "future",
+                };
+                let base = name.trim_end_matches("_t");
+                let _ = writeln!(
+                    s,
+                    "// The readable end of a {what}: what crosses in calls. Read it with\n\
+                     // `{base}_read`, drop it with `{base}_drop_readable`.\n\
+                     typedef struct {name} {{\nint32_t __handle;\n}} {name};\n\
+                     // Its writable end: write with `{base}_write`, drop with\n\
+                     // `{base}_drop_writable`.\n\
+                     typedef struct {base}_writer_t {{\nint32_t __handle;\n}} {base}_writer_t;"
+                );
+            }
             TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
                 // Declared with their resource.
                 let r = resource_of(self.resolve, *r);
@@ -543,6 +566,7 @@ fn dependencies(kind: &TypeDefKind) -> Vec<Type> {
         TypeDefKind::List(t) | TypeDefKind::Option(t) | TypeDefKind::Type(t) => vec![*t],
         TypeDefKind::Map(k, v) => vec![*k, *v],
         TypeDefKind::Result(r) => r.ok.iter().chain(&r.err).copied().collect(),
+        TypeDefKind::Stream(t) | TypeDefKind::Future(t) => t.iter().copied().collect(),
         _ => Vec::new(),
     }
 }
