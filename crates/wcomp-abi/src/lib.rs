@@ -141,7 +141,8 @@ pub use drive::{Backend, DriveError, drive, drive_block};
 pub use function::{AsyncCall, CoreNeeds, FunctionPlan, Place, PostReturn, ReallocFor, ValuePlan};
 pub use layout::{FlagsLayout, Layout, Layouts, MemType, Shape, TypeLayout};
 pub use planner::{
-    PlainData, TypePlans, flat_types, has_memory, has_own_handle, plain_data, resource_of,
+    PlainData, TypePlans, flat_types, has_memory, has_own_handle, has_payload, plain_data,
+    resource_of,
 };
 pub use resource::{CoreFunc, ResourcePlan};
 pub use step::{Area, Block, Cast, Effect, FreeMode, Kind, Step};

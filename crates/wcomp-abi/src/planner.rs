@@ -37,6 +37,13 @@ pub fn has_own_handle(resolve: &Resolve, ty: &Type) -> bool {
     })
 }
 
+/// Whether a value of `ty` holds a future or a stream anywhere.
+pub fn has_payload(resolve: &Resolve, ty: &Type) -> bool {
+    holds(resolve, ty, false, &|kind| {
+        matches!(kind, TypeDefKind::Future(_) | TypeDefKind::Stream(_))
+    })
+}
+
 /// Whether `ty` is a string (when `strings` count) or a type for which
 /// `hit` holds, or contains one (through aliases, options, lists, records,
 /// tuples, variants, results and fixed-length lists).

@@ -36,7 +36,7 @@ use wit_parser::{
 
 use crate::{
     AbiError, Block, CoreName, Direction, FreeMode, Layout, Layouts, TypePlans, has_own_handle,
-    world_functions,
+    has_payload, world_functions,
 };
 
 /// The mangling and ABI of every async name.
@@ -602,23 +602,5 @@ impl TypePlans<'_> {
 /// Whether a value of `ty` holds an owned handle, a future or a stream:
 /// something whose ownership passes with the value.
 pub fn moves_handles(resolve: &Resolve, ty: &Type) -> bool {
-    has_own_handle(resolve, ty) || holds_payload(resolve, ty)
-}
-
-fn holds_payload(resolve: &Resolve, ty: &Type) -> bool {
-    let Type::Id(id) = ty else { return false };
-    let sub = |t: &Type| holds_payload(resolve, t);
-    match &resolve.types[*id].kind {
-        TypeDefKind::Future(_) | TypeDefKind::Stream(_) => true,
-        TypeDefKind::Type(t)
-        | TypeDefKind::Option(t)
-        | TypeDefKind::List(t)
-        | TypeDefKind::FixedLengthList(t, _) => sub(t),
-        TypeDefKind::Map(k, v) => sub(k) || sub(v),
-        TypeDefKind::Record(r) => r.fields.iter().any(|f| sub(&f.ty)),
-        TypeDefKind::Tuple(t) => t.types.iter().any(sub),
-        TypeDefKind::Variant(v) => v.cases.iter().flat_map(|c| &c.ty).any(sub),
-        TypeDefKind::Result(r) => [&r.ok, &r.err].into_iter().flatten().any(sub),
-        _ => false,
-    }
+    has_own_handle(resolve, ty) || has_payload(resolve, ty)
 }

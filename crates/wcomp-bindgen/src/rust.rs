@@ -829,7 +829,7 @@ impl<'a> Gen<'a> {
     fn payload_runtime(&self) -> bool {
         let payload_fn = wcomp_abi::AsyncWorldPlan::new(self.resolve, self.world)
             .is_ok_and(|p| !p.payloads.is_empty());
-        payload_fn || !payload::world_payloads(self).is_empty()
+        payload_fn || payload::world_has_payloads(self)
     }
 
     fn component_type(&self) -> Result<String, BindError> {

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 
 use wcomp_abi::{
     AsyncWorldPlan, Block, CoreName, ElementPlan, PayloadKind, PayloadOp, PayloadPlan, PlainData,
-    drive_block, plain_data, resource_of,
+    drive_block, has_payload, plain_data, resource_of,
 };
-use wit_parser::{Handle, Resolve, Type, TypeDefKind, TypeId, WorldItem};
+use wit_parser::{Handle, Resolve, Type, TypeDefKind, WorldItem};
 
 use super::body::{Body, Mode};
 use super::{Gen, func};
@@ -762,60 +762,22 @@ fn identity(resolve: &Resolve, ty: &Type) -> String {
     }
 }
 
-/// Every future and stream in a type of the world (used or not: every
-/// type is spelled), with its element and where it is.
-pub(super) fn world_payloads(g: &Gen<'_>) -> Vec<(PayloadKind, Option<Type>, String)> {
+/// The world names a future or stream in one of its types (used by a
+/// function or not: every type is spelled).
+pub(super) fn world_has_payloads(g: &Gen<'_>) -> bool {
     let resolve = g.resolve;
     let w = &resolve.worlds[g.world];
-    let mut seen = BTreeSet::new();
-    let mut found = Vec::new();
-    for (key, item) in w.imports.iter().chain(&w.exports) {
-        let (owner, types): (String, Vec<TypeId>) = match item {
-            WorldItem::Interface { id, .. } => (
-                resolve.name_world_key(key),
-                resolve.interfaces[*id].types.values().copied().collect(),
-            ),
-            WorldItem::Type { id, .. } => (format!("world {}", w.name), vec![*id]),
-            WorldItem::Function(_) => continue,
-        };
-        for id in types {
-            let mut here = Vec::new();
-            payloads_in(resolve, &Type::Id(id), &mut seen, &mut here);
-            found.extend(here.into_iter().map(|(k, t)| (k, t, owner.clone())));
-        }
-    }
-    found
-}
-
-fn payloads_in(
-    resolve: &Resolve,
-    ty: &Type,
-    seen: &mut BTreeSet<TypeId>,
-    out: &mut Vec<(PayloadKind, Option<Type>)>,
-) {
-    let Type::Id(id) = ty else { return };
-    if !seen.insert(*id) {
-        return;
-    }
-    match &resolve.types[*id].kind {
-        TypeDefKind::Future(t) => out.push((PayloadKind::Future, *t)),
-        TypeDefKind::Stream(t) => out.push((PayloadKind::Stream, *t)),
-        _ => {}
-    }
-    let mut visit = |t: &Type| payloads_in(resolve, t, seen, out);
-    match &resolve.types[*id].kind {
-        TypeDefKind::Future(Some(t)) | TypeDefKind::Stream(Some(t)) => visit(t),
-        TypeDefKind::Type(t) | TypeDefKind::List(t) | TypeDefKind::Option(t) => visit(t),
-        TypeDefKind::Map(k, v) => {
-            visit(k);
-            visit(v);
-        }
-        TypeDefKind::Record(r) => r.fields.iter().for_each(|f| visit(&f.ty)),
-        TypeDefKind::Tuple(t) => t.types.iter().for_each(visit),
-        TypeDefKind::Variant(v) => v.cases.iter().flat_map(|c| &c.ty).for_each(visit),
-        TypeDefKind::Result(r) => r.ok.iter().chain(&r.err).for_each(visit),
-        _ => {}
-    }
+    w.imports
+        .values()
+        .chain(w.exports.values())
+        .any(|item| match item {
+            WorldItem::Interface { id, .. } => resolve.interfaces[*id]
+                .types
+                .values()
+                .any(|t| has_payload(resolve, &Type::Id(*t))),
+            WorldItem::Type { id, .. } => has_payload(resolve, &Type::Id(*id)),
+            WorldItem::Function(_) => false,
+        })
 }
 
 /// Reading a future or stream whose values hold strings or lists takes
