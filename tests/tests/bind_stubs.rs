@@ -141,17 +141,17 @@ const ASYNC_BINDS: &[(&str, &str, &[&str])] = &[
     (
         "fixtures/demo/host/world.wit",
         "composed-async",
-        &["rust", "c"],
+        &["rust", "c", "go"],
     ),
     (
         "fixtures/new/async-builtins/world.wit",
         "async-jobs",
-        &["rust", "c"],
+        &["rust", "c", "go"],
     ),
     (
         "fixtures/bind-rust/async-calls/world.wit",
         "async-calls",
-        &["rust", "c"],
+        &["rust", "c", "go"],
     ),
     (
         "fixtures/bind-rust/stream-store/world.wit",
@@ -163,7 +163,7 @@ const ASYNC_BINDS: &[(&str, &str, &[&str])] = &[
         "app",
         &["rust", "c"],
     ),
-    ("corpus/async.wit", "y", &["rust", "c"]),
+    ("corpus/async.wit", "y", &["rust", "c", "go"]),
     ("corpus/comments.wit", "corpus-imports", &["rust", "c"]),
     ("corpus/comments.wit", "corpus-exports", &["rust", "c"]),
     (

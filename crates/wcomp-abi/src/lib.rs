@@ -275,7 +275,7 @@ pub enum AbiError {
     #[diagnostic(
         code(wcomp::bind::unsupported),
         help(
-            "`wcomp bind --lang rust` (guest, or `--host`) and `--lang c` bind them; else declare it without `async`, or leave it out of the world being bound"
+            "`wcomp bind` binds them for Rust (guest, or `--host`), C and Go; else declare it without `async`, or leave it out of the world being bound"
         )
     )]
     Async { function: String, owner: String },

@@ -29,6 +29,7 @@ mod body;
 mod doc;
 mod func;
 mod names;
+mod task;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -58,7 +59,11 @@ pub struct Opts {
 impl Opts {
     /// Generates the bindings of `world`: `<pkg>/<pkg>.go` and `<pkg>/cabi.go`.
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
-        let plan = WorldPlan::new(resolve, world)?;
+        let options = wcomp_abi::Options {
+            async_calls: true,
+            ..Default::default()
+        };
+        let plan = WorldPlan::with_options(resolve, world, options)?;
         // The plan's copy of the resolve, with nominal ids: every id below
         // is of this one.
         let resolve = plan.resolve();
@@ -455,6 +460,9 @@ impl<'a> Gen<'a> {
         }
         func::exports(self, &mut api, &mut glue)?;
         glue.push_str(&runtime(self));
+        if self.plan.has_async_calls() {
+            self.async_support(&mut glue)?;
+        }
         if !self.exported_resources.is_empty() {
             glue.push_str(TABLE);
         }
@@ -600,6 +608,7 @@ fn imports(text: &str) -> String {
         ("errors", "errors."),
         ("math", "math."),
         ("runtime", "runtime."),
+        ("runtime/metrics", "metrics."),
         ("unsafe", "unsafe."),
     ] {
         if code.contains(marker) {
@@ -632,7 +641,12 @@ pub(crate) fn indent(src: &str) -> String {
             continue;
         }
         let code = crate::c::code_of(line);
-        let leading = code.chars().take_while(|c| *c == '}' || *c == ')').count();
+        // `}` and `)` starting a line close a level; `})` closes the one
+        // brace (the call's `(` opened none).
+        let leading = match code.starts_with(')') {
+            true => code.chars().take_while(|c| *c == ')').count(),
+            false => code.chars().take_while(|c| *c == '}').count(),
+        };
         // `const (` and `var (` blocks indent as braces do.
         let opens = code.chars().filter(|c| *c == '{').count()
             + usize::from(code.trim_end().ends_with('('));
@@ -784,7 +798,7 @@ func cabiRealloc(old unsafe.Pointer, oldSize, align, newSize uint32) unsafe.Poin
 
 // cabiReset makes the receive buffer's memory free again, once what it held
 // is copied.
-func cabiReset() {{
+func cabiReset() {{{in_flight}
 	cabiUsed = 0
 	if cabiHigh > uintptr(len(cabiBuffer))*4 {{
 		cabiBuffer = make([]uint64, cabiHigh/4+1)
@@ -877,7 +891,12 @@ func cabiCase(v int32, cases uint32) int32 {{
 	return v
 }}
 "#,
-        pkg = g.pkg
+        pkg = g.pkg,
+        in_flight = if g.plan.has_async_calls() {
+            "\n\tif cabiInFlight > 0 {\n\t\t// An async call's results may still land in it.\n\t\treturn\n\t}"
+        } else {
+            ""
+        },
     );
     s
 }

@@ -238,6 +238,9 @@ pub(super) struct Body<'a, 'b> {
     pub keeps: bool,
     /// An import's result, returned by the function.
     pub result: Option<String>,
+    /// The core import's Go name, when not the function's own
+    /// (`wasmimport` and its glue name): for a task's `task.return`.
+    pub symbol: Option<String>,
 }
 
 impl<'a, 'b> Body<'a, 'b> {
@@ -252,6 +255,7 @@ impl<'a, 'b> Body<'a, 'b> {
             open: Vec::new(),
             keeps: false,
             result: None,
+            symbol: None,
         }
     }
 
@@ -447,9 +451,40 @@ impl<'a, 'b> Body<'a, 'b> {
         Ok(vec!["result".into()])
     }
 
+    /// An async import: the host may read its arguments and write its
+    /// result after the core call returns, until the subtask returns.
+    fn async_import(&self) -> bool {
+        self.mode == Mode::Import && self.f.asynchronous.is_some()
+    }
+
+    /// An async export's task: the user's method runs on a goroutine, and
+    /// its result leaves through the `task.return` function
+    /// ([`task_return_name`]).
+    fn spawn(&mut self, args: &[String]) -> Result<Vec<String>, BindError> {
+        if self.f.needs_realloc {
+            // The arguments are copied: the receive buffer is free.
+            let _ = writeln!(self.out, "cabiReset()");
+        }
+        let saved = self.divert();
+        let result = self.call_impl(args)?;
+        let run = self.resume(saved);
+        let give = task_return_name(self.g, self.f);
+        let _ = writeln!(
+            self.out,
+            "code := cabiSpawn(func() func() {{\n{run}return func() {{\n{give}({})\n}}\n}})",
+            result.join(", ")
+        );
+        Ok(vec!["code".into()])
+    }
+
     fn list_elem(&self, element: &Type) -> String {
         self.g.gty(element)
     }
+}
+
+/// The Go function giving async export `f`'s result (`task.return`).
+pub(super) fn task_return_name(g: &Gen<'_>, f: &FunctionPlan) -> String {
+    format!("cabiReturn{}", g.glue_name(f))
 }
 
 /// Only numbers are laid out in Go's memory as the canonical ABI has them.
@@ -607,6 +642,24 @@ impl Backend for Body<'_, '_> {
             Step::Area { area, layout } => {
                 let words = layout.size.div_ceil(8);
                 match (self.mode, area) {
+                    // The host reads and writes them after the call: they
+                    // live on the heap, kept until the subtask returns.
+                    (Mode::Import, Area::Params) if self.async_import() => {
+                        let _ = writeln!(
+                            self.out,
+                            "base := unsafe.Pointer(new([{words}]uint64))"
+                        );
+                        self.base = "base".into();
+                        self.pin("base");
+                    }
+                    (Mode::Import, Area::Return) if self.async_import() => {
+                        let _ = writeln!(
+                            self.out,
+                            "retBase := unsafe.Pointer(new([{words}]uint64))"
+                        );
+                        self.base = "retBase".into();
+                        self.pin("retBase");
+                    }
                     (Mode::Import, Area::Params) => {
                         let _ = writeln!(
                             self.out,
@@ -633,7 +686,14 @@ impl Backend for Body<'_, '_> {
             }
             Step::AreaAddress { .. } => Ok(vec![self.base.clone()]),
             Step::CallImport { results, .. } => {
-                let call = format!("wasmimport{}({})", g.glue_name(self.f), ops.join(", "));
+                let symbol = match &self.symbol {
+                    Some(s) => s.clone(),
+                    None => format!("wasmimport{}", g.glue_name(self.f)),
+                };
+                let call = format!("{symbol}({})", ops.join(", "));
+                if self.async_import() && self.f.needs_realloc {
+                    let _ = writeln!(self.out, "cabiInFlight++");
+                }
                 match results.len() {
                     0 => {
                         let _ = writeln!(self.out, "{call}");
@@ -652,12 +712,22 @@ impl Backend for Body<'_, '_> {
                 }
             }
             Step::FreeTemporaries { results } => {
+                if self.async_import() && self.f.needs_realloc {
+                    let _ = writeln!(self.out, "cabiInFlight--");
+                }
                 // The result is lifted (copied): the receive buffer is free.
                 if self.f.needs_realloc && results.contains(&Kind::Value) {
                     let _ = writeln!(self.out, "cabiReset()");
                 }
                 Ok(ops)
             }
+            Step::AwaitSubtask => {
+                let status = self.one(ops)?;
+                self.keeps = true;
+                let _ = writeln!(self.out, "cabiAwaitSubtask({status}, keep)");
+                Ok(Vec::new())
+            }
+            Step::SpawnTask { .. } => self.spawn(&ops),
             Step::ArgLifted { index } => {
                 let v = self.one(ops)?;
                 let a = format!("a{index}");

@@ -6,11 +6,11 @@
 
 use std::fmt::Write as _;
 
-use wcomp_abi::{CoreName, Direction, FunctionPlan, ResourcePlan, drive};
+use wcomp_abi::{AsyncCall, CoreName, Direction, FunctionPlan, ResourcePlan, drive};
 use wit_parser::abi::WasmSignature;
 use wit_parser::{FunctionKind, WorldItem};
 
-use super::body::{Body, Mode, core_ty};
+use super::body::{Body, Mode, core_ty, task_return_name};
 use super::{Gen, doc_text, docs, lower_camel, top_doc};
 use crate::BindError;
 
@@ -84,7 +84,11 @@ fn core_sig(sig: &WasmSignature, named: bool) -> Result<String, BindError> {
 }
 
 /// `//go:wasmimport MODULE NAME` and the declaration.
-fn wasmimport(name: &CoreName, symbol: &str, sig: &WasmSignature) -> Result<String, BindError> {
+pub(super) fn wasmimport(
+    name: &CoreName,
+    symbol: &str,
+    sig: &WasmSignature,
+) -> Result<String, BindError> {
     let CoreName::Import { module, field } = name else {
         return Err(BindError::Internal(format!(
             "`{symbol}` has an export's core name"
@@ -125,10 +129,14 @@ pub(super) fn import(
         _ => format!("func {name}{}", signature(g, f)),
     };
     api.push('\n');
+    let blocks: &[&str] = match f.asynchronous {
+        Some(_) => &[ASYNC_IMPORT],
+        None => &[],
+    };
     api.push_str(&top_doc(
         &f.function.docs,
         &format!("{name} calls `{}` of `{}`.", f.function.name, f.owner),
-        &[],
+        blocks,
     ));
     let _ = writeln!(api, "{head} {{");
     if b.keeps {
@@ -164,6 +172,24 @@ pub(super) fn import(
     api.push_str("}\n");
     Ok(())
 }
+
+/// The note on an async export's method.
+fn async_note(f: &FunctionPlan, out: &mut String) {
+    if f.asynchronous.is_some() {
+        if f.function.docs.contents.is_some() {
+            out.push_str("//\n");
+        }
+        out.push_str(
+            "// It is async: each call runs on a goroutine of its own, which may block on\n\
+             // async imports while other calls run.\n",
+        );
+    }
+}
+
+/// What the docs of an async import add.
+const ASYNC_IMPORT: &str = "It is async: it blocks the calling goroutine until the call returns,\n\
+     while the component's other goroutines run. Call it from the goroutines\n\
+     of an async export.";
 
 fn is_ident(v: &str) -> bool {
     v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -210,6 +236,7 @@ pub(super) fn exports(g: &Gen<'_>, api: &mut String, glue: &mut String) -> Resul
                     }
                     first = false;
                     docs(&f.function.docs, api);
+                    async_note(f, api);
                     let _ = writeln!(api, "{}{}", g.func_name(f), signature(g, f));
                 }
                 api.push_str("}\n");
@@ -222,6 +249,7 @@ pub(super) fn exports(g: &Gen<'_>, api: &mut String, glue: &mut String) -> Resul
                     .filter(|f| f.interface.is_none() && f.function.name == *item_name(item))
                 {
                     docs(&f.function.docs, &mut world_level);
+                    async_note(f, &mut world_level);
                     let _ = writeln!(world_level, "{}{}", g.func_name(f), signature(g, f));
                 }
             }
@@ -279,6 +307,9 @@ fn export(g: &Gen<'_>, f: &FunctionPlan, glue: &mut String) -> Result<(), BindEr
         core_sig(&f.signature, true)?,
         b.out
     );
+    if let Some(calls) = &f.asynchronous {
+        async_export_items(g, f, calls, &symbol, glue)?;
+    }
     if let Some(post) = &f.post_return {
         let mut b = Body::new(g, f, Mode::PostReturn);
         drive(&post.steps, &mut b).map_err(|e| e.writing(f))?;
@@ -289,6 +320,55 @@ fn export(g: &Gen<'_>, f: &FunctionPlan, glue: &mut String) -> Result<(), BindEr
             post.name, b.out
         );
     }
+    Ok(())
+}
+
+/// The rest of async export `f`: its callback, and the function giving its
+/// result (the plan's `task.return` call, spelled as an import).
+fn async_export_items(
+    g: &Gen<'_>,
+    f: &FunctionPlan,
+    calls: &AsyncCall,
+    symbol: &str,
+    glue: &mut String,
+) -> Result<(), BindError> {
+    let (Some(task_return), Some(callback)) = (&calls.task_return, &calls.callback) else {
+        return Err(BindError::Internal(format!(
+            "async export `{}` lacks its task-return plan or callback",
+            f.function.name
+        )));
+    };
+    let callback = export_name(callback, &format!("the callback of `{}`", f.function.name))?;
+    let _ = writeln!(
+        glue,
+        "\n// The host calls it on each event of a task of `{symbol}`.\n\
+         //\n//go:wasmexport {callback}\nfunc {symbol}Callback(event, handle, payload int32) int32 {{\n\
+         return cabiCallback(event, handle, payload)\n}}"
+    );
+    let give = task_return_name(g, f);
+    let core = format!("wasmimport{}", &give["cabi".len()..]);
+    glue.push_str(&wasmimport(
+        &task_return.core_name,
+        &core,
+        &task_return.signature,
+    )?);
+    let mut b = Body::new(g, task_return, Mode::Import);
+    b.symbol = Some(core);
+    drive(&task_return.call, &mut b).map_err(|e| e.writing(f))?;
+    let params = match &task_return.function.params.first() {
+        Some(p) => format!("{} {}", param_name(task_return, 0), g.gty(&p.ty)),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        glue,
+        "\n// {give} gives the result of a task of `{symbol}` (the host copies it).\n\
+         func {give}({params}) {{"
+    );
+    if b.keeps {
+        glue.push_str("var keep []unsafe.Pointer\n");
+    }
+    glue.push_str(&b.out);
+    glue.push_str("}\n");
     Ok(())
 }
 
