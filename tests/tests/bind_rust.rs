@@ -26,32 +26,43 @@ use wasmtime::component::Component;
 use wcomp_tests::{expect_file, text, wcomp_bin, workspace_root};
 
 /// Runs case `name` in every language present: its component (composed
-/// with the case named by a `with NAME` line, if any, in the same language
-/// where that case has it) answers its `calls` script in wasmtime.
+/// with the case named by a `with NAME` line, if any, in each language that
+/// case has: guests of any language plug into one another) answers its
+/// `calls` script in wasmtime.
 fn case(name: &str) {
     let spec = fs::read_to_string(fixture(name).join("case")).unwrap();
     let languages = languages_of(name);
     assert!(!languages.is_empty(), "{name}: no guest file");
+    let dep = spec
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("with "))
+        .map(str::trim);
     for language in languages {
-        let Some(mut component) = build_in(name, language) else {
+        let Some(component) = build_in(name, language) else {
             return;
         };
-        if let Some(dep) = spec.lines().find_map(|l| l.trim().strip_prefix("with ")) {
-            let dep = dep.trim();
-            let dep_language = languages_of(dep)
-                .into_iter()
-                .find(|l| l.lang == language.lang)
-                .or_else(|| languages_of(dep).into_iter().next())
-                .unwrap_or_else(|| panic!("{name}: the case `{dep}` has no guest"));
-            let Some(dep) = build_in(dep, dep_language) else {
+        let Some(dep) = dep else {
+            run(name, language.lang, &component);
+            continue;
+        };
+        let dep_languages = languages_of(dep);
+        assert!(
+            !dep_languages.is_empty(),
+            "{name}: the case `{dep}` has no guest"
+        );
+        for dep_language in dep_languages {
+            let Some(dep_component) = build_in(dep, dep_language) else {
                 return;
             };
-            let composed = component.with_extension("composed.wasm");
+            let composed = component.with_file_name(format!(
+                "{name}.{}.with-{}.composed.wasm",
+                language.lang, dep_language.lang
+            ));
             let out = Command::new(wcomp_bin())
                 .arg("compose")
                 .arg(&component)
                 .arg("--with")
-                .arg(&dep)
+                .arg(&dep_component)
                 .arg("-o")
                 .arg(&composed)
                 .output()
@@ -61,19 +72,24 @@ fn case(name: &str) {
                 "wcomp compose failed:\n{}",
                 text(&out.stderr)
             );
-            component = composed;
+            let what = format!("{} with the {} {dep}", language.lang, dep_language.lang);
+            run(name, &what, &composed);
         }
+    }
+}
 
-        let engine = engine();
-        let script = fs::read_to_string(fixture(name).join("calls")).unwrap();
-        let result = calls::Script::parse(&script).and_then(|script| {
-            let component = Component::from_file(&engine, &component)
-                .map_err(|e| format!("wasmtime cannot compile the component: {e:?}"))?;
-            calls::run(&engine, &component, &script)
-        });
-        if let Err(e) = result {
-            panic!("{name} ({}): {e}", language.lang);
-        }
+/// Runs case `name`'s `calls` script against `component` (`what` says which
+/// languages it was built from).
+fn run(name: &str, what: &str, component: &std::path::Path) {
+    let engine = engine();
+    let script = fs::read_to_string(fixture(name).join("calls")).unwrap();
+    let result = calls::Script::parse(&script).and_then(|script| {
+        let component = Component::from_file(&engine, component)
+            .map_err(|e| format!("wasmtime cannot compile the component: {e:?}"))?;
+        calls::run(&engine, &component, &script)
+    });
+    if let Err(e) = result {
+        panic!("{name} ({what}): {e}");
     }
 }
 
@@ -126,6 +142,11 @@ fn async_calls() {
 #[test]
 fn stream_app() {
     case("stream-app");
+}
+
+#[test]
+fn stream_app_go() {
+    case("stream-app-go");
 }
 
 #[test]

@@ -256,11 +256,11 @@ impl<T> Mangled<T> {
 }
 
 /// Where a feature a backend refused binds all the same, as the end of a
-/// help text: futures and streams in Rust hosts and guests.
+/// help text: futures and streams in every backend of `wcomp bind`.
 pub fn elsewhere(feature: &str) -> &'static str {
     match feature {
         "`future`" | "`stream`" => {
-            "; `wcomp bind --lang rust` (guests, and hosts with `--host`) and `--lang c` bind futures and streams of any type"
+            "; `wcomp bind` binds futures and streams of any type for Rust (guests, and hosts with `--host`), C and Go"
         }
         _ => "",
     }

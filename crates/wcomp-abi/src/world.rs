@@ -266,6 +266,17 @@ impl WorldPlan {
             .any(|f| f.asynchronous.is_some())
     }
 
+    /// The plan of the function that passes `payload` (a future or stream
+    /// type of its), whose intrinsics and element plan are the payload's.
+    pub fn passing(&self, payload: &crate::PayloadPlan) -> Option<&FunctionPlan> {
+        let list = match payload.direction {
+            Direction::Import => &self.imports,
+            Direction::Export => &self.exports,
+        };
+        list.iter()
+            .find(|f| f.interface == payload.interface && f.function.name == payload.function)
+    }
+
     /// The plan of the function `name` (of `interface`, by its
     /// `name_world_key` form, or at world level) in `direction`.
     pub fn function(

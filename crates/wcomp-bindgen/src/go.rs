@@ -29,6 +29,7 @@ mod body;
 mod doc;
 mod func;
 mod names;
+mod payload;
 mod task;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,7 @@ impl Opts {
     pub fn generate(&self, resolve: &Resolve, world: WorldId) -> Result<Files, BindError> {
         let options = wcomp_abi::Options {
             async_calls: true,
+            streams: true,
             ..Default::default()
         };
         let plan = WorldPlan::with_options(resolve, world, options)?;
@@ -136,6 +138,18 @@ impl<'a> Gen<'a> {
         }
         for n in 2..=16 {
             names.claim(&format!("Tuple{n}"));
+        }
+        // The generic ends, in worlds with a future or stream.
+        let passes = |t: &Type| wcomp_abi::has_payload(resolve, t);
+        let payloads = crate::aliases::world_has_payloads(resolve, world)
+            || plan.imports.iter().chain(&plan.exports).any(|f| {
+                f.function.params.iter().any(|p| passes(&p.ty))
+                    || f.function.result.as_ref().is_some_and(passes)
+            });
+        if payloads {
+            for h in payload::HELPERS {
+                helpers.insert(h, names.claim(h));
+            }
         }
 
         // Interface prefixes: the interface's name, or the whole path when
@@ -432,6 +446,17 @@ impl<'a> Gen<'a> {
         self.export_ifaces.get(&id)
     }
 
+    /// The world has an async function or passes a future or stream: the
+    /// scheduler is needed.
+    pub fn is_async(&self) -> bool {
+        self.plan.has_async_calls() || self.has_payloads()
+    }
+
+    /// The world names a future or stream (the generic ends are needed).
+    pub fn has_payloads(&self) -> bool {
+        self.helpers.contains_key("Stream")
+    }
+
     /// Records that generic helper `h` is used.
     pub fn use_helper(&self, h: &str) {
         self.used.borrow_mut().insert(h.to_string());
@@ -460,8 +485,11 @@ impl<'a> Gen<'a> {
         }
         func::exports(self, &mut api, &mut glue)?;
         glue.push_str(&runtime(self));
-        if self.plan.has_async_calls() {
+        if self.is_async() {
             self.async_support(&mut glue)?;
+        }
+        if self.has_payloads() {
+            self.payload_support(&mut api, &mut glue)?;
         }
         if !self.exported_resources.is_empty() {
             glue.push_str(TABLE);
@@ -607,6 +635,7 @@ fn imports(text: &str) -> String {
     for (pkg, marker) in [
         ("errors", "errors."),
         ("math", "math."),
+        ("io", "io."),
         ("runtime", "runtime."),
         ("runtime/metrics", "metrics."),
         ("unsafe", "unsafe."),
@@ -892,7 +921,7 @@ func cabiCase(v int32, cases uint32) int32 {{
 }}
 "#,
         pkg = g.pkg,
-        in_flight = if g.plan.has_async_calls() {
+        in_flight = if g.is_async() {
             "\n\tif cabiInFlight > 0 {\n\t\t// An async call's results may still land in it.\n\t\treturn\n\t}"
         } else {
             ""

@@ -103,6 +103,7 @@ pub const CASES: &[&str] = &[
     "resources",
     "sink",
     "stream-app",
+    "stream-app-go",
     "stream-store",
 ];
 
@@ -244,7 +245,8 @@ pub fn build_c(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBu
     Some(core)
 }
 
-/// A Go guest: a module of the guest file (`main.go`) and its bindings'
+/// A Go guest: a module of the guest file (`main.go`), the packages of its
+/// own it imports (beside the file the guest links to) and its bindings'
 /// package, built as a wasip1 reactor.
 pub fn build_go(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathBuf> {
     let Some(go) = go_toolchain() else {
@@ -255,7 +257,30 @@ pub fn build_go(name: &str, fixture: &Path, bindings: &Bindings) -> Option<PathB
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     write_go_mod(&dir).unwrap();
-    fs::copy(fixture.join("guest.go"), dir.join("main.go")).unwrap();
+    let guest = fs::canonicalize(fixture.join("guest.go")).unwrap();
+    fs::copy(&guest, dir.join("main.go")).unwrap();
+    let source = fs::read_to_string(&guest).unwrap();
+    let generated: Vec<&str> = bindings
+        .files
+        .keys()
+        .filter_map(|f| f.split('/').next())
+        .collect();
+    for package in source.lines().filter_map(|l| {
+        l.trim()
+            .strip_prefix("\"wcomp.example/guest/")?
+            .strip_suffix('"')
+    }) {
+        if generated.contains(&package) {
+            continue;
+        }
+        let from = guest.parent().unwrap().join(package);
+        fs::create_dir_all(dir.join(package)).unwrap();
+        for file in fs::read_dir(&from).unwrap().flatten() {
+            if file.path().extension().is_some_and(|e| e == "go") {
+                fs::copy(file.path(), dir.join(package).join(file.file_name())).unwrap();
+            }
+        }
+    }
     for (file, text) in &bindings.files {
         let path = dir.join(file);
         fs::create_dir_all(path.parent().unwrap()).unwrap();

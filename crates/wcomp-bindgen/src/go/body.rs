@@ -89,6 +89,9 @@ pub(super) enum Mode {
     Export,
     /// An export's post-return function.
     PostReturn,
+    /// A future's or stream's value stored into or loaded from a read or
+    /// write buffer: what it lends joins `keep`.
+    Element,
 }
 
 /// The cases of a variant-like step.
@@ -310,7 +313,7 @@ impl<'a, 'b> Body<'a, 'b> {
     /// Keeps pointer `p` reachable while the host may read it.
     fn pin(&mut self, p: &str) {
         match self.mode {
-            Mode::Import => {
+            Mode::Import | Mode::Element => {
                 self.keeps = true;
                 let _ = writeln!(self.out, "keep = append(keep, {p})");
             }
@@ -681,6 +684,9 @@ impl Backend for Body<'_, '_> {
                         let _ = writeln!(self.out, "base := unsafe.Pointer(&cabiRetArea)");
                         self.base = "base".into();
                     }
+                    (Mode::Element, _) => {
+                        return Err(self.internal("an area in a buffer value's plan"));
+                    }
                 }
                 Ok(Vec::new())
             }
@@ -720,6 +726,14 @@ impl Backend for Body<'_, '_> {
                     let _ = writeln!(self.out, "cabiReset()");
                 }
                 Ok(ops)
+            }
+            // The readable end crosses as its handle, given away.
+            Step::PayloadLower { .. } => self.unary(ops, |v| format!("{v}.end.give()")),
+            Step::PayloadLift { ty, .. } => {
+                let v = self.one(ops)?;
+                let ops = g.payload_ops(*ty)?;
+                let end = g.gty(&Type::Id(*ty));
+                Ok(vec![self.bind(&format!("{end}{{end: {ops}.lift({v})}}"))])
             }
             Step::AwaitSubtask => {
                 let status = self.one(ops)?;

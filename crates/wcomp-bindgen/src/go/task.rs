@@ -26,7 +26,8 @@ use super::func::wasmimport;
 use crate::BindError;
 
 /// The task intrinsics the scheduler calls, by their Go name.
-const USED: [(TaskIntrinsic, &str); 6] = [
+const USED: [(TaskIntrinsic, &str); 7] = [
+    (TaskIntrinsic::TaskCancel, "cabiTaskCancel"),
     (TaskIntrinsic::WaitableSetNew, "cabiWaitableSetNew"),
     (TaskIntrinsic::WaitableSetDrop, "cabiWaitableSetDrop"),
     (TaskIntrinsic::WaitableJoin, "cabiWaitableJoin"),
@@ -38,7 +39,7 @@ const USED: [(TaskIntrinsic, &str); 6] = [
 impl Gen<'_> {
     /// The scheduler of async functions, with its imports.
     pub(super) fn async_support(&self, glue: &mut String) -> Result<(), BindError> {
-        use codes::{callback, event, subtask};
+        use codes::{callback, copy, event, subtask};
         let pkg = &self.pkg;
         let _ = write!(
             glue,
@@ -58,6 +59,11 @@ const (
 	cabiEventNone       = {none}
 	cabiEventCancelled  = {cancelled}
 	cabiSubtaskReturned = {returned}
+	cabiCopyBlocked     = 0x{blocked:x}
+	cabiCopyCompleted   = {copy_completed}
+	cabiCopyDropped     = {copy_dropped}
+	cabiCopyCancelled   = {copy_cancelled}
+	cabiMaxCount        = {max_count}
 )
 
 // cabiTask is one call of an async export.
@@ -66,8 +72,11 @@ type cabiTask struct {{
 	set uint32
 	// Per waitable, the goroutine waiting for its event.
 	waiting map[uint32]*cabiWaiter
-	// The result was given (`task.return`).
+	// The result was given (`task.return`), or the task ended cancelled.
 	returned bool
+	// The caller cancelled the task: reads and writes it waits for were
+	// cancelled, and it ends without a result.
+	cancelled bool
 	// Gives the result: set when the user's method returned while another
 	// task was current, and called at the task's next turn (the host takes
 	// a task's result only from that task).
@@ -80,6 +89,9 @@ type cabiWaiter struct {{
 	// What the host may still read or write until the event: areas, and the
 	// buffers the call lent.
 	keep []unsafe.Pointer
+	// Cancels what it waits for, answering the final code (nil for a
+	// subtask, which runs on to its end).
+	cancel func() uint32
 }}
 
 var (
@@ -114,13 +126,22 @@ func cabiSpawn(run func() func()) int32 {{
 	go func() {{
 		give := run()
 		if cabiCurrent == t {{
-			give()
-			t.returned = true
+			t.end(give)
 		}} else {{
 			t.giveResult = give
 		}}
 	}}()
 	return cabiSettle(id, t)
+}}
+
+// end gives the task's result, or ends it without one when it was cancelled.
+func (t *cabiTask) end(give func()) {{
+	if t.cancelled {{
+		cabiTaskCancel()
+	}} else {{
+		give()
+	}}
+	t.returned = true
 }}
 
 // cabiCallback is the callback of every async export: the event goes to the
@@ -136,14 +157,24 @@ func cabiCallback(event, handle, payload int32) int32 {{
 	if t.giveResult != nil {{
 		give := t.giveResult
 		t.giveResult = nil
-		give()
-		t.returned = true
+		t.end(give)
 	}}
 	switch event {{
 	case cabiEventNone:
 		// The turn the task asked for.
 	case cabiEventCancelled:
-		// Go cannot stop a goroutine: the task runs on and gives its result.
+		// Go cannot stop a goroutine: the reads and writes the task waits
+		// for are cancelled (they answer ErrCancelled), async imports run
+		// on, and the task ends without a result once its method returns.
+		t.cancelled = true
+		for waitable, w := range t.waiting {{
+			if w.cancel != nil {{
+				delete(t.waiting, waitable)
+				// Out of the set first: a cancel waits for its end.
+				cabiWaitableJoin(int32(waitable), 0)
+				w.event <- w.cancel()
+			}}
+		}}
 	default:
 		w := t.waiting[uint32(handle)]
 		if w == nil {{
@@ -159,14 +190,15 @@ func cabiCallback(event, handle, payload int32) int32 {{
 // cabiSettle runs goroutines until none can run, then answers the host for
 // task `t`: wait for an event of its set, end (its result is given and none
 // of its goroutines waits), or come back soon (its goroutines wait on
-// channels only, such as another task's).
+// channels or timers only, such as another task's).
 func cabiSettle(id int32, t *cabiTask) int32 {{
+	// Each turn lets the scheduler fire Go timers that are due, too.
 	for {{
+		runtime.Gosched()
 		metrics.Read(cabiRunnable)
 		if cabiRunnable[0].Value.Uint64() == 0 {{
 			break
 		}}
-		runtime.Gosched()
 	}}
 	cabiCurrent = nil
 	switch {{
@@ -186,8 +218,9 @@ func cabiSettle(id int32, t *cabiTask) int32 {{
 }}
 
 // cabiWait blocks the calling goroutine until `waitable` has an event, and
-// answers its payload; `keep` stays reachable until then.
-func cabiWait(waitable uint32, keep []unsafe.Pointer) uint32 {{
+// answers its payload; `keep` stays reachable until then. `cancel` cancels
+// what it waits for if the task is cancelled.
+func cabiWait(waitable uint32, keep []unsafe.Pointer, cancel func() uint32) uint32 {{
 	t := cabiCurrent
 	if t == nil {{
 		panic("{pkg}: an async import was called outside the goroutines of an async export")
@@ -196,7 +229,7 @@ func cabiWait(waitable uint32, keep []unsafe.Pointer) uint32 {{
 		t.set = uint32(cabiWaitableSetNew())
 	}}
 	cabiWaitableJoin(int32(waitable), int32(t.set))
-	w := &cabiWaiter{{event: make(chan uint32, 1), keep: keep}}
+	w := &cabiWaiter{{event: make(chan uint32, 1), keep: keep, cancel: cancel}}
 	t.waiting[waitable] = w
 	return <-w.event
 }}
@@ -208,7 +241,7 @@ func cabiAwaitSubtask(status int32, keep []unsafe.Pointer) {{
 		return
 	}}
 	subtask := uint32(status) >> 4
-	for cabiWait(subtask, keep) != cabiSubtaskReturned {{
+	for cabiWait(subtask, keep, nil) != cabiSubtaskReturned {{
 	}}
 	cabiSubtaskDrop(int32(subtask))
 }}
@@ -219,6 +252,11 @@ func cabiAwaitSubtask(status int32, keep []unsafe.Pointer) {{
             none = event::NONE,
             cancelled = event::CANCELLED,
             returned = subtask::RETURNED,
+            blocked = copy::BLOCKED,
+            copy_completed = copy::COMPLETED,
+            copy_dropped = copy::DROPPED,
+            copy_cancelled = copy::CANCELLED,
+            max_count = copy::MAX_COUNT,
         );
         for (intrinsic, name) in USED {
             let core = intrinsic.intrinsic();

@@ -80,6 +80,8 @@ impl Gen<'_> {
                 format!("{}Impl", self.type_name(r))
             }
             TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => self.type_name(*r),
+            TypeDefKind::Future(e) => self.payload_ty(wcomp_abi::PayloadKind::Future, e),
+            TypeDefKind::Stream(e) => self.payload_ty(wcomp_abi::PayloadKind::Stream, e),
             _ => "int32".into(),
         }
     }
@@ -314,6 +316,8 @@ impl Gen<'_> {
             | TypeDefKind::Option(_)
             | TypeDefKind::Result(_)
             | TypeDefKind::Tuple(_)
+            | TypeDefKind::Future(_)
+            | TypeDefKind::Stream(_)
             | TypeDefKind::Handle(_) => {
                 let structural = self.structural(&def.kind);
                 let _ = writeln!(s, "type {name} = {structural}");

@@ -8,9 +8,8 @@ use std::fmt::Write as _;
 
 use wcomp_abi::{
     AsyncWorldPlan, Block, CoreName, ElementPlan, PayloadKind, PayloadOp, PayloadPlan, PlainData,
-    drive_block, has_payload, plain_data, resource_of,
+    drive_block, plain_data,
 };
-use wit_parser::{Handle, Resolve, Type, TypeDefKind, WorldItem};
 
 use super::body::{Body, Mode};
 use super::{Gen, func};
@@ -595,7 +594,10 @@ pub(super) fn payload_impls(g: &Gen<'_>) -> Result<String, BindError> {
     for payload in &plan.payloads {
         let (key, spelled) = match &payload.element {
             None => ("()".to_string(), "()".to_string()),
-            Some(t) => (identity(g.resolve, t), g.ty(&g.unalias(t), &rt_path)),
+            Some(t) => (
+                crate::aliases::identity(g.resolve, t),
+                g.ty(&g.unalias(t), &rt_path),
+            ),
         };
         if elements.insert(key.clone()) {
             match &payload.element {
@@ -638,22 +640,12 @@ fn element_impls(
     rt_path: &[String],
     out: &mut String,
 ) -> Result<(), BindError> {
-    let f = g
-        .plan
-        .imports
-        .iter()
-        .chain(&g.plan.exports)
-        .find(|f| {
-            f.direction == payload.direction
-                && f.interface == payload.interface
-                && f.function.name == payload.function
-        })
-        .ok_or_else(|| {
-            BindError::Internal(format!(
-                "no plan of `{}`, which passes a future or stream",
-                payload.function
-            ))
-        })?;
+    let f = g.plan.passing(payload).ok_or_else(|| {
+        BindError::Internal(format!(
+            "no plan of `{}`, which passes a future or stream",
+            payload.function
+        ))
+    })?;
     // The body of a block: its statements, then the expression it leaves.
     let spell = |block: &Block, seed: &[&str]| -> Result<String, BindError> {
         let mut body = Body::new(g, f, rt_path, Mode::Import);
@@ -736,48 +728,10 @@ fn intrinsic_impl(payload: &PayloadPlan, spelled: &str, out: &mut String) -> Res
     Ok(())
 }
 
-/// What makes two element types one Rust type: aliases followed all the
-/// way down (`type a = list<u8>` is `list<u8>`), named types by identity.
-/// Element types equal by it share their impls.
-fn identity(resolve: &Resolve, ty: &Type) -> String {
-    let Type::Id(id) = ty else {
-        return format!("{ty:?}");
-    };
-    let of = |t: &Type| identity(resolve, t);
-    let opt = |t: &Option<Type>| t.as_ref().map(of).unwrap_or_default();
-    match &resolve.types[*id].kind {
-        TypeDefKind::Type(t) => of(t),
-        TypeDefKind::Option(t) => format!("option<{}>", of(t)),
-        TypeDefKind::List(t) => format!("list<{}>", of(t)),
-        TypeDefKind::Map(k, v) => format!("map<{},{}>", of(k), of(v)),
-        TypeDefKind::Result(r) => format!("result<{},{}>", opt(&r.ok), opt(&r.err)),
-        TypeDefKind::Tuple(t) => {
-            let types: Vec<String> = t.types.iter().map(of).collect();
-            format!("tuple<{}>", types.join(","))
-        }
-        TypeDefKind::Future(t) => format!("future<{}>", opt(t)),
-        TypeDefKind::Stream(t) => format!("stream<{}>", opt(t)),
-        TypeDefKind::Handle(Handle::Own(r)) => format!("own#{}", resource_of(resolve, *r).index()),
-        _ => format!("#{}", id.index()),
-    }
-}
-
 /// The world names a future or stream in one of its types (used by a
 /// function or not: every type is spelled).
 pub(super) fn world_has_payloads(g: &Gen<'_>) -> bool {
-    let resolve = g.resolve;
-    let w = &resolve.worlds[g.world];
-    w.imports
-        .values()
-        .chain(w.exports.values())
-        .any(|item| match item {
-            WorldItem::Interface { id, .. } => resolve.interfaces[*id]
-                .types
-                .values()
-                .any(|t| has_payload(resolve, &Type::Id(*t))),
-            WorldItem::Type { id, .. } => has_payload(resolve, &Type::Id(*id)),
-            WorldItem::Function(_) => false,
-        })
+    crate::aliases::world_has_payloads(g.resolve, g.world)
 }
 
 /// Reading a future or stream whose values hold strings or lists takes
