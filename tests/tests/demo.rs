@@ -7,7 +7,7 @@
 //! calls, and `fixtures/demo/script-streams` (values streamed in and out),
 //! and compose under the WASI 0.3 HTTP app into a `wasi:http/handler@0.3.0`
 //! component whose capabilities are the clock and the HTTP types; and the
-//! same two scripts over the WASI 0.3 store written in C.
+//! same two scripts over the WASI 0.3 stores written in C and in Go.
 //! The script runner must also fail on a wrong answer, and honour real
 //! time with `--real-clock`. The composed artifact then runs the same
 //! script under jco (transpiled to JavaScript, in node), where `wait`
@@ -82,13 +82,23 @@ fn demo_answers_the_script_and_leaves_the_components() {
         go_half.is_some() || wcomp_tests::go_guest::go_toolchain().is_none(),
         "Go is installed, but the demo ran no Go key store:\n{stdout}"
     );
-    // And the WASI 0.3 app over the C store, where clang-16 is.
-    let c_async_part = lines
-        .iter()
-        .position(|l| l.starts_with("The same WASI 0.3 app over the C key store"));
+    // And the WASI 0.3 app over the C and the Go store, where their
+    // toolchains are.
+    let async_at = |language: &str| {
+        lines.iter().position(|l| {
+            l.starts_with(&format!(
+                "The same WASI 0.3 app over the {language} key store"
+            ))
+        })
+    };
+    let (c_async_part, go_async_part) = (async_at("C"), async_at("Go"));
     assert!(
         c_async_part.is_some() || wcomp_tests::c_guest::c_toolchain().is_none(),
         "clang-16 is installed, but the demo ran no C WASI 0.3 key store:\n{stdout}"
+    );
+    assert!(
+        go_async_part.is_some() || wcomp_tests::go_guest::go_toolchain().is_none(),
+        "Go is installed, but the demo ran no Go WASI 0.3 key store:\n{stdout}"
     );
     // The halves in order: Rust, then each other store that ran.
     let mut starts: Vec<(usize, &str)> = vec![(0, "Rust")];
@@ -96,6 +106,7 @@ fn demo_answers_the_script_and_leaves_the_components() {
     starts.extend(go_half.map(|at| (at, "Go")));
     starts.push((async_part, "WASI 0.3"));
     starts.extend(c_async_part.map(|at| (at, "WASI 0.3 in C")));
+    starts.extend(go_async_part.map(|at| (at, "WASI 0.3 in Go")));
     let halves: Vec<(&[&str], &str)> = starts
         .iter()
         .enumerate()

@@ -203,17 +203,13 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         Ok(go) => builders.push(Builder::Go(go)),
         Err(how) => skipped.push(format!("The Go key store is skipped: {how}")),
     }
-    let c_route = builders.iter().find_map(|b| match b {
-        Builder::C(c) => Some(c.clone()),
-        Builder::Go(_) => None,
-    });
     let mut steps = Steps {
         root: &root,
         done: 0,
         total: STEPS
             + HALF_STEPS * builders.len()
             + crate::demo_async::STEPS
-            + c_route.as_ref().map_or(0, |_| crate::demo_async::C_STEPS),
+            + crate::demo_async::OTHER_STEPS * builders.len(),
     };
     steps.run(&mut guests::build_wcomp(&root), false)?;
     let wcomp = || Command::new(guests::wcomp_path(&target));
@@ -356,8 +352,8 @@ fn demo(route: &toolchain::Route) -> Result<PathBuf, String> {
         wit: &wit,
     };
     crate::demo_async::run(&mut steps, route, &wcomp, &paths)?;
-    if let Some(c) = &c_route {
-        crate::demo_async::run_c(&mut steps, c, &wcomp, &paths)?;
+    for half in &halves {
+        crate::demo_async::run_other(&mut steps, &half.builder, &wcomp, &paths)?;
     }
     Ok(out)
 }
@@ -370,7 +366,7 @@ pub enum Builder {
 
 impl Builder {
     /// `C`, `Go`.
-    fn language(&self) -> &'static str {
+    pub fn language(&self) -> &'static str {
         match self {
             Builder::C(_) => "C",
             Builder::Go(_) => "Go",
@@ -378,14 +374,14 @@ impl Builder {
     }
 
     /// `c`, `go`: the `--lang`, and the suffix of the artifacts' names.
-    fn lang(&self) -> &'static str {
+    pub fn lang(&self) -> &'static str {
         match self {
             Builder::C(_) => "c",
             Builder::Go(_) => "go",
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Builder::C(c) => c.describe(),
             Builder::Go(go) => go.describe(),

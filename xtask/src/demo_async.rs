@@ -7,14 +7,14 @@
 //! in and out in chunks of 1 byte to 1 MiB. The same store under the WASI
 //! 0.3 HTTP app (`fixtures/app-http-async`) makes a `wasi:http/service`
 //! component, which `serve` runs (`tests/tests/http_service.rs` serves it).
-//! Where clang-16 is, the app runs the same scripts over the store written
-//! in C (`run_c`).
+//! Where clang-16 and Go are, the app runs the same scripts over the store
+//! written in C and in Go (`run_other`).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::demo::{SCRIPT, Steps, capabilities, compose};
+use crate::demo::{Builder, SCRIPT, Steps, capabilities, compose};
 use crate::guests::{Guest, grouped};
 use crate::toolchain;
 
@@ -38,48 +38,80 @@ pub struct Paths<'a> {
     pub wit: &'a Path,
 }
 
-/// The steps of [`run_c`].
-pub const C_STEPS: usize = 6;
-/// The first line of [`run_c`]'s part, by which `tests/demo.rs` finds it.
-pub const C_HEADING: &str = "The same WASI 0.3 app over the C key store";
+/// The steps of [`run_other`].
+pub const OTHER_STEPS: usize = 6;
+/// The first line of [`run_other`]'s part for `language`, by which
+/// `tests/demo.rs` finds it.
+pub fn other_heading(language: &str) -> String {
+    format!("The same WASI 0.3 app over the {language} key store")
+}
 
-/// The WASI 0.3 app over the C store (`fixtures/keystore-c/keystore_async.c`,
-/// bound with `--lang c`): the same two scripts, the same answers.
-pub fn run_c(
+/// The WASI 0.3 app over the store in C (`fixtures/keystore-c/keystore_async.c`)
+/// or in Go (`fixtures/keystore-go/async`), bound with `--lang c` or `--lang
+/// go`: the same two scripts, the same answers.
+pub fn run_other(
     steps: &mut Steps<'_>,
-    c: &crate::c_toolchain::CRoute,
+    builder: &Builder,
     wcomp: &dyn Fn() -> Command,
     paths: &Paths<'_>,
 ) -> Result<(), String> {
-    let source = Path::new("fixtures/keystore-c/keystore_async.c");
+    let lang = builder.lang();
+    let (source, how) = match builder {
+        Builder::C(_) => (
+            Path::new("fixtures/keystore-c/keystore_async.c"),
+            "tasks as state machines over the callback ABI",
+        ),
+        Builder::Go(_) => (
+            Path::new("fixtures/keystore-go/async"),
+            "each call on a goroutine of its own",
+        ),
+    };
     println!(
-        "\n{C_HEADING} ({}), bound from the same WIT with `--lang c` (tasks as state \
-         machines over the callback ABI) and built by {}:",
+        "\n{} ({}), bound from the same WIT with `--lang {lang}` ({how}) and built by {}:",
+        other_heading(builder.language()),
         source.display(),
-        c.describe()
+        builder.describe()
     );
-    let bindings = paths.out.join("keystore-async-c");
+    // C bindings go beside the artifacts; Go ones into the store's module,
+    // as a package of it (the folder is git-ignored).
+    let bindings = match builder {
+        Builder::C(_) => paths.out.join("keystore-async-c"),
+        Builder::Go(_) => source.to_path_buf(),
+    };
     steps.run(
         wcomp()
             .arg("bind")
             .arg(paths.wit)
-            .args(["--world", "async-keystore", "--lang", "c", "--out-dir"])
+            .args(["--world", "async-keystore", "--lang", lang, "--out-dir"])
             .arg(&bindings),
         true,
     )?;
-    let core = paths.out.join("keystore-async-c.core.wasm");
-    let sources = [
-        source.to_path_buf(),
-        bindings.join("async_keystore.c"),
-        bindings.join("async_keystore_component_type.c"),
-    ];
-    steps.run(&mut c.build(&sources, &bindings, &core), true)?;
-    let component = paths.out.join("keystore-async-c.wasm");
-    steps.run(
-        wcomp().arg("new").arg(&core).arg("-o").arg(&component),
-        true,
-    )?;
-    let composed = paths.out.join("composed-async-c.wasm");
+    let core = paths.out.join(format!("keystore-async-{lang}.core.wasm"));
+    let mut new = wcomp();
+    new.arg("new").arg(&core);
+    match builder {
+        Builder::C(c) => {
+            let sources = [
+                source.to_path_buf(),
+                bindings.join("async_keystore.c"),
+                bindings.join("async_keystore_component_type.c"),
+            ];
+            steps.run(&mut c.build(&sources, &bindings, &core), true)?;
+        }
+        Builder::Go(go) => {
+            // `-o` is read in the package's folder (`-C`): the path climbs
+            // back out of it, so that the line works as printed.
+            let up: PathBuf = source.components().map(|_| "..").collect();
+            steps.run(&mut go.build(source, &up.join(&core)), true)?;
+            // Go writes no custom sections: the WIT comes with the module.
+            new.arg("--wit")
+                .arg(paths.wit)
+                .args(["--world", "async-keystore"]);
+        }
+    }
+    let component = paths.out.join(format!("keystore-async-{lang}.wasm"));
+    steps.run(new.arg("-o").arg(&component), true)?;
+    let composed = paths.out.join(format!("composed-async-{lang}.wasm"));
     let app = paths.out.join("app-async.wasm");
     steps.run(
         compose(wcomp(), &app, &component).arg("-o").arg(&composed),
@@ -88,13 +120,17 @@ pub fn run_c(
     for script in [SCRIPT, STREAMS_SCRIPT] {
         let mut run = Command::new(paths.runner);
         run.arg(&composed).arg(script);
-        steps
-            .run(&mut run, false)
-            .map_err(|e| format!("{e}: {script} did not pass over the C WASI 0.3 key store"))?;
+        steps.run(&mut run, false).map_err(|e| {
+            format!(
+                "{e}: {script} did not pass over the {} WASI 0.3 key store",
+                builder.language()
+            )
+        })?;
     }
     let size = |p: &Path| grouped(fs::metadata(paths.root.join(p)).map_or(0, |m| m.len()));
     println!(
-        "\nthe async key store in C: {} bytes ({} bytes of core module); composed: {} bytes",
+        "\nthe async key store in {}: {} bytes ({} bytes of core module); composed: {} bytes",
+        builder.language(),
         size(&component),
         size(&core),
         size(&composed)

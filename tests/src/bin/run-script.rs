@@ -284,7 +284,7 @@ enum Session {
     Sync { store: Store<Host>, app: Composed },
     /// `async-handler`, called with `call_async` on a runtime of its own.
     Async {
-        store: Store<Clock>,
+        store: Store<Host>,
         app: ComposedAsync,
         runtime: tokio::runtime::Runtime,
     },
@@ -304,10 +304,13 @@ impl Session {
             .enable_time()
             .build()
             .map_err(|e| format!("cannot start a runtime: {e}"))?;
+        // WASI 0.2 too: a guest whose language runtime reaches the host
+        // through the preview1 adapter (Go's) imports it.
         let mut linker = Linker::new(engine);
-        ComposedAsync::add_to_linker(&mut linker, |clock: &mut Clock| clock)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| format!("{e:?}"))?;
+        ComposedAsync::add_to_linker(&mut linker, |host: &mut Host| &mut host.clock)
             .map_err(|e| format!("{e:?}"))?;
-        let mut store = Store::new(engine, host.clock);
+        let mut store = Store::new(engine, host);
         let app = runtime
             .block_on(ComposedAsync::instantiate_async(
                 &mut store, component, &linker,
@@ -339,7 +342,7 @@ impl Session {
     fn clock(&mut self) -> &mut Clock {
         match self {
             Session::Sync { store, .. } => &mut store.data_mut().clock,
-            Session::Async { store, .. } => store.data_mut(),
+            Session::Async { store, .. } => &mut store.data_mut().clock,
         }
     }
 }

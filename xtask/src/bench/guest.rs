@@ -253,15 +253,20 @@ fn go_store(ctx: &Context) -> Result<Guest, String> {
     let dir = ctx.dir.join("guest-go");
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-    for file in ["go.mod", "main.go"] {
+    // The module's own files: the store and its key rules (package keys).
+    for file in ["go.mod", "main.go", "keys/keys.go"] {
         let from = ctx.root.join(GO_STORE).join(file);
-        fs::copy(&from, dir.join(file)).map_err(io_err("cannot copy", &from))?;
+        let to = dir.join(file);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).map_err(io_err("cannot create", parent))?;
+        }
+        fs::copy(&from, &to).map_err(io_err("cannot copy", &from))?;
     }
     bind_keystore(ctx, "go", &dir)?;
     let core = ctx.dir.join("guest-go.core.wasm");
     eprintln!("==> building the Go key store: {GO_STORE}");
     let source = format!(
-        "{GO_STORE}/main.go + `wcomp bind wit --world keystore --lang go`, {}",
+        "{GO_STORE}/main.go and keys/ + `wcomp bind wit --world keystore --lang go`, {}",
         go.describe()
     );
     let build = go.build(&dir, &core);
