@@ -139,15 +139,15 @@ impl<'a> Gen<'a> {
         for n in 2..=16 {
             names.claim(&format!("Tuple{n}"));
         }
-        // The generic ends, in worlds with a future or stream.
-        let passes = |t: &Type| wcomp_abi::has_payload(resolve, t);
-        let payloads = crate::aliases::world_has_payloads(resolve, world)
-            || plan.imports.iter().chain(&plan.exports).any(|f| {
-                f.function.params.iter().any(|p| passes(&p.ty))
-                    || f.function.result.as_ref().is_some_and(passes)
-            });
-        if payloads {
-            for h in payload::HELPERS {
+        // The generic ends of the futures and streams the world names.
+        let (futures, streams) = payload::payload_kinds(resolve, world);
+        for h in payload::HELPERS {
+            let wanted = match h {
+                "Stream" | "StreamWriter" | "NewStream" => streams,
+                "Future" | "FutureWriter" | "NewFuture" => futures,
+                _ => futures || streams,
+            };
+            if wanted {
                 helpers.insert(h, names.claim(h));
             }
         }
@@ -454,7 +454,7 @@ impl<'a> Gen<'a> {
 
     /// The world names a future or stream (the generic ends are needed).
     pub fn has_payloads(&self) -> bool {
-        self.helpers.contains_key("Stream")
+        self.helpers.contains_key("ErrDropped")
     }
 
     /// Records that generic helper `h` is used.

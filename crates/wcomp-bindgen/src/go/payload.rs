@@ -19,7 +19,7 @@ use wcomp_abi::{
     AsyncWorldPlan, PayloadKind, PayloadOp, PayloadPlan, PlainData, drive_block, has_memory,
     plain_data,
 };
-use wit_parser::{Type, TypeDefKind, TypeId};
+use wit_parser::{Function, Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem};
 
 use super::Gen;
 use super::body::{Body, Mode};
@@ -28,7 +28,8 @@ use crate::BindError;
 use crate::aliases::{identity, unalias};
 
 /// The helper names the generic ends use, claimed in worlds with a future
-/// or stream.
+/// (`Future`, `FutureWriter`, `NewFuture`), a stream (`Stream`,
+/// `StreamWriter`, `NewStream`) or either (the errors).
 pub(super) const HELPERS: [&str; 8] = [
     "Stream",
     "StreamWriter",
@@ -275,14 +276,19 @@ impl Gen<'_> {
                 crate::go::camel(kind)
             ),
         };
-        format!(
-            "\n// cabiStreamOf and cabiFutureOf find the operations of an element type.{}{}",
-            lookup("stream", &streams),
-            lookup("future", &futures)
-        )
+        let mut text =
+            String::from("\n// The operations of an element type, for the constructors.");
+        if self.helpers.contains_key("Stream") {
+            text.push_str(&lookup("stream", &streams));
+        }
+        if self.helpers.contains_key("Future") {
+            text.push_str(&lookup("future", &futures));
+        }
+        text
     }
 
-    /// The generic ends and their methods, for the API file.
+    /// The generic ends and their methods, for the API file: those of
+    /// streams and of futures where the world names one.
     fn ends_text(&self) -> String {
         let [
             stream,
@@ -295,8 +301,21 @@ impl Gen<'_> {
             cancelled,
         ] = HELPERS.map(|h| self.helper(h));
         let pkg = &self.pkg;
-        format!(
+        let mut text = format!(
             r#"
+// {dropped} is the error of a write whose reader dropped its end, and of a
+// future's read whose writer did.
+var {dropped} = errors.New("{pkg}: the other end was dropped")
+
+// {cancelled} is the error of a read or write that the task's caller
+// cancelled, with the task: the task ends without a result.
+var {cancelled} = errors.New("{pkg}: the call was cancelled")
+"#
+        );
+        if self.helpers.contains_key("Stream") {
+            let _ = write!(
+                text,
+                r#"
 // {stream} is the readable end of a WIT `stream<T>`: [{stream}.Read] from it
 // (a {stream}[byte] is an [io.Reader]), pass it to a function, which takes it
 // over, or [{stream}.Close] it. Reads block the calling goroutine, as async
@@ -312,40 +331,12 @@ type {writer}[T any] struct {{
 	end *cabiEnd[T]
 }}
 
-// {future} is the readable end of a WIT `future<T>`: [{future}.Read] its
-// value, pass it to a function, which takes it over, or [{future}.Close] it.
-type {future}[T any] struct {{
-	end *cabiEnd[T]
-}}
-
-// {fwriter} is the writable end of a WIT `future<T>`: [{fwriter}.Write]
-// its value, or [{fwriter}.Close] it unwritten.
-type {fwriter}[T any] struct {{
-	end *cabiEnd[T]
-}}
-
-// {dropped} is the error of a write whose reader dropped its end, and of a
-// future's read whose writer did.
-var {dropped} = errors.New("{pkg}: the other end was dropped")
-
-// {cancelled} is the error of a read or write that the task's caller
-// cancelled, with the task: the task ends without a result.
-var {cancelled} = errors.New("{pkg}: the call was cancelled")
-
 // {new_stream} makes a stream: its readable end, to pass on, and its writable
 // end, to write to.
 func {new_stream}[T any]() ({stream}[T], {writer}[T]) {{
 	ops := cabiStreamOf[T]()
 	r, w := ops.ends()
 	return {stream}[T]{{end: r}}, {writer}[T]{{end: w}}
-}}
-
-// {new_future} makes a future: its readable end, to pass on, and its
-// writable end, to write its value to.
-func {new_future}[T any]() ({future}[T], {fwriter}[T]) {{
-	ops := cabiFutureOf[T]()
-	r, w := ops.ends()
-	return {future}[T]{{end: r}}, {fwriter}[T]{{end: w}}
 }}
 
 // Read reads up to len(buf) values into buf, blocking until at least one
@@ -401,6 +392,32 @@ func (w {writer}[T]) Close() error {{
 	w.end.close(w.end.ops.dropWritable)
 	return nil
 }}
+"#
+            );
+        }
+        if self.helpers.contains_key("Future") {
+            let _ = write!(
+                text,
+                r#"
+// {future} is the readable end of a WIT `future<T>`: [{future}.Read] its
+// value, pass it to a function, which takes it over, or [{future}.Close] it.
+type {future}[T any] struct {{
+	end *cabiEnd[T]
+}}
+
+// {fwriter} is the writable end of a WIT `future<T>`: [{fwriter}.Write]
+// its value, or [{fwriter}.Close] it unwritten.
+type {fwriter}[T any] struct {{
+	end *cabiEnd[T]
+}}
+
+// {new_future} makes a future: its readable end, to pass on, and its
+// writable end, to write its value to.
+func {new_future}[T any]() ({future}[T], {fwriter}[T]) {{
+	ops := cabiFutureOf[T]()
+	r, w := ops.ends()
+	return {future}[T]{{end: r}}, {fwriter}[T]{{end: w}}
+}}
 
 // Read blocks until the future's value comes, and drops the end.
 func (f {future}[T]) Read() (T, error) {{
@@ -446,7 +463,9 @@ func (f {fwriter}[T]) Close() error {{
 	return nil
 }}
 "#
-        )
+            );
+        }
+        text
     }
 
     /// The operations type and the reads and writes of every end.
@@ -587,6 +606,66 @@ func (e *cabiEnd[T]) copied(code int32, keep []unsafe.Pointer, cancel func(int32
 "#
         )
     }
+}
+
+/// Which of futures and streams the world names, in its types and its
+/// functions' (elements of futures and streams included): the generic
+/// ends of those are written.
+pub(super) fn payload_kinds(resolve: &Resolve, world: WorldId) -> (bool, bool) {
+    fn walk(resolve: &Resolve, ty: &Type, kinds: &mut (bool, bool)) {
+        let Type::Id(id) = ty else {
+            return;
+        };
+        let kind = &resolve.types[*id].kind;
+        match kind {
+            TypeDefKind::Future(_) => kinds.0 = true,
+            TypeDefKind::Stream(_) => kinds.1 = true,
+            _ => {}
+        }
+        let mut sub = |t: &Type| walk(resolve, t, kinds);
+        match kind {
+            TypeDefKind::Future(e) | TypeDefKind::Stream(e) => e.iter().for_each(sub),
+            TypeDefKind::Type(t)
+            | TypeDefKind::Option(t)
+            | TypeDefKind::List(t)
+            | TypeDefKind::FixedLengthList(t, _) => sub(t),
+            TypeDefKind::Map(k, v) => {
+                sub(k);
+                sub(v);
+            }
+            TypeDefKind::Record(r) => r.fields.iter().for_each(|f| sub(&f.ty)),
+            TypeDefKind::Tuple(t) => t.types.iter().for_each(sub),
+            TypeDefKind::Variant(v) => v.cases.iter().flat_map(|c| &c.ty).for_each(sub),
+            TypeDefKind::Result(r) => [&r.ok, &r.err].into_iter().flatten().for_each(sub),
+            _ => {}
+        }
+    }
+    let mut kinds = (false, false);
+    let function = |f: &Function, kinds: &mut (bool, bool)| {
+        for p in &f.params {
+            walk(resolve, &p.ty, kinds);
+        }
+        if let Some(t) = &f.result {
+            walk(resolve, t, kinds);
+        }
+    };
+    let w = &resolve.worlds[world];
+    for item in w.imports.values().chain(w.exports.values()) {
+        match item {
+            WorldItem::Interface { id, .. } => {
+                let iface = &resolve.interfaces[*id];
+                for t in iface.types.values() {
+                    walk(resolve, &Type::Id(*t), &mut kinds);
+                }
+                for f in iface.functions.values() {
+                    function(f, &mut kinds);
+                }
+            }
+            WorldItem::Type { id, .. } => walk(resolve, &Type::Id(*id), &mut kinds),
+            WorldItem::Function(f) => function(f, &mut kinds),
+        }
+    }
+    kinds
 }
 
 /// The operations variable of the `i`th (kind, element) pair.
