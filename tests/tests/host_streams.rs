@@ -558,6 +558,49 @@ impl blobs::Host for HostBlobs {
         let samples = collect(accessor, input).await?;
         accessor.with(|mut access| StreamReader::new(&mut access, samples))
     }
+
+    async fn words<T: 'static>(
+        accessor: Access<'_, T>,
+        text: String,
+        _chunk: u32,
+    ) -> wasmtime::Result<StreamReader<Vec<char>>> {
+        let words: Vec<Vec<char>> = text
+            .split_whitespace()
+            .map(|w| w.chars().collect())
+            .collect();
+        accessor.with(|mut access| StreamReader::new(&mut access, words))
+    }
+
+    async fn sums<T: 'static>(
+        accessor: Access<'_, T>,
+        lists: StreamReader<Vec<i32>>,
+    ) -> wasmtime::Result<Vec<i64>> {
+        let lists = collect(accessor, lists).await?;
+        Ok(lists
+            .iter()
+            .map(|l| l.iter().copied().map(i64::from).sum())
+            .collect())
+    }
+
+    async fn initial<T: 'static>(
+        accessor: Access<'_, T>,
+        text: String,
+    ) -> wasmtime::Result<FutureReader<char>> {
+        let initial = text.chars().next().unwrap_or('?');
+        accessor.with(|mut access| {
+            FutureReader::new(
+                &mut access,
+                async move { Ok::<char, wasmtime::Error>(initial) },
+            )
+        })
+    }
+
+    async fn negate<T: 'static>(
+        accessor: Access<'_, T>,
+        n: FutureReader<i32>,
+    ) -> wasmtime::Result<i32> {
+        Ok(-take(accessor, n).await.unwrap_or(0))
+    }
 }
 
 /// The stream app's calls (`fixtures/bind-rust/stream-app/calls`) with the

@@ -111,6 +111,10 @@ pub(crate) struct Gen<'a> {
     used: RefCell<BTreeSet<String>>,
     /// Names of helpers claimed up front.
     helpers: BTreeMap<&'static str, String>,
+    /// The constructors of future and stream types that Go spells like
+    /// another (`stream<char>` and `stream<s32>`), by (is a stream, WIT
+    /// element identity).
+    typed_makers: BTreeMap<payload::PayloadKey, String>,
 }
 
 impl<'a> Gen<'a> {
@@ -200,8 +204,13 @@ impl<'a> Gen<'a> {
                 .collect(),
             used: RefCell::new(BTreeSet::new()),
             helpers,
+            typed_makers: BTreeMap::new(),
         };
         g.name_items(&mut names)?;
+        for (key, want) in g.typed_maker_wants()? {
+            let name = names.claim(&want);
+            g.typed_makers.insert(key, name);
+        }
         Ok(g)
     }
 

@@ -242,6 +242,13 @@ impl Gen<'_> {
                 PayloadKind::Stream => ("stream", ", size_t count", ", count"),
                 PayloadKind::Future => ("future", "", ""),
             };
+            let drops = match payload.kind {
+                PayloadKind::Stream => "Drops an end (once).",
+                PayloadKind::Future => {
+                    "Drops an end (once). A writable end dropped unwritten traps,\n\
+                     // unless the reader dropped its end first."
+                }
+            };
             let _ = writeln!(
                 h,
                 "\n// A new {what}: its readable end, and its writable end in `*writer`.\n\
@@ -253,7 +260,7 @@ impl Gen<'_> {
                  // Cancels a read or write that blocked: its result.\n\
                  uint32_t {base}_cancel_read({reader} end);\n\
                  uint32_t {base}_cancel_write({writer} end);\n\
-                 // Drops an end (once).\n\
+                 // {drops}\n\
                  void {base}_drop_readable({reader} end);\n\
                  void {base}_drop_writable({writer} end);",
                 if count.is_empty() {

@@ -728,7 +728,10 @@ impl Backend for Body<'_, '_> {
                 Ok(ops)
             }
             // The readable end crosses as its handle, given away.
-            Step::PayloadLower { .. } => self.unary(ops, |v| format!("{v}.end.give()")),
+            Step::PayloadLower { ty, .. } => {
+                let payload = g.payload_ops(*ty)?;
+                self.unary(ops, |v| format!("{v}.end.give(&{payload})"))
+            }
             Step::PayloadLift { ty, .. } => {
                 let v = self.one(ops)?;
                 let ops = g.payload_ops(*ty)?;

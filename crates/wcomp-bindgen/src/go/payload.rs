@@ -41,6 +41,10 @@ pub(super) const HELPERS: [&str; 8] = [
     "ErrCancelled",
 ];
 
+/// A future or stream type: whether it is a stream, and its element's WIT
+/// identity.
+pub(super) type PayloadKey = (bool, String);
+
 impl Gen<'_> {
     /// The Go type of an anonymous `future<T>` or `stream<T>` (the
     /// readable end).
@@ -73,9 +77,9 @@ impl Gen<'_> {
 
     /// Every distinct (kind, element) the world's functions pass, in plan
     /// order.
-    fn payload_keys(&self) -> Result<Vec<(bool, String)>, BindError> {
+    fn payload_keys(&self) -> Result<Vec<PayloadKey>, BindError> {
         let plan = AsyncWorldPlan::new(self.resolve, self.world)?;
-        let mut keys: Vec<(bool, String)> = Vec::new();
+        let mut keys: Vec<PayloadKey> = Vec::new();
         for p in &plan.payloads {
             let key = (p.kind == PayloadKind::Stream, element_key(self, &p.element));
             if !keys.contains(&key) {
@@ -83,6 +87,94 @@ impl Gen<'_> {
             }
         }
         Ok(keys)
+    }
+
+    /// The constructors wanted for future and stream types Go spells like
+    /// another: `NewStream[int32]` cannot tell `stream<char>` from
+    /// `stream<s32>`, so each gets one of its own (`NewStreamChar`,
+    /// `NewStreamS32`).
+    pub(super) fn typed_maker_wants(&self) -> Result<Vec<(PayloadKey, String)>, BindError> {
+        let plan = AsyncWorldPlan::new(self.resolve, self.world)?;
+        let mut wants = Vec::new();
+        for (key, element) in self.ambiguous_payloads(&plan) {
+            let kind = if key.0 { "Stream" } else { "Future" };
+            let words = match &element {
+                Some(t) => wit_text(self.resolve, t),
+                None => "nothing".into(),
+            };
+            let words: String = words
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            wants.push((key, format!("New{kind}{}", crate::go::camel(&words))));
+        }
+        Ok(wants)
+    }
+
+    /// The (kind, element) pairs of the world's futures and streams whose
+    /// Go type another pair shares, with their elements.
+    fn ambiguous_payloads(&self, plan: &AsyncWorldPlan) -> Vec<(PayloadKey, Option<Type>)> {
+        let mut seen: Vec<(PayloadKey, String, Option<Type>)> = Vec::new();
+        for p in &plan.payloads {
+            let key = (p.kind == PayloadKind::Stream, element_key(self, &p.element));
+            if !seen.iter().any(|(k, _, _)| *k == key) {
+                seen.push((key, go_identity(self, &p.element), p.element));
+            }
+        }
+        let shared = |key: &PayloadKey, go: &String| {
+            seen.iter()
+                .any(|(k, g, _)| k.0 == key.0 && g == go && k.1 != key.1)
+        };
+        seen.iter()
+            .filter(|(key, go, _)| shared(key, go))
+            .map(|(key, _, element)| (key.clone(), *element))
+            .collect()
+    }
+
+    /// The constructors of the future and stream types Go spells like
+    /// another, for the API file.
+    fn typed_makers_text(&self) -> Result<String, BindError> {
+        let plan = AsyncWorldPlan::new(self.resolve, self.world)?;
+        let keys = self.payload_keys()?;
+        let mut text = String::new();
+        for (key, element) in self.ambiguous_payloads(&plan) {
+            let Some(name) = self.typed_makers.get(&key) else {
+                continue;
+            };
+            let kind = if key.0 {
+                PayloadKind::Stream
+            } else {
+                PayloadKind::Future
+            };
+            let ops = keys
+                .iter()
+                .position(|k| *k == key)
+                .map(|i| ops_name(kind, i))
+                .ok_or_else(|| BindError::Internal("a typed constructor of no type".into()))?;
+            let (reader, writer) = match kind {
+                PayloadKind::Stream => (self.helper("Stream"), self.helper("StreamWriter")),
+                PayloadKind::Future => (self.helper("Future"), self.helper("FutureWriter")),
+            };
+            let generic = match kind {
+                PayloadKind::Stream => self.helper("NewStream"),
+                PayloadKind::Future => self.helper("NewFuture"),
+            };
+            let go = self.side(&element);
+            let wit = payload_wit(self.resolve, kind, &element);
+            let _ = write!(
+                text,
+                r#"
+// {name} makes a `{wit}`: its readable end, to pass on, and its
+// writable end. Go spells another of the world's types {reader}[{go}]
+// too, and {generic}[{go}], which cannot tell them apart, panics.
+func {name}() ({reader}[{go}], {writer}[{go}]) {{
+	r, w := {ops}.ends()
+	return {reader}[{go}]{{end: r}}, {writer}[{go}]{{end: w}}
+}}
+"#
+            );
+        }
+        Ok(text)
     }
 
     /// The generic ends (into the API file) and, per future or stream type,
@@ -94,6 +186,7 @@ impl Gen<'_> {
     ) -> Result<(), BindError> {
         let plan = AsyncWorldPlan::new(self.resolve, self.world)?;
         api.push_str(&self.ends_text());
+        api.push_str(&self.typed_makers_text()?);
         glue.push_str(&self.payload_glue_text());
         if plan.payloads.iter().any(|p| p.element.is_none()) {
             glue.push_str(
@@ -104,7 +197,7 @@ impl Gen<'_> {
         }
         // Per element type: how its values are stored and loaded.
         let mut elements: BTreeMap<String, usize> = BTreeMap::new();
-        let mut kinds: Vec<(bool, String)> = Vec::new();
+        let mut kinds: Vec<PayloadKey> = Vec::new();
         // Per Go element type, the operations its constructor uses.
         let mut makers: Vec<(PayloadKind, String, String)> = Vec::new();
         for p in &plan.payloads {
@@ -121,14 +214,32 @@ impl Gen<'_> {
             let ops = ops_name(p.kind, kinds.len());
             kinds.push(key);
             self.payload_ops_var(p, &ops, index, glue)?;
-            // The constructor's case of the Go type (two WIT types Go
-            // spells alike, `char` and `s32`, share the first's).
+            // The constructor's case of the Go type: two WIT types Go
+            // spells alike (`char` and `s32`) have constructors of their
+            // own, and the generic one refuses.
             let go = go_identity(self, &p.element);
             if !makers.iter().any(|(k, g, _)| *k == p.kind && *g == go) {
                 makers.push((p.kind, go, ops));
             }
         }
-        glue.push_str(&self.constructor_lookup(&makers));
+        let ambiguous = self.ambiguous_payloads(&plan);
+        let mut refusals: BTreeMap<(bool, String), Vec<String>> = BTreeMap::new();
+        for (key, element) in &ambiguous {
+            let kind = if key.0 {
+                PayloadKind::Stream
+            } else {
+                PayloadKind::Future
+            };
+            let name = self.typed_makers.get(key).cloned().unwrap_or_default();
+            refusals
+                .entry((key.0, go_identity(self, element)))
+                .or_default()
+                .push(format!(
+                    "{} ({name})",
+                    payload_wit(self.resolve, kind, element)
+                ));
+        }
+        glue.push_str(&self.constructor_lookup(&makers, &refusals));
         Ok(())
     }
 
@@ -189,11 +300,9 @@ impl Gen<'_> {
             .element
             .as_ref()
             .is_some_and(|t| has_memory(self.resolve, t));
-        let wit = match &p.element {
-            Some(_) => format!("{}<{go}>", kind_name(p.kind)),
-            None => kind_name(p.kind).to_string(),
-        };
+        let wit = payload_wit(self.resolve, p.kind, &p.element);
         let mut fields: Vec<(&str, String)> = vec![
+            ("wit", format!("{wit:?}")),
             ("size", layout.size.to_string()),
             ("plain", plain.to_string()),
             ("future", (p.kind == PayloadKind::Future).to_string()),
@@ -252,17 +361,28 @@ impl Gen<'_> {
 
     /// `cabiPayloadOf`: the operations of a Go element type, for the
     /// constructors.
-    fn constructor_lookup(&self, makers: &[(PayloadKind, String, String)]) -> String {
+    fn constructor_lookup(
+        &self,
+        makers: &[(PayloadKind, String, String)],
+        refusals: &BTreeMap<(bool, String), Vec<String>>,
+    ) -> String {
         let mut streams = String::new();
         let mut futures = String::new();
+        let pkg = &self.pkg;
         for (kind, go, ops) in makers {
-            let case = format!("case **cabiPayload[{go}]:\n*p = &{ops}\n");
+            let case = match refusals.get(&(*kind == PayloadKind::Stream, go.clone())) {
+                Some(types) => format!(
+                    "case **cabiPayload[{go}]:\n\
+                     panic(\"{pkg}: Go spells {} alike: make one with its own constructor\")\n",
+                    types.join(" and ")
+                ),
+                None => format!("case **cabiPayload[{go}]:\n*p = &{ops}\n"),
+            };
             match kind {
                 PayloadKind::Stream => streams.push_str(&case),
                 PayloadKind::Future => futures.push_str(&case),
             }
         }
-        let pkg = &self.pkg;
         let lookup = |kind: &str, cases: &str| match cases.is_empty() {
             true => format!(
                 "\nfunc cabi{}Of[T any]() *cabiPayload[T] {{\n\
@@ -457,7 +577,8 @@ func (f {fwriter}[T]) Write(value T) error {{
 	}}
 }}
 
-// Close drops the writable end unwritten.
+// Close drops the writable end unwritten. The component model wants every
+// future written: this traps unless the reader dropped its end first.
 func (f {fwriter}[T]) Close() error {{
 	f.end.close(f.end.ops.dropWritable)
 	return nil
@@ -477,6 +598,8 @@ func (f {fwriter}[T]) Close() error {{
 // intrinsics, and how values are stored into and loaded from a read or
 // write buffer (`size` bytes apart).
 type cabiPayload[T any] struct {{
+	// The WIT type, for messages.
+	wit  string
 	size uintptr
 	// Numbers, laid out in Go as in the buffer: a slice is the buffer.
 	plain bool
@@ -526,10 +649,14 @@ func (e *cabiEnd[T]) use(what string) *cabiEnd[T] {{
 	return e
 }}
 
-// give is the handle of an end passed to a function, which takes it over.
-func (e *cabiEnd[T]) give() int32 {{
+// give is the handle of an end passed to a function, which takes it over
+// as a `ops` type.
+func (e *cabiEnd[T]) give(ops *cabiPayload[T]) int32 {{
 	if e == nil {{
 		panic("{pkg}: an end that was never made was passed")
+	}}
+	if e.ops != ops {{
+		panic("{pkg}: a " + e.ops.wit + " was passed where a " + ops.wit + " is expected")
 	}}
 	e.closed = true
 	return e.handle
@@ -728,6 +855,65 @@ fn go_identity(g: &Gen<'_>, element: &Option<Type>) -> String {
             }
         })
         .collect()
+}
+
+/// `stream<T>` or `future<T>` as WIT spells it.
+fn payload_wit(resolve: &Resolve, kind: PayloadKind, element: &Option<Type>) -> String {
+    match element {
+        Some(t) => format!("{}<{}>", kind_name(kind), wit_text(resolve, t)),
+        None => kind_name(kind).to_string(),
+    }
+}
+
+/// A type as WIT spells it (`list<char>`, `tuple<u32, entry>`), for
+/// messages and the names of constructors.
+fn wit_text(resolve: &Resolve, ty: &Type) -> String {
+    let id = match ty {
+        Type::Bool => return "bool".into(),
+        Type::U8 => return "u8".into(),
+        Type::U16 => return "u16".into(),
+        Type::U32 => return "u32".into(),
+        Type::U64 => return "u64".into(),
+        Type::S8 => return "s8".into(),
+        Type::S16 => return "s16".into(),
+        Type::S32 => return "s32".into(),
+        Type::S64 => return "s64".into(),
+        Type::F32 => return "f32".into(),
+        Type::F64 => return "f64".into(),
+        Type::Char => return "char".into(),
+        Type::String => return "string".into(),
+        Type::ErrorContext => return "error-context".into(),
+        Type::Id(id) => *id,
+    };
+    let def = &resolve.types[id];
+    if let Some(name) = &def.name {
+        return name.clone();
+    }
+    let of = |t: &Type| wit_text(resolve, t);
+    let opt = |t: &Option<Type>| t.as_ref().map(of).unwrap_or_else(|| "_".into());
+    match &def.kind {
+        TypeDefKind::Type(t) => of(t),
+        TypeDefKind::Option(t) => format!("option<{}>", of(t)),
+        TypeDefKind::List(t) => format!("list<{}>", of(t)),
+        TypeDefKind::FixedLengthList(t, n) => format!("list<{}, {n}>", of(t)),
+        TypeDefKind::Map(k, v) => format!("map<{}, {}>", of(k), of(v)),
+        TypeDefKind::Result(r) => match (&r.ok, &r.err) {
+            (None, None) => "result".into(),
+            (ok, None) => format!("result<{}>", opt(ok)),
+            (ok, err) => format!("result<{}, {}>", opt(ok), opt(err)),
+        },
+        TypeDefKind::Tuple(t) => {
+            let types: Vec<String> = t.types.iter().map(of).collect();
+            format!("tuple<{}>", types.join(", "))
+        }
+        TypeDefKind::Future(e) => payload_wit(resolve, PayloadKind::Future, e),
+        TypeDefKind::Stream(e) => payload_wit(resolve, PayloadKind::Stream, e),
+        TypeDefKind::Handle(wit_parser::Handle::Own(r)) => of(&Type::Id(*r)),
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => {
+            format!("borrow<{}>", of(&Type::Id(*r)))
+        }
+        _ => format!("#{}", id.index()),
+    }
 }
 
 /// The kind and element of future or stream type `ty` (aliases followed).

@@ -151,3 +151,51 @@ fn package_option_names_the_folder_and_output_is_deterministic() {
     assert_eq!(a, b);
     assert!(file(&a, "store/store.go").contains("\npackage store\n"));
 }
+
+/// Future and stream types Go spells alike (`char` and `s32` are both
+/// `int32`; a 1-tuple is its element) get constructors of their own, and
+/// the generic constructor refuses the shared Go type; a type Go spells
+/// once keeps only the generic one.
+#[test]
+fn payload_types_go_spells_alike_have_their_own_constructors() {
+    let files = generate(
+        r#"
+        package test:alike;
+        interface i {
+            letter: async func() -> future<char>;
+            number: async func(n: future<s32>);
+            pair: async func() -> stream<tuple<u64>>;
+            count: async func(s: stream<u64>);
+            bytes: async func(s: stream<u8>);
+        }
+        world w { export i; }
+        "#,
+        "w",
+    );
+    let api = file(&files, "w/w.go");
+    for constructor in [
+        "func NewFutureChar() (Future[rune], FutureWriter[rune]) {",
+        "func NewFutureS32() (Future[int32], FutureWriter[int32]) {",
+        "func NewStreamTupleU64() (Stream[uint64], StreamWriter[uint64]) {",
+        "func NewStreamU64() (Stream[uint64], StreamWriter[uint64]) {",
+    ] {
+        assert!(api.contains(constructor), "{constructor}\n{api}");
+    }
+    assert!(!api.contains("NewStreamU8"), "{api}");
+    let glue = file(&files, "w/cabi.go");
+    assert!(
+        glue.contains(
+            "panic(\"w: Go spells future<char> (NewFutureChar) and future<s32> (NewFutureS32) alike"
+        ),
+        "{glue}"
+    );
+    assert!(
+        glue.contains("case **cabiPayload[uint8]:\n\t\t*p = &cabiStream"),
+        "{glue}"
+    );
+    // A stream made as one type and passed as the other is refused by name.
+    assert!(
+        glue.contains("\" was passed where a \" + ops.wit + \" is expected\")"),
+        "{glue}"
+    );
+}
