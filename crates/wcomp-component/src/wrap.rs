@@ -218,12 +218,18 @@ fn decode_metadata(
     let decoded = wcomp_wit::catch_library_panic(|| wit_component::metadata::decode(&metadata))
         .map_err(|panic| format!("the decoder crashed on it: {panic}"))
         .and_then(|r| r.map_err(|e| format!("{e:#}")));
-    let (stripped, bindgen) = decoded.map_err(|e| ComponentError::Encode {
-        path: input.path.clone(),
-        message: format!("its `component-type` section cannot be read: {e}"),
-        help: Some(
-            "the section was written by an incompatible tool or damaged; rebuild the module, or replace the WIT with `wcomp embed`".to_string(),
-        ),
+    let (stripped, bindgen) = decoded.map_err(|e| {
+        // wasmparser refuses some types WIT can spell (`stream<char>`):
+        // the world is at fault, not the tool that wrote it.
+        let help = match e.contains("is not valid at this time") {
+            true => "the module's world names a type the component model does not accept (yet): change it in the WIT, then bind and build again",
+            false => "the section was written by an incompatible tool or damaged; rebuild the module, or replace the WIT with `wcomp embed`",
+        };
+        ComponentError::Encode {
+            path: input.path.clone(),
+            message: format!("its `component-type` section cannot be read: {e}"),
+            help: Some(help.to_string()),
+        }
     })?;
     Ok((stripped.is_some(), bindgen))
 }
