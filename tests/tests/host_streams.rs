@@ -559,6 +559,20 @@ impl blobs::Host for HostBlobs {
         accessor.with(|mut access| StreamReader::new(&mut access, samples))
     }
 
+    async fn firsts<T: 'static>(
+        accessor: Access<'_, T>,
+        streams: StreamReader<StreamReader<u8>>,
+        limit: u32,
+    ) -> wasmtime::Result<Vec<Vec<u8>>> {
+        let (consumer, rx) = UpTo::new(1, limit as usize);
+        accessor.with(|mut access| streams.pipe(&mut access, consumer))?;
+        let mut firsts = Vec::new();
+        for inner in rx.await.unwrap_or_default() {
+            firsts.push(collect(accessor, inner).await?);
+        }
+        Ok(firsts)
+    }
+
     async fn words<T: 'static>(
         accessor: Access<'_, T>,
         text: String,

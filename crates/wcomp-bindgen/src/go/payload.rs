@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use wcomp_abi::{
     AsyncWorldPlan, PayloadKind, PayloadOp, PayloadPlan, PlainData, drive_block, has_memory,
-    plain_data,
+    moves_handles, plain_data,
 };
 use wit_parser::{Function, Resolve, Type, TypeDefKind, TypeId, WorldId, WorldItem};
 
@@ -300,6 +300,10 @@ func {name}() ({reader}[{go}], {writer}[{go}]) {{
             .element
             .as_ref()
             .is_some_and(|t| has_memory(self.resolve, t));
+        let moves = p
+            .element
+            .as_ref()
+            .is_some_and(|t| moves_handles(self.resolve, t));
         let wit = payload_wit(self.resolve, p.kind, &p.element);
         let mut fields: Vec<(&str, String)> = vec![
             ("wit", format!("{wit:?}")),
@@ -307,6 +311,7 @@ func {name}() ({reader}[{go}], {writer}[{go}]) {{
             ("plain", plain.to_string()),
             ("future", (p.kind == PayloadKind::Future).to_string()),
             ("receives", receives.to_string()),
+            ("moves", moves.to_string()),
         ];
         match &p.element {
             Some(_) => {
@@ -488,7 +493,9 @@ func (s {stream}[T]) Close() error {{
 
 // Write writes every value of values, blocking until the reader has taken
 // them; it answers how many were taken, and [{dropped}] when the reader
-// dropped its end first.
+// dropped its end first. The values after those taken are still the
+// caller's, with the futures, streams and handles in them: close or pass
+// them on.
 func (w {writer}[T]) Write(values []T) (int, error) {{
 	e := w.end.use("Write")
 	written := 0
@@ -562,7 +569,8 @@ func (f {future}[T]) Close() error {{
 }}
 
 // Write gives the future its value, blocking until the reader has taken it
-// ([{dropped}] if it dropped its end first), and drops the end.
+// ([{dropped}] if it dropped its end first: the value, with the futures,
+// streams and handles in it, is still the caller's), and drops the end.
 func (f {fwriter}[T]) Write(value T) error {{
 	e := f.end.use("Write")
 	n, status := e.send([]T{{value}}, e.ops.write, e.ops.cancelWrite)
@@ -608,7 +616,10 @@ type cabiPayload[T any] struct {{
 	future bool
 	// Values hold strings or lists, which a read receives in the receive
 	// buffer.
-	receives                   bool
+	receives bool
+	// Values hold handles, futures or streams, which a write moves to the
+	// reader.
+	moves                      bool
 	store                      func(base unsafe.Pointer, value T, keep []unsafe.Pointer) []unsafe.Pointer
 	load                       func(base unsafe.Pointer) T
 	newPair                    func() int64
@@ -658,6 +669,9 @@ func (e *cabiEnd[T]) give(ops *cabiPayload[T]) int32 {{
 	if e.ops != ops {{
 		panic("{pkg}: a " + e.ops.wit + " was passed where a " + ops.wit + " is expected")
 	}}
+	if cabiStoring {{
+		cabiGiven = append(cabiGiven, &e.closed)
+	}}
 	e.closed = true
 	return e.handle
 }}
@@ -701,16 +715,38 @@ func (e *cabiEnd[T]) send(values []T, write func(int32, unsafe.Pointer, uint32) 
 	n := min(len(values), cabiMaxCount)
 	area := unsafe.Pointer(unsafe.SliceData(values))
 	var keep []unsafe.Pointer
+	// Where the ends each value gives start in `given`.
+	var starts []int
 	if !e.ops.plain {{
 		area = cabiAlloc(n * int(e.ops.size))
+		cabiStoring = e.ops.moves
 		for i := range n {{
+			if e.ops.moves {{
+				starts = append(starts, len(cabiGiven))
+			}}
 			keep = e.ops.store(unsafe.Add(area, i*int(e.ops.size)), values[i], keep)
 		}}
 	}}
+	given := cabiGiven
+	cabiStoring, cabiGiven = false, nil
 	keep = append(keep, area)
 	code := e.copied(write(e.handle, area, uint32(n)), keep, cancel)
-	return e.count(code), code & 0xf
+	count := e.count(code)
+	// The ends in values the reader did not take are still the writer's.
+	if count < len(starts) {{
+		for _, closed := range given[starts[count]:] {{
+			*closed = false
+		}}
+	}}
+	return count, code & 0xf
 }}
+
+// While a write stores its values, the ends they give (their `closed`
+// flags), so that those of values the reader does not take are reopened.
+var (
+	cabiStoring bool
+	cabiGiven   []*bool
+)
 
 // count is how many values a read or write moved.
 func (e *cabiEnd[T]) count(code uint32) int {{
