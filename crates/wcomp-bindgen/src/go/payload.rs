@@ -394,12 +394,20 @@ func {name}() ({reader}[{go}], {writer}[{go}]) {{
                  panic(\"{pkg}: no function of the world passes a {kind}\")\n}}\n",
                 crate::go::camel(kind)
             ),
-            false => format!(
-                "\nfunc cabi{}Of[T any]() *cabiPayload[T] {{\nvar ops *cabiPayload[T]\n\
-                 switch p := any(&ops).(type) {{\n{cases}default:\n\
-                 panic(\"{pkg}: no function of the world passes a {kind} of this type\")\n}}\nreturn ops\n}}\n",
-                crate::go::camel(kind)
-            ),
+            // Every case may refuse (each Go type spells two WIT types):
+            // then no case names `p`, and the switch ends the function.
+            false => {
+                let (bind, end) = match cases.contains("*p = ") {
+                    true => ("p := ", "return ops\n"),
+                    false => ("", ""),
+                };
+                format!(
+                    "\nfunc cabi{}Of[T any]() *cabiPayload[T] {{\nvar ops *cabiPayload[T]\n\
+                     switch {bind}any(&ops).(type) {{\n{cases}default:\n\
+                     panic(\"{pkg}: no function of the world passes a {kind} of this type\")\n}}\n{end}}}\n",
+                    crate::go::camel(kind),
+                )
+            }
         };
         let mut text =
             String::from("\n// The operations of an element type, for the constructors.");
