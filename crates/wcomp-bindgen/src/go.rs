@@ -112,8 +112,7 @@ pub(crate) struct Gen<'a> {
     /// Names of helpers claimed up front.
     helpers: BTreeMap<&'static str, String>,
     /// The constructors of future and stream types that Go spells like
-    /// another (`stream<char>` and `stream<s32>`), by (is a stream, WIT
-    /// element identity).
+    /// another (`future<char>` and `future<s32>`), by type.
     typed_makers: BTreeMap<payload::PayloadKey, String>,
 }
 

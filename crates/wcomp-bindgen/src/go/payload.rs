@@ -90,14 +90,14 @@ impl Gen<'_> {
     }
 
     /// The constructors wanted for future and stream types Go spells like
-    /// another: `NewStream[int32]` cannot tell `stream<char>` from
-    /// `stream<s32>`, so each gets one of its own (`NewStreamChar`,
-    /// `NewStreamS32`).
+    /// another: `NewFuture[int32]` cannot tell `future<char>` from
+    /// `future<s32>`, so each gets one of its own (`NewFutureChar`,
+    /// `NewFutureS32`).
     pub(super) fn typed_maker_wants(&self) -> Result<Vec<(PayloadKey, String)>, BindError> {
         let plan = AsyncWorldPlan::new(self.resolve, self.world)?;
         let mut wants = Vec::new();
         for (key, element) in self.ambiguous_payloads(&plan) {
-            let kind = if key.0 { "Stream" } else { "Future" };
+            let kind = crate::go::camel(kind_name(key_kind(&key)));
             let words = match &element {
                 Some(t) => wit_text(self.resolve, t),
                 None => "nothing".into(),
@@ -141,11 +141,7 @@ impl Gen<'_> {
             let Some(name) = self.typed_makers.get(&key) else {
                 continue;
             };
-            let kind = if key.0 {
-                PayloadKind::Stream
-            } else {
-                PayloadKind::Future
-            };
+            let kind = key_kind(&key);
             let ops = keys
                 .iter()
                 .position(|k| *k == key)
@@ -225,11 +221,7 @@ func {name}() ({reader}[{go}], {writer}[{go}]) {{
         let ambiguous = self.ambiguous_payloads(&plan);
         let mut refusals: BTreeMap<(bool, String), Vec<String>> = BTreeMap::new();
         for (key, element) in &ambiguous {
-            let kind = if key.0 {
-                PayloadKind::Stream
-            } else {
-                PayloadKind::Future
-            };
+            let kind = key_kind(key);
             let name = self.typed_makers.get(key).cloned().unwrap_or_default();
             refusals
                 .entry((key.0, go_identity(self, element)))
@@ -837,6 +829,14 @@ pub(super) fn payload_kinds(resolve: &Resolve, world: WorldId) -> (bool, bool) {
         }
     }
     kinds
+}
+
+/// Whether `key` is a stream's or a future's.
+fn key_kind(key: &PayloadKey) -> PayloadKind {
+    match key.0 {
+        true => PayloadKind::Stream,
+        false => PayloadKind::Future,
+    }
 }
 
 /// The operations variable of the `i`th (kind, element) pair.
