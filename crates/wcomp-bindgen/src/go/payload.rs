@@ -26,6 +26,7 @@ use super::body::{Body, Mode};
 use super::func::wasmimport;
 use crate::BindError;
 use crate::aliases::{identity, unalias};
+use wcomp_wit::signature::type_name;
 
 /// The helper names the generic ends use, claimed in worlds with a future
 /// (`Future`, `FutureWriter`, `NewFuture`), a stream (`Stream`,
@@ -99,7 +100,7 @@ impl Gen<'_> {
         for (key, element) in self.ambiguous_payloads(&plan) {
             let kind = crate::go::camel(kind_name(key_kind(&key)));
             let words = match &element {
-                Some(t) => wit_text(self.resolve, t),
+                Some(t) => type_name(self.resolve, t),
                 None => "nothing".into(),
             };
             let words: String = words
@@ -904,59 +905,8 @@ fn go_identity(g: &Gen<'_>, element: &Option<Type>) -> String {
 /// `stream<T>` or `future<T>` as WIT spells it.
 fn payload_wit(resolve: &Resolve, kind: PayloadKind, element: &Option<Type>) -> String {
     match element {
-        Some(t) => format!("{}<{}>", kind_name(kind), wit_text(resolve, t)),
+        Some(t) => format!("{}<{}>", kind_name(kind), type_name(resolve, t)),
         None => kind_name(kind).to_string(),
-    }
-}
-
-/// A type as WIT spells it (`list<char>`, `tuple<u32, entry>`), for
-/// messages and the names of constructors.
-fn wit_text(resolve: &Resolve, ty: &Type) -> String {
-    let id = match ty {
-        Type::Bool => return "bool".into(),
-        Type::U8 => return "u8".into(),
-        Type::U16 => return "u16".into(),
-        Type::U32 => return "u32".into(),
-        Type::U64 => return "u64".into(),
-        Type::S8 => return "s8".into(),
-        Type::S16 => return "s16".into(),
-        Type::S32 => return "s32".into(),
-        Type::S64 => return "s64".into(),
-        Type::F32 => return "f32".into(),
-        Type::F64 => return "f64".into(),
-        Type::Char => return "char".into(),
-        Type::String => return "string".into(),
-        Type::ErrorContext => return "error-context".into(),
-        Type::Id(id) => *id,
-    };
-    let def = &resolve.types[id];
-    if let Some(name) = &def.name {
-        return name.clone();
-    }
-    let of = |t: &Type| wit_text(resolve, t);
-    let opt = |t: &Option<Type>| t.as_ref().map(of).unwrap_or_else(|| "_".into());
-    match &def.kind {
-        TypeDefKind::Type(t) => of(t),
-        TypeDefKind::Option(t) => format!("option<{}>", of(t)),
-        TypeDefKind::List(t) => format!("list<{}>", of(t)),
-        TypeDefKind::FixedLengthList(t, n) => format!("list<{}, {n}>", of(t)),
-        TypeDefKind::Map(k, v) => format!("map<{}, {}>", of(k), of(v)),
-        TypeDefKind::Result(r) => match (&r.ok, &r.err) {
-            (None, None) => "result".into(),
-            (ok, None) => format!("result<{}>", opt(ok)),
-            (ok, err) => format!("result<{}, {}>", opt(ok), opt(err)),
-        },
-        TypeDefKind::Tuple(t) => {
-            let types: Vec<String> = t.types.iter().map(of).collect();
-            format!("tuple<{}>", types.join(", "))
-        }
-        TypeDefKind::Future(e) => payload_wit(resolve, PayloadKind::Future, e),
-        TypeDefKind::Stream(e) => payload_wit(resolve, PayloadKind::Stream, e),
-        TypeDefKind::Handle(wit_parser::Handle::Own(r)) => of(&Type::Id(*r)),
-        TypeDefKind::Handle(wit_parser::Handle::Borrow(r)) => {
-            format!("borrow<{}>", of(&Type::Id(*r)))
-        }
-        _ => format!("#{}", id.index()),
     }
 }
 
